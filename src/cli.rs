@@ -1,0 +1,333 @@
+//! The command line: argument definitions and the commands behind them.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::{Args, Parser, Subcommand};
+
+use citebot::config::Config;
+use citebot::render::{json, text};
+use citebot::{Engine, EngineOptions, OpenReport};
+
+/// Answers questions with quoted, cited excerpts from a corpus of essays.
+#[derive(Debug, Parser)]
+#[command(name = "citebot", version, about)]
+pub struct Cli {
+    /// Config file (default: config/citebot.toml, if present).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Flags every command that opens the corpus shares.
+#[derive(Debug, Args, Clone, Default)]
+pub struct CorpusArgs {
+    /// Folder of essays.
+    #[arg(long, value_name = "DIR")]
+    pub corpus: Option<PathBuf>,
+    /// Index folder.
+    #[arg(long, value_name = "DIR")]
+    pub index: Option<PathBuf>,
+    /// Fail on a bad corpus file instead of skipping it.
+    #[arg(long)]
+    pub strict: bool,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Build or update the index and report what it holds.
+    Index {
+        #[command(flatten)]
+        corpus: CorpusArgs,
+    },
+    /// Answer a question (or one question per line of stdin).
+    Ask {
+        /// Print one JSON object per question.
+        #[arg(long)]
+        json: bool,
+        /// Number of results.
+        #[arg(long, value_name = "N")]
+        top: Option<usize>,
+        #[command(flatten)]
+        corpus: CorpusArgs,
+        /// The question; without it, questions are read from stdin.
+        question: Vec<String>,
+    },
+    /// Check a quotation: where it comes from and whether it is quoted right.
+    Cite {
+        /// Print one JSON object per quote.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        corpus: CorpusArgs,
+        /// The quote; without it, quotes are read from stdin, one per line.
+        quote: Vec<String>,
+    },
+    /// An interactive session: ask, then `more`, `context`, `sources`.
+    Chat {
+        /// Number of results per page.
+        #[arg(long, value_name = "N")]
+        top: Option<usize>,
+        #[command(flatten)]
+        corpus: CorpusArgs,
+    },
+    /// Run the Telegram bot (needs TELOXIDE_TOKEN).
+    Serve {
+        /// Receive updates by webhook at this public URL instead of long polling.
+        #[arg(long, value_name = "URL")]
+        webhook: Option<String>,
+        /// Address the webhook server listens on.
+        #[arg(long, value_name = "ADDR", default_value = "0.0.0.0:8443")]
+        listen: String,
+        /// Serve /healthz and /metrics on this address.
+        #[arg(long, value_name = "ADDR")]
+        metrics: Option<String>,
+        #[command(flatten)]
+        corpus: CorpusArgs,
+    },
+}
+
+impl Command {
+    /// Applies the command's flags over the config: flags win.
+    pub fn apply_flags(&self, config: &mut Config) {
+        let (flags, top) = match self {
+            Command::Ask { corpus, top, .. } | Command::Chat { corpus, top } => (corpus, *top),
+            Command::Index { corpus }
+            | Command::Cite { corpus, .. }
+            | Command::Serve { corpus, .. } => (corpus, None),
+        };
+        if let Some(corpus) = &flags.corpus {
+            config.corpus = corpus.clone();
+        }
+        if let Some(index) = &flags.index {
+            config.index = index.clone();
+        }
+        config.strict |= flags.strict;
+        if let Some(top) = top {
+            config.top = top;
+        }
+    }
+}
+
+/// Runs a command with its final config.
+pub fn run(command: Command, config: Config) -> Result<()> {
+    match command {
+        Command::Index { .. } => index(&config),
+        Command::Ask { json, question, .. } => ask(&config, json, &question.join(" ")),
+        Command::Cite { json, quote, .. } => cite(&config, json, &quote.join(" ")),
+        Command::Chat { .. } => chat(&config),
+        Command::Serve {
+            webhook,
+            listen,
+            metrics,
+            ..
+        } => {
+            let options = citebot::telegram::ServeOptions {
+                webhook,
+                listen,
+                metrics,
+            };
+            citebot::telegram::serve(config, options)
+        }
+    }
+}
+
+fn engine_options(config: &Config) -> EngineOptions {
+    EngineOptions {
+        corpus: config.corpus.clone(),
+        index: config.index_dir(),
+        strict: config.strict,
+    }
+}
+
+/// Opens the engine, printing warnings (and a progress bar on a terminal) to stderr.
+pub fn open_engine(config: &Config) -> Result<(Engine, OpenReport)> {
+    let options = engine_options(config);
+    let tty = std::io::stderr().is_terminal();
+    let progress = |done: usize, total: usize| {
+        if tty && total >= 2000 {
+            let width = 30;
+            let filled = done * width / total.max(1);
+            eprint!(
+                "\rindexing [{}{}] {done}/{total} passages",
+                "#".repeat(filled),
+                " ".repeat(width - filled)
+            );
+            if done == total {
+                eprintln!();
+            }
+        }
+    };
+    let (engine, report) = Engine::open_with_progress(options.clone(), &progress)
+        .with_context(|| format!("opening corpus {}", options.corpus.display()))?;
+    for warning in &report.warnings {
+        eprintln!("warning: {warning}");
+        tracing::warn!(%warning, "skipped corpus file");
+    }
+    Ok((engine, report))
+}
+
+fn index(config: &Config) -> Result<()> {
+    let (_, report) = open_engine(config)?;
+    let sync = &report.sync;
+    let what = if sync.rebuilt {
+        "built".to_string()
+    } else if sync.unchanged() {
+        "up to date".to_string()
+    } else {
+        format!(
+            "updated ({} added, {} changed, {} removed)",
+            sync.added, sync.changed, sync.removed
+        )
+    };
+    println!(
+        "{} essays, {} passages, index {what} in {:.3} s, {} warnings",
+        report.essays,
+        report.passages,
+        report.seconds,
+        report.warnings.len()
+    );
+    Ok(())
+}
+
+fn style() -> text::Style {
+    text::Style {
+        color: std::io::stdout().is_terminal(),
+    }
+}
+
+/// Reads every line of stdin, calling `each` on it; stops at EOF.
+fn for_each_line(mut each: impl FnMut(&str) -> Result<()>) -> Result<()> {
+    let stdin = std::io::stdin();
+    let mut line = Vec::new();
+    let mut reader = stdin.lock();
+    loop {
+        line.clear();
+        if reader
+            .read_until(b'\n', &mut line)
+            .context("reading stdin")?
+            == 0
+        {
+            return Ok(());
+        }
+        let text = String::from_utf8_lossy(&line);
+        each(text.trim_end_matches(['\n', '\r']))?;
+    }
+}
+
+fn ask(config: &Config, as_json: bool, question: &str) -> Result<()> {
+    let (engine, _) = open_engine(config)?;
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let style = style();
+    let mut answer_one = |q: &str| -> Result<()> {
+        let answer = engine.ask(q, config.top)?;
+        if as_json {
+            writeln!(out, "{}", json::answer(&answer))?;
+        } else {
+            writeln!(out, "{}", text::answer(&answer, style))?;
+        }
+        Ok(())
+    };
+    if question.trim().is_empty() {
+        for_each_line(|q| answer_one(q))?;
+    } else {
+        answer_one(question)?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+fn cite(config: &Config, as_json: bool, quote: &str) -> Result<()> {
+    let (engine, _) = open_engine(config)?;
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let style = style();
+    let mut cite_one = |q: &str| -> Result<()> {
+        let result = engine.cite(q)?;
+        if as_json {
+            writeln!(out, "{}", json::cite(&result))?;
+        } else {
+            writeln!(out, "{}", text::cite(&result, style))?;
+        }
+        Ok(())
+    };
+    if quote.trim().is_empty() {
+        for_each_line(|q| cite_one(q))?;
+    } else {
+        cite_one(quote)?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+const CHAT_HELP: &str = "Ask a question in your own words. Then:
+  more      further results
+  context   the paragraphs around the top quote
+  sources   the essays in the corpus
+  cite TEXT check a quotation
+  help      this list
+  quit      leave (or Ctrl-D)";
+
+fn chat(config: &Config) -> Result<()> {
+    let (engine, report) = open_engine(config)?;
+    let style = style();
+    println!(
+        "citebot: {} essays, {} passages. Type a question, or `help`.",
+        report.essays, report.passages
+    );
+    let mut last_question: Option<String> = None;
+    let mut shown = 0;
+    let mut top_passage: Option<String> = None;
+    let prompt = || {
+        print!("> ");
+        let _ = std::io::stdout().flush();
+    };
+    prompt();
+    for_each_line(|line| {
+        let line = line.trim();
+        match line {
+            "" => {}
+            "quit" | "exit" => std::process::exit(0),
+            "help" | "?" => println!("{CHAT_HELP}"),
+            "sources" => print!("{}", text::sources(&engine.sources())),
+            "context" => match top_passage.as_deref().and_then(|id| engine.passage(id)) {
+                Some(view) => print!("{}", text::context(&view, style)),
+                None => println!("Ask a question first."),
+            },
+            "more" => match &last_question {
+                Some(q) => {
+                    let answer = engine.ask(q, shown + config.top)?;
+                    let more: Vec<_> = answer.hits.into_iter().skip(shown).collect();
+                    if more.is_empty() {
+                        println!("No further results.");
+                    } else {
+                        shown += more.len();
+                        for hit in &more {
+                            println!("{}", text::hit(hit, style));
+                        }
+                    }
+                }
+                None => println!("Ask a question first."),
+            },
+            _ if line.starts_with("cite ") => {
+                print!("{}", text::cite(&engine.cite(&line[5..])?, style));
+            }
+            question => {
+                let answer = engine.ask(question, config.top)?;
+                shown = answer.hits.len();
+                top_passage = answer.hits.first().map(|h| h.passage.id.clone());
+                last_question = Some(question.to_string());
+                println!("{}", text::answer(&answer, style));
+            }
+        }
+        prompt();
+        Ok(())
+    })?;
+    println!();
+    Ok(())
+}

@@ -1,0 +1,258 @@
+//! Config: settings from `config/citebot.toml`, the environment and flags.
+//!
+//! Precedence, lowest first (written down once, here):
+//! 1. `CITEBOT_*` lines of `.env`;
+//! 2. the config file (`config/citebot.toml`, or `--config PATH`);
+//! 3. `CITEBOT_*` environment variables;
+//! 4. command-line flags (applied by the binary).
+//!
+//! Unknown keys, in the file or as `CITEBOT_*` variables, are errors that
+//! name the key. Secrets such as `TELOXIDE_TOKEN` are not config keys.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// The shipped config file; its values are the defaults.
+pub const DEFAULT_TOML: &str = include_str!("../config/citebot.toml");
+/// Where the config file is looked for when `--config` is not given.
+pub const DEFAULT_PATH: &str = "config/citebot.toml";
+/// Prefix of environment variables that set config keys.
+pub const ENV_PREFIX: &str = "CITEBOT_";
+
+/// All settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Folder of essays.
+    pub corpus: PathBuf,
+    /// Index folder; empty for the default under `data/`.
+    pub index: PathBuf,
+    /// Fail on bad corpus files.
+    pub strict: bool,
+    /// Results per answer on the command line.
+    pub top: usize,
+    /// Log filter.
+    pub log: String,
+    /// Telegram bot settings.
+    pub telegram: TelegramConfig,
+}
+
+/// Settings of the Telegram bot.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TelegramConfig {
+    /// Results per answer in a private chat.
+    pub results_private: usize,
+    /// Results per answer in a group.
+    pub results_group: usize,
+    /// Results per inline query.
+    pub inline_results: usize,
+    /// User ids allowed to use `/reload`.
+    pub admins: Vec<u64>,
+    /// When non-empty, only these chats get answers.
+    pub allowed_chats: Vec<i64>,
+    /// When non-empty, only these users get answers.
+    pub allowed_users: Vec<u64>,
+    /// Questions per user per minute.
+    pub rate_limit_per_minute: u32,
+    /// Seconds allowed for answers in hand at shutdown.
+    pub shutdown_grace_seconds: u64,
+    /// Crash-recovery journal file; empty for the default.
+    pub journal: PathBuf,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        toml::from_str(DEFAULT_TOML).expect("the shipped config parses")
+    }
+}
+
+impl Config {
+    /// The index folder, or None for the default.
+    pub fn index_dir(&self) -> Option<PathBuf> {
+        (!self.index.as_os_str().is_empty()).then(|| self.index.clone())
+    }
+
+    /// Loads the layers below the flags.
+    ///
+    /// `dotenv` holds the `.env` file's variables and `env` the process's;
+    /// `file` is the config file to read (`None`: the default path, if it exists).
+    pub fn load(
+        file: Option<&Path>,
+        dotenv: &BTreeMap<String, String>,
+        env: &BTreeMap<String, String>,
+    ) -> Result<Config> {
+        let mut table: toml::Table =
+            toml::from_str(DEFAULT_TOML).expect("the shipped config parses");
+        apply_env(&mut table, dotenv, ".env")?;
+        let text = match file {
+            Some(path) => Some((
+                path.to_path_buf(),
+                std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?,
+            )),
+            None => std::fs::read_to_string(DEFAULT_PATH)
+                .ok()
+                .map(|t| (PathBuf::from(DEFAULT_PATH), t)),
+        };
+        if let Some((path, text)) = text {
+            let layer: toml::Table = toml::from_str(&text)
+                .map_err(|e| Error::Config(format!("{}: {}", path.display(), e.message())))?;
+            // Check the file on its own first, so an unknown key names the file.
+            check_keys(&layer, &table, "")
+                .map_err(|key| Error::Config(format!("{}: unknown key `{key}`", path.display())))?;
+            merge(&mut table, layer);
+        }
+        apply_env(&mut table, env, "environment")?;
+        Config::deserialize(toml::Value::Table(table)).map_err(|e| Error::Config(e.to_string()))
+    }
+}
+
+/// Finds a key of `layer` that `known` lacks.
+fn check_keys(
+    layer: &toml::Table,
+    known: &toml::Table,
+    prefix: &str,
+) -> std::result::Result<(), String> {
+    for (key, value) in layer {
+        let name = format!("{prefix}{key}");
+        match (known.get(key), value) {
+            (None, _) => return Err(name),
+            (Some(toml::Value::Table(k)), toml::Value::Table(v)) => {
+                check_keys(v, k, &format!("{name}."))?
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+fn merge(base: &mut toml::Table, layer: toml::Table) {
+    for (key, value) in layer {
+        match (base.get_mut(&key), value) {
+            (Some(toml::Value::Table(b)), toml::Value::Table(v)) => merge(b, v),
+            (_, value) => {
+                base.insert(key, value);
+            }
+        }
+    }
+}
+
+/// Every leaf key as (dotted path, environment variable name).
+fn env_names(table: &toml::Table, prefix: &str, out: &mut Vec<(Vec<String>, String)>) {
+    for (key, value) in table {
+        let mut path: Vec<String> = prefix
+            .split('.')
+            .filter(|s| !s.is_empty())
+            .map(String::from)
+            .collect();
+        path.push(key.clone());
+        if let toml::Value::Table(inner) = value {
+            env_names(inner, &path.join("."), out);
+        } else {
+            let var = format!("{ENV_PREFIX}{}", path.join("_").to_uppercase());
+            out.push((path, var));
+        }
+    }
+}
+
+fn apply_env(table: &mut toml::Table, vars: &BTreeMap<String, String>, origin: &str) -> Result<()> {
+    let mut names = Vec::new();
+    env_names(table, "", &mut names);
+    for (var, raw) in vars {
+        let Some(_) = var.strip_prefix(ENV_PREFIX) else {
+            continue;
+        };
+        let Some((path, _)) = names.iter().find(|(_, name)| name == var) else {
+            return Err(Error::Config(format!("{origin}: unknown variable `{var}`")));
+        };
+        let value = match toml::from_str::<toml::Table>(&format!("v = {raw}")) {
+            Ok(mut t) => t.remove("v").expect("parsed"),
+            Err(_) => toml::Value::String(raw.clone()),
+        };
+        let mut at = &mut *table;
+        for part in &path[..path.len() - 1] {
+            at = at
+                .get_mut(part)
+                .and_then(|v| v.as_table_mut())
+                .expect("path from the defaults");
+        }
+        at.insert(path[path.len() - 1].clone(), value);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn shipped_file_lists_every_key() {
+        let config = Config::default();
+        let round: toml::Table = toml::from_str(&toml::to_string(&config).unwrap()).unwrap();
+        let shipped: toml::Table = toml::from_str(DEFAULT_TOML).unwrap();
+        assert_eq!(round, shipped);
+        for line in DEFAULT_TOML.lines().filter(|l| l.contains(" = ")) {
+            let key = line.split(" = ").next().unwrap();
+            let at = DEFAULT_TOML.find(line).unwrap();
+            let before = &DEFAULT_TOML[..at];
+            assert!(
+                before.trim_end().lines().last().unwrap().starts_with('#'),
+                "{key} has no comment"
+            );
+        }
+    }
+
+    #[test]
+    fn precedence_dotenv_file_env() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("c.toml");
+        std::fs::write(&file, "top = 5\n[telegram]\nresults_group = 2\n").unwrap();
+        let dotenv = vars(&[
+            ("CITEBOT_TOP", "9"),
+            ("CITEBOT_STRICT", "true"),
+            ("OTHER", "x"),
+        ]);
+        let env = vars(&[
+            ("CITEBOT_TELEGRAM_ADMINS", "[1, 2]"),
+            ("CITEBOT_CORPUS", "essays"),
+        ]);
+        let config = Config::load(Some(&file), &dotenv, &env).unwrap();
+        assert_eq!(config.top, 5, "file beats .env");
+        assert!(config.strict, ".env beats defaults");
+        assert_eq!(config.telegram.results_group, 2);
+        assert_eq!(config.telegram.admins, vec![1, 2]);
+        assert_eq!(config.corpus, PathBuf::from("essays"));
+        let env = vars(&[("CITEBOT_TOP", "7")]);
+        assert_eq!(
+            Config::load(Some(&file), &dotenv, &env).unwrap().top,
+            7,
+            "env beats file"
+        );
+    }
+
+    #[test]
+    fn unknown_keys_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("c.toml");
+        std::fs::write(&file, "[telegram]\nadmin = [1]\n").unwrap();
+        let err = Config::load(Some(&file), &BTreeMap::new(), &BTreeMap::new()).unwrap_err();
+        assert!(err.to_string().contains("telegram.admin"), "{err}");
+        let err =
+            Config::load(None, &BTreeMap::new(), &vars(&[("CITEBOT_TOPP", "1")])).unwrap_err();
+        assert!(err.to_string().contains("CITEBOT_TOPP"), "{err}");
+        let err =
+            Config::load(None, &BTreeMap::new(), &vars(&[("CITEBOT_TOP", "many")])).unwrap_err();
+        assert!(err.to_string().contains("top"), "{err}");
+    }
+}

@@ -1,0 +1,51 @@
+//! The library's error type.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong inside the engine.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A file or folder could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file or folder concerned.
+        path: PathBuf,
+        /// The underlying I/O error.
+        source: std::io::Error,
+    },
+    /// The corpus folder is missing, empty, or (with `--strict`) has bad files.
+    #[error("corpus {path}: {message}")]
+    Corpus {
+        /// The corpus folder.
+        path: PathBuf,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// The search index failed.
+    #[error("index: {0}")]
+    Index(#[from] tantivy::TantivyError),
+    /// The index folder holds something we cannot use.
+    #[error("index {path}: {message}")]
+    IndexMeta {
+        /// The index folder.
+        path: PathBuf,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// A configuration value is missing or wrong.
+    #[error("config: {0}")]
+    Config(String),
+}
+
+impl Error {
+    /// Wraps an I/O error with the path it concerns.
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+}
+
+/// Shorthand for results with the library's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,190 @@
+//! Lookup: where does a quotation come from, and is it quoted right?
+//!
+//! Candidates come from the index (BM25 over the quote's words); each
+//! candidate paragraph is then aligned word by word with the quote
+//! ([`crate::align`]). The best alignment gives the verdict: `exact`, `close`
+//! (a recognisable misquote, with its differences) or `not_found`.
+
+use std::collections::HashSet;
+
+use tantivy::Term;
+use tantivy::collector::TopDocs;
+use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
+use tantivy::schema::IndexRecordOption;
+
+use crate::align::{self, Alignment, CLOSE_THRESHOLD, Difference};
+use crate::analysis::terms;
+use crate::cite::Citation;
+use crate::engine::{Engine, Source};
+use crate::error::Result;
+use crate::passage::Passage;
+
+/// Candidate passages aligned per lookup.
+const CANDIDATES: usize = 12;
+/// At most this many words of a quote are looked up.
+const MAX_QUOTE_TERMS: usize = 64;
+
+/// How faithfully a quote matches the corpus.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// The same words, ignoring case, punctuation, quote marks, dashes and whitespace.
+    Exact,
+    /// A recognisable misquote or close paraphrase.
+    Close,
+    /// Nothing in the corpus is close enough.
+    NotFound,
+}
+
+impl Verdict {
+    /// The name used in JSON: `exact`, `close` or `not_found`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Exact => "exact",
+            Verdict::Close => "close",
+            Verdict::NotFound => "not_found",
+        }
+    }
+}
+
+/// Where a quote was found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CiteMatch {
+    /// The passage the original words start in.
+    pub passage: Passage,
+    /// Its essay.
+    pub source: Source,
+    /// The verbatim span of the essay that the quote lines up with.
+    pub original: String,
+    /// Citation, with a deep link to the original span.
+    pub citation: Citation,
+    /// Similarity in [0, 1]; 1 for an exact quote.
+    pub similarity: f32,
+}
+
+/// The answer to a citation check.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CiteResult {
+    /// The quote as given.
+    pub query: String,
+    /// The verdict.
+    pub verdict: Verdict,
+    /// The source, unless not found.
+    pub found: Option<CiteMatch>,
+    /// What the quote changed, in order; empty unless close.
+    pub differences: Vec<Difference>,
+}
+
+/// Looks `quote` up in the engine's corpus.
+pub fn cite(engine: &Engine, quote: &str) -> Result<CiteResult> {
+    let not_found = || CiteResult {
+        query: quote.to_string(),
+        verdict: Verdict::NotFound,
+        found: None,
+        differences: Vec::new(),
+    };
+    let index = engine.index();
+    let body = index.fields().body;
+    let mut seen = HashSet::new();
+    let clauses: Vec<(Occur, Box<dyn Query>)> = terms(quote)
+        .into_iter()
+        .filter(|t| seen.insert(t.text.clone()))
+        .take(MAX_QUOTE_TERMS)
+        .map(|t| {
+            let query: Box<dyn Query> = Box::new(TermQuery::new(
+                Term::from_field_text(body, &t.text),
+                IndexRecordOption::WithFreqs,
+            ));
+            (Occur::Should, query)
+        })
+        .collect();
+    if clauses.is_empty() {
+        return Ok(not_found());
+    }
+    let top = index.searcher().search(
+        &BooleanQuery::new(clauses),
+        &TopDocs::with_limit(CANDIDATES).order_by_score(),
+    )?;
+
+    // Align against whole paragraphs, so a quote may cross window boundaries.
+    let passages = engine.passages();
+    let mut paragraphs_seen = HashSet::new();
+    let mut best: Option<(Alignment, usize, usize)> = None; // (alignment, first passage of paragraph, passage count)
+    for (_, addr) in top {
+        let Some(p) = index.passage_of(addr) else {
+            continue;
+        };
+        let first = paragraph_start(passages, p);
+        if !paragraphs_seen.insert(first) {
+            continue;
+        }
+        let essay = engine.essay(&passages[first]);
+        let paragraph = &essay.paragraphs[passages[first].paragraph as usize - 1];
+        let Some(alignment) = align::align(quote, paragraph) else {
+            continue;
+        };
+        let better = best.as_ref().is_none_or(|(b, _, _)| {
+            alignment.similarity > b.similarity
+                || (alignment.similarity == b.similarity && alignment.matched > b.matched)
+        });
+        if better {
+            best = Some((alignment, first, p));
+        }
+    }
+    let Some((alignment, first, _)) = best else {
+        return Ok(not_found());
+    };
+    let verdict = if alignment.exact {
+        Verdict::Exact
+    } else if alignment.similarity >= CLOSE_THRESHOLD {
+        Verdict::Close
+    } else {
+        return Ok(not_found());
+    };
+    let essay = engine.essay(&passages[first]);
+    let paragraph_number = passages[first].paragraph;
+    let paragraph = &essay.paragraphs[paragraph_number as usize - 1];
+    let original = paragraph[alignment.span.clone()].to_string();
+    // The passage (window) the original starts in.
+    let mut offset = 0;
+    let mut holder = first;
+    for (i, p) in passages[first..].iter().enumerate() {
+        if p.essay != passages[first].essay || p.paragraph != paragraph_number {
+            break;
+        }
+        let start = paragraph[offset..]
+            .find(&p.text)
+            .map_or(offset, |s| offset + s);
+        if start <= alignment.span.start {
+            holder = first + i;
+        }
+        offset = start + p.text.len();
+    }
+    Ok(CiteResult {
+        query: quote.to_string(),
+        verdict,
+        found: Some(CiteMatch {
+            passage: passages[holder].clone(),
+            source: Source::of(essay),
+            citation: Citation::new(essay, paragraph_number, &original),
+            original,
+            similarity: alignment.similarity,
+        }),
+        differences: if verdict == Verdict::Exact {
+            Vec::new()
+        } else {
+            alignment.differences
+        },
+    })
+}
+
+/// The ordinal of the first passage of `p`'s paragraph.
+fn paragraph_start(passages: &[Passage], p: usize) -> usize {
+    let mut i = p;
+    while i > 0
+        && passages[i - 1].essay == passages[p].essay
+        && passages[i - 1].paragraph == passages[p].paragraph
+    {
+        i -= 1;
+    }
+    i
+}

@@ -1,0 +1,244 @@
+//! Passages: the units that are indexed, ranked and quoted.
+//!
+//! A passage is a paragraph. A paragraph longer than [`MAX_WORDS`] is split
+//! into windows of whole sentences, so long 18th-century paragraphs compete
+//! with short modern ones on equal terms.
+
+use std::ops::Range;
+
+use crate::corpus::Corpus;
+
+/// Paragraphs with more words than this are split into windows.
+pub const MAX_WORDS: usize = 160;
+
+/// One paragraph, or one window of sentences of a long paragraph.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Passage {
+    /// Stable, URL-safe id: `<essay>_<paragraph>` or `<essay>_<paragraph>-<window>`.
+    pub id: String,
+    /// Index of the essay in [`Corpus::essays`].
+    pub essay: usize,
+    /// Paragraph number, counted from 1 as a reader counts them.
+    pub paragraph: u32,
+    /// Window within the paragraph, from 1; 0 when the passage is the whole paragraph.
+    pub window: u16,
+    /// The passage, verbatim.
+    pub text: String,
+    /// Byte ranges of its sentences within `text`.
+    pub sentences: Vec<Range<usize>>,
+}
+
+/// Splits every essay of the corpus into passages, in reading order.
+pub fn split(corpus: &Corpus) -> Vec<Passage> {
+    let mut out = Vec::new();
+    for (essay_index, essay) in corpus.essays.iter().enumerate() {
+        for (p, paragraph) in essay.paragraphs.iter().enumerate() {
+            let paragraph_number = (p + 1) as u32;
+            let spans = sentences(paragraph);
+            let windows = windows(paragraph, &spans);
+            let split = windows.len() > 1;
+            for (w, window) in windows.into_iter().enumerate() {
+                let start = spans[window.start].start;
+                let end = spans[window.end - 1].end;
+                let window_number = if split { (w + 1) as u16 } else { 0 };
+                out.push(Passage {
+                    id: passage_id(&essay.id, paragraph_number, window_number),
+                    essay: essay_index,
+                    paragraph: paragraph_number,
+                    window: window_number,
+                    text: paragraph[start..end].to_string(),
+                    sentences: spans[window]
+                        .iter()
+                        .map(|s| s.start - start..s.end - start)
+                        .collect(),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// The id of a passage: short enough for a `/start` deep link and a button payload.
+pub fn passage_id(essay_id: &str, paragraph: u32, window: u16) -> String {
+    if window == 0 {
+        format!("{essay_id}_{paragraph}")
+    } else {
+        format!("{essay_id}_{paragraph}-{window}")
+    }
+}
+
+/// Splits a long paragraph's sentences into consecutive windows of about
+/// equal length, none much longer than [`MAX_WORDS`] words.
+fn windows(paragraph: &str, spans: &[Range<usize>]) -> Vec<Range<usize>> {
+    let counts: Vec<usize> = spans
+        .iter()
+        .map(|s| paragraph[s.clone()].split_whitespace().count())
+        .collect();
+    let total: usize = counts.iter().sum();
+    if total <= MAX_WORDS || spans.len() < 2 {
+        return vec![0..spans.len()];
+    }
+    let pieces = total.div_ceil(MAX_WORDS);
+    let target = total.div_ceil(pieces);
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut words = 0;
+    for (i, &count) in counts.iter().enumerate() {
+        // Close the window before this sentence when adding it would overshoot
+        // the target by more than stopping short does.
+        if words > 0
+            && (words >= target
+                || (words + count > target && words + count - target > target - words))
+        {
+            out.push(start..i);
+            start = i;
+            words = 0;
+        }
+        words += count;
+    }
+    out.push(start..spans.len());
+    out
+}
+
+/// Byte ranges of the sentences of `text`, trimmed of surrounding whitespace.
+///
+/// A sentence ends at `.`, `?` or `!` (plus closing quotes or brackets) followed
+/// by whitespace and a capital, digit or opening quote, unless the period ends
+/// an abbreviation or an initial ("U.S.", "Mr.", "D.").
+pub fn sentences(text: &str) -> Vec<Range<usize>> {
+    let mut out = Vec::new();
+    let mut start = skip_space(text, 0);
+    let chars: Vec<(usize, char)> = text.char_indices().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        let (pos, c) = chars[i];
+        if matches!(c, '.' | '?' | '!') {
+            let mut j = i + 1;
+            while j < chars.len()
+                && matches!(
+                    chars[j].1,
+                    '.' | '?' | '!' | '"' | '\'' | '’' | '”' | ')' | ']'
+                )
+            {
+                j += 1;
+            }
+            let end = chars.get(j).map_or(text.len(), |&(p, _)| p);
+            let next = (j..chars.len()).find(|&k| !chars[k].1.is_whitespace());
+            let had_space = j < chars.len() && chars[j].1.is_whitespace();
+            let starts_sentence = next.is_some_and(|k| {
+                let n = chars[k].1;
+                n.is_uppercase()
+                    || n.is_ascii_digit()
+                    || matches!(n, '"' | '“' | '‘' | '\'' | '(' | '[')
+            });
+            if had_space && starts_sentence && !(c == '.' && is_abbreviation(&text[start..pos])) {
+                out.push(start..end);
+                start = next.map_or(text.len(), |k| chars[k].0);
+                i = next.unwrap_or(chars.len());
+                continue;
+            }
+            i = j;
+            continue;
+        }
+        i += 1;
+    }
+    let rest = text[start..].trim_end();
+    if !rest.is_empty() {
+        out.push(start..start + rest.len());
+    }
+    if out.is_empty() {
+        out.push(0..text.len());
+    }
+    out
+}
+
+fn skip_space(text: &str, from: usize) -> usize {
+    from + (text[from..].len() - text[from..].trim_start().len())
+}
+
+/// True when the text before a period ends in an abbreviation or an initial.
+fn is_abbreviation(before: &str) -> bool {
+    let word = before
+        .rsplit(|c: char| c.is_whitespace() || c == '(' || c == '"' || c == '“')
+        .next()
+        .unwrap_or("");
+    if word.is_empty() {
+        return false;
+    }
+    // "D." or "U.S." or "e.g."
+    if word.chars().count() == 1 && word.chars().all(char::is_alphabetic) {
+        return word.chars().all(char::is_uppercase);
+    }
+    if word.contains('.') {
+        return word.split('.').all(|p| p.chars().count() <= 2);
+    }
+    const ABBREVIATIONS: &[&str] = &[
+        "Mr", "Mrs", "Ms", "Dr", "Prof", "Gen", "Sen", "Rep", "Gov", "Col", "Lt", "Capt", "St",
+        "Jr", "Sr", "No", "Nos", "Vol", "vol", "pp", "ch", "Art", "Sec", "Co", "Inc", "Ltd", "vs",
+        "Rev", "Hon", "Messrs", "Fig", "cf", "viz",
+    ];
+    ABBREVIATIONS.contains(&word)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn split_text(text: &str) -> Vec<&str> {
+        sentences(text).into_iter().map(|r| &text[r]).collect()
+    }
+
+    #[test]
+    fn sentences_split_on_terminal_punctuation() {
+        assert_eq!(
+            split_text("One two. Three? “Four,” he said! Five"),
+            ["One two.", "Three?", "“Four,” he said!", "Five"]
+        );
+    }
+
+    #[test]
+    fn abbreviations_and_initials_do_not_split() {
+        assert_eq!(
+            split_text("How should the U.S. react? Alan D. Romberg wrote it. Mr. Smith agreed."),
+            [
+                "How should the U.S. react?",
+                "Alan D. Romberg wrote it.",
+                "Mr. Smith agreed."
+            ]
+        );
+        assert_eq!(
+            split_text("See No. 81 of the papers. Done."),
+            ["See No. 81 of the papers.", "Done."]
+        );
+    }
+
+    #[test]
+    fn lowercase_after_period_does_not_split() {
+        assert_eq!(
+            split_text("It is 3.5 percent. and so on"),
+            ["It is 3.5 percent. and so on"]
+        );
+    }
+
+    #[test]
+    fn long_paragraphs_become_windows_of_whole_sentences() {
+        let sentence = "This sentence has exactly ten words in it, you see. ";
+        let paragraph = sentence.repeat(30);
+        let paragraph = paragraph.trim();
+        let spans = sentences(paragraph);
+        assert_eq!(spans.len(), 30);
+        let windows = windows(paragraph, &spans);
+        assert!(windows.len() >= 3);
+        assert_eq!(windows.first().unwrap().start, 0);
+        assert_eq!(windows.last().unwrap().end, 30);
+        for pair in windows.windows(2) {
+            assert_eq!(pair[0].end, pair[1].start);
+        }
+    }
+
+    #[test]
+    fn ids_fit_deep_links() {
+        let id = passage_id("abcdefghijklmno-abcd", 12345, 999);
+        assert!(id.len() <= 32, "{id}");
+    }
+}

@@ -1,0 +1,374 @@
+//! Search: from a question to ranked passages, or to an abstention.
+//!
+//! 1. The question is analysed into terms ([`crate::analysis`]); it is never
+//!    parsed as query syntax.
+//! 2. BM25 over passage text, with the essay's title and author as weaker
+//!    fields, picks candidates.
+//! 3. Candidates are re-ranked with what BM25 ignores, read straight from the
+//!    index's postings: how much of the question's weight a passage covers,
+//!    whether the question's word pairs appear as phrases, and how close
+//!    together its words are.
+//! 4. When no candidate covers enough of the question, the engine abstains.
+
+use std::collections::{HashMap, HashSet};
+
+use tantivy::collector::TopDocs;
+use tantivy::postings::Postings;
+use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
+use tantivy::schema::IndexRecordOption;
+use tantivy::{DocAddress, DocId, DocSet, Score, TERMINATED, Term};
+
+use crate::analysis::{is_stop, terms};
+use crate::error::Result;
+use crate::index::SearchIndex;
+
+/// At most this many words of a question are used.
+const MAX_QUERY_TERMS: usize = 48;
+/// BM25 candidates re-ranked per question.
+const CANDIDATES: usize = 40;
+/// Weight of the essay title and author relative to the passage text.
+const META_BOOST: Score = 0.25;
+/// Re-ranking weights: coverage of the question, phrase matches, proximity.
+const W_COVERAGE: f32 = 1.0;
+const W_PHRASE: f32 = 0.5;
+const W_PROXIMITY: f32 = 0.3;
+/// A passage must hold this share of the question's content words to be an answer.
+pub const MIN_SHARE: f32 = 0.5;
+
+/// One analysed word of the question.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueryTerm {
+    /// The stemmed term.
+    pub text: String,
+    /// Its inverse document frequency; highest for words the corpus lacks.
+    pub idf: f32,
+    /// A stop word: used for phrases only.
+    pub stop: bool,
+}
+
+/// The analysed question.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AnalyzedQuery {
+    /// Distinct terms, in order of first appearance.
+    pub terms: Vec<QueryTerm>,
+    /// The question's words as indexes into `terms`, in order.
+    pub sequence: Vec<usize>,
+    /// The question asks for a reason ("why", "for what reason").
+    pub asks_why: bool,
+}
+
+impl AnalyzedQuery {
+    /// The distinct content (non-stop) terms.
+    pub fn content(&self) -> impl Iterator<Item = &QueryTerm> {
+        self.terms.iter().filter(|t| !t.stop)
+    }
+
+    /// IDF of a term, if it is a content term of the question.
+    pub fn weight(&self, stem: &str) -> Option<f32> {
+        self.content().find(|t| t.text == stem).map(|t| t.idf)
+    }
+}
+
+/// A passage the search found, with the evidence for its rank.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ranked {
+    /// Passage ordinal.
+    pub passage: usize,
+    /// Final score; higher is better.
+    pub score: f32,
+    /// Share of the question's weight the passage (or its essay's title and author) covers.
+    pub coverage: f32,
+    /// The passage covers enough of the question to count as an answer.
+    pub answers: bool,
+}
+
+/// The outcome of a search.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Ranking {
+    /// The analysed question.
+    pub query: AnalyzedQuery,
+    /// Best passages first; empty when the engine abstains.
+    pub hits: Vec<Ranked>,
+}
+
+/// Per-essay terms of the title and author, for coverage.
+pub type EssayTerms = Vec<HashSet<String>>;
+
+/// Analyses `question` against the index's statistics.
+pub fn analyze(index: &SearchIndex, question: &str) -> Result<AnalyzedQuery> {
+    let searcher = index.searcher();
+    let body = index.fields().body;
+    let n = searcher.num_docs() as f32;
+    let mut query = AnalyzedQuery::default();
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for term in terms(question).into_iter().take(MAX_QUERY_TERMS) {
+        let slot = match seen.get(&term.text) {
+            Some(&slot) => slot,
+            None => {
+                let df = searcher.doc_freq(&Term::from_field_text(body, &term.text))? as f32;
+                let idf = (1.0 + (n - df + 0.5) / (df + 0.5)).ln();
+                query.terms.push(QueryTerm {
+                    stop: is_stop(&term.text),
+                    text: term.text.clone(),
+                    idf,
+                });
+                seen.insert(term.text, query.terms.len() - 1);
+                query.terms.len() - 1
+            }
+        };
+        query.sequence.push(slot);
+    }
+    query.asks_why = query
+        .terms
+        .iter()
+        .any(|t| t.text == "whi" || t.text == "reason");
+    Ok(query)
+}
+
+/// Finds up to `limit` passages that answer `question`, best first.
+pub fn search(
+    index: &SearchIndex,
+    essay_of: &dyn Fn(usize) -> usize,
+    essay_terms: &EssayTerms,
+    question: &str,
+    limit: usize,
+) -> Result<Ranking> {
+    let query = analyze(index, question)?;
+    let content: Vec<&QueryTerm> = query.content().collect();
+    if content.is_empty() || limit == 0 {
+        return Ok(Ranking {
+            query,
+            hits: Vec::new(),
+        });
+    }
+    let fields = index.fields();
+    let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    for term in &content {
+        clauses.push((Occur::Should, term_query(fields.body, &term.text, 1.0)));
+        clauses.push((
+            Occur::Should,
+            term_query(fields.title, &term.text, META_BOOST),
+        ));
+        clauses.push((
+            Occur::Should,
+            term_query(fields.author, &term.text, META_BOOST),
+        ));
+    }
+    let searcher = index.searcher();
+    let top = searcher.search(
+        &BooleanQuery::new(clauses),
+        &TopDocs::with_limit(CANDIDATES.max(limit * 2)).order_by_score(),
+    )?;
+    if top.is_empty() {
+        return Ok(Ranking {
+            query,
+            hits: Vec::new(),
+        });
+    }
+
+    let positions = term_positions(index, &query, &top)?;
+    let best_bm25 = top[0].0.max(f32::EPSILON);
+    let total_weight: f32 = content.iter().map(|t| t.idf).sum();
+    let pairs = phrase_pairs(&query);
+    let mut hits = Vec::with_capacity(top.len());
+    for (i, &(bm25, addr)) in top.iter().enumerate() {
+        let Some(passage) = index.passage_of(addr) else {
+            continue;
+        };
+        let meta = &essay_terms[essay_of(passage)];
+        let found = &positions[i];
+        let matched: Vec<&QueryTerm> = query
+            .terms
+            .iter()
+            .enumerate()
+            .filter(|(t, term)| !term.stop && (!found[*t].is_empty() || meta.contains(&term.text)))
+            .map(|(_, term)| term)
+            .collect();
+        let coverage = matched.iter().map(|t| t.idf).sum::<f32>() / total_weight;
+        let share = matched.len() as f32 / content.len() as f32;
+        let answers = share >= MIN_SHARE && matched.len() >= content.len().min(2);
+        let phrase = if pairs.is_empty() {
+            0.0
+        } else {
+            pairs
+                .iter()
+                .filter(|&&(a, b)| adjacent(&found[a], &found[b]))
+                .count() as f32
+                / pairs.len() as f32
+        };
+        let proximity = proximity(&query, found);
+        let score =
+            bm25 / best_bm25 + W_COVERAGE * coverage + W_PHRASE * phrase + W_PROXIMITY * proximity;
+        hits.push(Ranked {
+            passage,
+            score,
+            coverage,
+            answers,
+        });
+    }
+    hits.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.passage.cmp(&b.passage)));
+    tracing::debug!(
+        terms = ?query.terms.iter().map(|t| (&t.text, t.idf, t.stop)).collect::<Vec<_>>(),
+        top = ?hits.iter().take(5).map(|h| (h.passage, h.score, h.coverage, h.answers)).collect::<Vec<_>>(),
+        "ranked"
+    );
+    hits.retain(|h| h.answers);
+    hits.truncate(limit);
+    Ok(Ranking { query, hits })
+}
+
+fn term_query(field: tantivy::schema::Field, text: &str, boost: Score) -> Box<dyn Query> {
+    let query = TermQuery::new(
+        Term::from_field_text(field, text),
+        IndexRecordOption::WithFreqs,
+    );
+    if boost == 1.0 {
+        Box::new(query)
+    } else {
+        Box::new(BoostQuery::new(Box::new(query), boost))
+    }
+}
+
+/// Word pairs of the question that would make a phrase: adjacent, and not both stop words.
+fn phrase_pairs(query: &AnalyzedQuery) -> Vec<(usize, usize)> {
+    let mut pairs: Vec<(usize, usize)> = query
+        .sequence
+        .windows(2)
+        .map(|w| (w[0], w[1]))
+        .filter(|&(a, b)| a != b && !(query.terms[a].stop && query.terms[b].stop))
+        .collect();
+    pairs.sort_unstable();
+    pairs.dedup();
+    pairs
+}
+
+/// True when some position in `b` directly follows one in `a`.
+fn adjacent(a: &[u32], b: &[u32]) -> bool {
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        let want = a[i] + 1;
+        match b[j].cmp(&want) {
+            std::cmp::Ordering::Equal => return true,
+            std::cmp::Ordering::Less => j += 1,
+            std::cmp::Ordering::Greater => i += 1,
+        }
+    }
+    false
+}
+
+/// How tightly the question's content words cluster: matched words over the
+/// shortest span of positions that holds one of each, in (0, 1].
+fn proximity(query: &AnalyzedQuery, found: &[Vec<u32>]) -> f32 {
+    let mut events: Vec<(u32, usize)> = Vec::new();
+    let mut kinds = 0;
+    for (t, term) in query.terms.iter().enumerate() {
+        if !term.stop && !found[t].is_empty() {
+            kinds += 1;
+            events.extend(found[t].iter().map(|&p| (p, t)));
+        }
+    }
+    if kinds < 2 {
+        return 0.0;
+    }
+    events.sort_unstable();
+    let mut counts: HashMap<usize, usize> = HashMap::new();
+    let mut have = 0;
+    let mut best = u32::MAX;
+    let mut left = 0;
+    for right in 0..events.len() {
+        let c = counts.entry(events[right].1).or_insert(0);
+        *c += 1;
+        if *c == 1 {
+            have += 1;
+        }
+        while have == kinds {
+            best = best.min(events[right].0 - events[left].0 + 1);
+            let c = counts.get_mut(&events[left].1).expect("counted");
+            *c -= 1;
+            if *c == 0 {
+                have -= 1;
+            }
+            left += 1;
+        }
+    }
+    kinds as f32 / best as f32
+}
+
+/// Positions of every question term in every candidate, read from postings.
+fn term_positions(
+    index: &SearchIndex,
+    query: &AnalyzedQuery,
+    top: &[(Score, DocAddress)],
+) -> Result<Vec<Vec<Vec<u32>>>> {
+    let searcher = index.searcher();
+    let body = index.fields().body;
+    let mut out = vec![vec![Vec::new(); query.terms.len()]; top.len()];
+    let mut by_segment: HashMap<u32, Vec<(DocId, usize)>> = HashMap::new();
+    for (i, (_, addr)) in top.iter().enumerate() {
+        by_segment
+            .entry(addr.segment_ord)
+            .or_default()
+            .push((addr.doc_id, i));
+    }
+    for (segment_ord, mut docs) in by_segment {
+        docs.sort_unstable();
+        let inverted = searcher.segment_reader(segment_ord).inverted_index(body)?;
+        for (t, term) in query.terms.iter().enumerate() {
+            let Some(mut postings) = inverted
+                .read_postings(
+                    &Term::from_field_text(body, &term.text),
+                    IndexRecordOption::WithFreqsAndPositions,
+                )
+                .map_err(|e| crate::error::Error::Index(e.into()))?
+            else {
+                continue;
+            };
+            for &(doc, i) in &docs {
+                let at = postings.seek(doc);
+                if at == TERMINATED {
+                    break;
+                }
+                if at == doc {
+                    postings.positions(&mut out[i][t]);
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn adjacency() {
+        assert!(adjacent(&[1, 5, 9], &[3, 10]));
+        assert!(!adjacent(&[1, 5, 9], &[3, 11]));
+        assert!(!adjacent(&[], &[1]));
+    }
+
+    #[test]
+    fn proximity_of_clustered_words() {
+        let query = AnalyzedQuery {
+            terms: vec![
+                QueryTerm {
+                    text: "a".into(),
+                    idf: 1.0,
+                    stop: false,
+                },
+                QueryTerm {
+                    text: "b".into(),
+                    idf: 1.0,
+                    stop: false,
+                },
+            ],
+            sequence: vec![0, 1],
+            asks_why: false,
+        };
+        let close = proximity(&query, &[vec![10], vec![11]]);
+        let far = proximity(&query, &[vec![10], vec![40]]);
+        assert_eq!(close, 1.0);
+        assert!(far < 0.1);
+    }
+}
