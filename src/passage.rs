@@ -85,8 +85,11 @@ fn windows(paragraph: &str, spans: &[Range<usize>]) -> Vec<Range<usize>> {
     let mut words = 0;
     for (i, &count) in counts.iter().enumerate() {
         // Close the window before this sentence when adding it would overshoot
-        // the target by more than stopping short does.
+        // the target by more than stopping short does; but never between a
+        // question and the sentence that answers it.
+        let after_question = i > 0 && paragraph[spans[i - 1].clone()].ends_with('?');
         if words > 0
+            && !after_question
             && (words >= target
                 || (words + count > target && words + count - target > target - words))
         {
@@ -223,14 +226,14 @@ mod tests {
     #[test]
     fn long_paragraphs_become_windows_of_whole_sentences() {
         let sentence = "This sentence has exactly ten words in it, you see. ";
-        let paragraph = sentence.repeat(30);
+        let paragraph = sentence.repeat(60);
         let paragraph = paragraph.trim();
         let spans = sentences(paragraph);
-        assert_eq!(spans.len(), 30);
+        assert_eq!(spans.len(), 60);
         let windows = windows(paragraph, &spans);
         assert!(windows.len() >= 3);
         assert_eq!(windows.first().unwrap().start, 0);
-        assert_eq!(windows.last().unwrap().end, 30);
+        assert_eq!(windows.last().unwrap().end, 60);
         for pair in windows.windows(2) {
             assert_eq!(pair[0].end, pair[1].start);
         }

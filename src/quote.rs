@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 use std::ops::Range;
 
-use crate::analysis::terms;
+use crate::analysis::matching_terms;
 use crate::search::AnalyzedQuery;
 
 /// Longest quote, in words, before a sentence is trimmed with "…".
@@ -58,7 +58,8 @@ impl Quote {
 
 /// Picks the excerpt of `text` (with sentence spans `sentences`) that best answers `query`.
 pub fn select(text: &str, sentences: &[Range<usize>], query: &AnalyzedQuery) -> Quote {
-    let words = terms(text);
+    let wanted: HashSet<&str> = query.terms.iter().map(|t| t.text.as_str()).collect();
+    let words = matching_terms(text, &wanted);
     let sentence_of = |offset: usize| {
         sentences
             .iter()
@@ -85,7 +86,10 @@ pub fn select(text: &str, sentences: &[Range<usize>], query: &AnalyzedQuery) -> 
         {
             matched[s].push((t, idf));
         }
-        if i > 0 && pairs.contains(&(words[i - 1].text.as_str(), word.text.as_str())) {
+        if i > 0
+            && words[i - 1].position + 1 == word.position
+            && pairs.contains(&(words[i - 1].text.as_str(), word.text.as_str()))
+        {
             phrases[s] += 1;
         }
     }
@@ -183,56 +187,58 @@ fn gives_reason(sentence: &str) -> bool {
         .any(|w| CUES.iter().any(|cue| w.eq_ignore_ascii_case(cue)))
 }
 
-/// Cuts a span longer than [`MAX_QUOTE_WORDS`] down to the window of that many
-/// words holding the most question weight.
+/// Cuts a span longer than [`MAX_QUOTE_WORDS`] words down to the run of that
+/// many (whitespace-separated) words holding the most question weight.
 fn trim_long(
     text: &str,
     span: Range<usize>,
-    words: &[crate::analysis::Term],
+    matched: &[crate::analysis::Term],
     query: &AnalyzedQuery,
 ) -> Range<usize> {
-    let inside: Vec<&crate::analysis::Term> = words
-        .iter()
-        .filter(|w| w.offset.start >= span.start && w.offset.end <= span.end)
-        .collect();
-    if inside.len() <= MAX_QUOTE_WORDS {
+    let mut tokens: Vec<Range<usize>> = Vec::new();
+    let mut start = None;
+    for (i, c) in text[span.clone()].char_indices() {
+        let at = span.start + i;
+        match (c.is_whitespace(), start) {
+            (false, None) => start = Some(at),
+            (true, Some(s)) => {
+                tokens.push(s..at);
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(s) = start {
+        tokens.push(s..span.end);
+    }
+    if tokens.len() <= MAX_QUOTE_WORDS {
         return span;
     }
-    let weight = |w: &crate::analysis::Term| query.weight(&w.text).unwrap_or(0.0);
-    let mut best = (f32::MIN, 0);
-    let mut sum: f32 = inside[..MAX_QUOTE_WORDS].iter().map(|w| weight(w)).sum();
-    for start in 0..=inside.len() - MAX_QUOTE_WORDS {
-        if start > 0 {
-            sum += weight(inside[start + MAX_QUOTE_WORDS - 1]) - weight(inside[start - 1]);
-        }
+    let weights: Vec<f32> = tokens
+        .iter()
+        .map(|t| {
+            matched
+                .iter()
+                .filter(|m| m.offset.start >= t.start && m.offset.end <= t.end)
+                .map(|m| query.weight(&m.text).unwrap_or(0.0))
+                .sum()
+        })
+        .collect();
+    let mut sum: f32 = weights[..MAX_QUOTE_WORDS].iter().sum();
+    let mut best = (sum, 0);
+    for first in 1..=tokens.len() - MAX_QUOTE_WORDS {
+        sum += weights[first + MAX_QUOTE_WORDS - 1] - weights[first - 1];
         if sum > best.0 + 1e-6 {
-            best = (sum, start);
+            best = (sum, first);
         }
     }
-    let first = best.1;
-    let last = first + MAX_QUOTE_WORDS - 1;
-    let start = if first == 0 {
-        span.start
-    } else {
-        inside[first].offset.start
-    };
-    let end = if last == inside.len() - 1 {
-        span.end
-    } else {
-        // Keep punctuation glued to the last word (a closing quote, a comma).
-        let after = inside[last].offset.end;
-        after
-            + text[after..]
-                .char_indices()
-                .find(|(_, c)| c.is_whitespace())
-                .map_or(text.len() - after, |(i, _)| i)
-    };
-    start..end.min(span.end)
+    tokens[best.1].start..tokens[best.1 + MAX_QUOTE_WORDS - 1].end
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::analysis::terms;
     use crate::search::QueryTerm;
 
     fn query(words: &[&str]) -> AnalyzedQuery {

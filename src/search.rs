@@ -25,9 +25,7 @@ use crate::index::SearchIndex;
 /// At most this many words of a question are used.
 const MAX_QUERY_TERMS: usize = 48;
 /// BM25 candidates re-ranked per question.
-const CANDIDATES: usize = 40;
-/// Weight of the essay title and author relative to the passage text.
-const META_BOOST: Score = 0.25;
+const CANDIDATES: usize = 25;
 /// Re-ranking weights: coverage of the question, phrase matches, proximity.
 const W_COVERAGE: f32 = 1.0;
 const W_PHRASE: f32 = 0.5;
@@ -145,14 +143,6 @@ pub fn search(
     let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     for term in &content {
         clauses.push((Occur::Should, term_query(fields.body, &term.text, 1.0)));
-        clauses.push((
-            Occur::Should,
-            term_query(fields.title, &term.text, META_BOOST),
-        ));
-        clauses.push((
-            Occur::Should,
-            term_query(fields.author, &term.text, META_BOOST),
-        ));
     }
     let searcher = index.searcher();
     let top = searcher.search(
