@@ -65,11 +65,8 @@ pub fn matching_terms(text: &str, wanted: &HashSet<&str>) -> Vec<Term> {
     let initials: HashSet<char> = wanted.iter().filter_map(|w| w.chars().next()).collect();
     let mut out = Vec::new();
     let mut head = String::new();
-    let mut position = 0;
-    for (start, end) in word_spans(text) {
+    for (position, (start, end)) in word_spans(text).enumerate() {
         let word = &text[start..end];
-        let this = position;
-        position += 1;
         if word.len() >= 40 {
             continue;
         }
@@ -84,7 +81,7 @@ pub fn matching_terms(text: &str, wanted: &HashSet<&str>) -> Vec<Term> {
             out.push(Term {
                 text: stem,
                 offset: start..end,
-                position: this,
+                position,
             });
         }
     }

@@ -23,6 +23,9 @@ use crate::passage::Passage;
 const CANDIDATES: usize = 12;
 /// At most this many words of a quote are looked up.
 const MAX_QUOTE_TERMS: usize = 64;
+/// A misquote must still have this share of its words in the original:
+/// a few shared words around an invented claim are not a citation.
+const MIN_WORDS_KEPT: f32 = 0.7;
 
 /// How faithfully a quote matches the corpus.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -133,9 +136,11 @@ pub fn cite(engine: &Engine, quote: &str) -> Result<CiteResult> {
     let Some((alignment, first, _)) = best else {
         return Ok(not_found());
     };
+    let quote_words = align::words(quote).len().max(1);
+    let kept = alignment.matched as f32 / quote_words as f32;
     let verdict = if alignment.exact {
         Verdict::Exact
-    } else if alignment.similarity >= CLOSE_THRESHOLD {
+    } else if alignment.similarity >= CLOSE_THRESHOLD && kept >= MIN_WORDS_KEPT {
         Verdict::Close
     } else {
         return Ok(not_found());

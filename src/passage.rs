@@ -76,7 +76,7 @@ fn windows(paragraph: &str, spans: &[Range<usize>]) -> Vec<Range<usize>> {
         .collect();
     let total: usize = counts.iter().sum();
     if total <= MAX_WORDS || spans.len() < 2 {
-        return vec![0..spans.len()];
+        return std::iter::once(0..spans.len()).collect();
     }
     let pieces = total.div_ceil(MAX_WORDS);
     let target = total.div_ceil(pieces);

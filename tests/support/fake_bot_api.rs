@@ -14,6 +14,29 @@
 //! invalid buttons, unknown messages and queries, …) with Telegram's
 //! descriptions. Faults (429, 5xx, garbage, delays) can be injected per
 //! method.
+//!
+//! ```ignore
+//! let api = FakeBotApi::start().await;
+//! let mut bot = std::process::Command::new(env!("CARGO_BIN_EXE_citebot"))
+//!     .arg("serve")
+//!     .envs(api.env())
+//!     .spawn()?;
+//! api.push_private_text(42, "/ask what is virtue?");
+//! assert!(api.wait_for(|s| s.sent_to(42).len() == 1, Duration::from_secs(10)).await);
+//! assert!(api.sent_messages()[0].text.contains("virtue"));
+//! bot.kill()?;
+//! ```
+//!
+//! With [`FakeBotApi::start`] the server is a task of the test's runtime: keep
+//! that runtime free (await, don't block the thread). Sync tests use
+//! [`FakeBotApi::start_blocking`] and [`FakeBotApi::wait_for_blocking`].
+//!
+//! Known simplifications: chats the bot may write to are those seen in pushed
+//! updates or registered with [`FakeBotApi::register_chat`] (others get
+//! `chat not found`); only `parse_mode` HTML is implemented (Markdown modes
+//! are rejected with an explanatory error); inline messages
+//! (`inline_message_id`) are not tracked; Telegram's automatic entities
+//! (URLs, hashtags, …) are not added to the bot's messages.
 #![allow(dead_code)]
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
@@ -30,6 +53,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 use tokio::sync::{Notify, oneshot};
 
+#[allow(unused_imports)]
 pub use super::html::{
     Entity, FormattedText, MAX_MESSAGE_LEN, escape_html, format_message_text, parse_html,
     utf16_len, visible_text,
@@ -338,7 +362,7 @@ impl IncomingMessage {
     }
 
     /// Replaces the sender.
-    pub fn from_user(mut self, user: Value) -> Self {
+    pub fn sender(mut self, user: Value) -> Self {
         self.from = user;
         self
     }
@@ -392,7 +416,7 @@ impl IncomingCallbackQuery {
     }
 
     /// Replaces the sender.
-    pub fn from_user(mut self, user: Value) -> Self {
+    pub fn sender(mut self, user: Value) -> Self {
         self.from = user;
         self
     }
@@ -439,7 +463,7 @@ impl IncomingInlineQuery {
     }
 
     /// Replaces the sender.
-    pub fn from_user(mut self, user: Value) -> Self {
+    pub fn sender(mut self, user: Value) -> Self {
         self.from = user;
         self
     }
@@ -806,13 +830,17 @@ impl ApiState {
         );
     }
 
+    /// The chat's state, created if new; the chat object is refreshed (a
+    /// group may have a new title).
     fn chat_entry(&mut self, chat: &Value) -> &mut ChatState {
         let id = chat["id"].as_i64().expect("a chat needs an integer id");
-        self.chats.entry(id).or_insert_with(|| ChatState {
+        let entry = self.chats.entry(id).or_insert_with(|| ChatState {
             chat: chat.clone(),
             next_message_id: 1,
             messages: BTreeMap::new(),
-        })
+        });
+        entry.chat = chat.clone();
+        entry
     }
 
     fn next_query_id(&mut self) -> String {
@@ -1463,33 +1491,29 @@ fn check_inline_keyboard(keyboard: &Value) -> Result<(), ApiError> {
                     ));
                 }
             }
-            match actions[0] {
+            let error = match actions[0] {
                 "callback_data" => {
                     let data = button["callback_data"].as_str().unwrap_or("");
-                    if !(1..=64).contains(&data.len()) {
-                        return Err(ApiError::bad("Bad Request: BUTTON_DATA_INVALID"));
-                    }
+                    (!(1..=64).contains(&data.len())).then_some("BUTTON_DATA_INVALID")
                 }
                 "url" => {
-                    if !button["url"].as_str().is_some_and(is_valid_button_url) {
-                        return Err(ApiError::bad("Bad Request: BUTTON_URL_INVALID"));
-                    }
+                    let url = button["url"].as_str().unwrap_or("");
+                    (!is_valid_button_url(url)).then_some("BUTTON_URL_INVALID")
                 }
                 "copy_text" => {
                     let text = button["copy_text"]["text"].as_str().unwrap_or("");
-                    if !(1..=256).contains(&text.chars().count()) {
-                        return Err(ApiError::bad("Bad Request: BUTTON_COPY_TEXT_INVALID"));
-                    }
+                    let len = text.chars().count();
+                    (!(1..=256).contains(&len)).then_some("BUTTON_COPY_TEXT_INVALID")
                 }
                 "web_app" | "login_url" => {
                     let url = button[actions[0]]["url"].as_str().unwrap_or("");
-                    if !url.to_ascii_lowercase().starts_with("https://")
-                        || !is_valid_button_url(url)
-                    {
-                        return Err(ApiError::bad("Bad Request: BUTTON_URL_INVALID"));
-                    }
+                    let https = url.to_ascii_lowercase().starts_with("https://");
+                    (!https || !is_valid_button_url(url)).then_some("BUTTON_URL_INVALID")
                 }
-                _ => {}
+                _ => None,
+            };
+            if let Some(error) = error {
+                return Err(ApiError::bad(format!("Bad Request: {error}")));
             }
         }
     }
@@ -1591,14 +1615,14 @@ fn check_inline_result(result: &Value, ids: &mut HashSet<String>) -> Result<(), 
             ));
         }
     }
-    if let Some(content) = object.get("input_message_content") {
-        if let Some(text) = content.get("message_text") {
-            let text = text
-                .as_str()
-                .ok_or_else(|| parse_error("Field \"message_text\" must be of type String"))?;
-            let parse_mode = content.get("parse_mode").and_then(Value::as_str);
-            format_message_text(text, parse_mode).map_err(ApiError::bad)?;
-        }
+    if let Some(content) = object.get("input_message_content")
+        && let Some(text) = content.get("message_text")
+    {
+        let text = text
+            .as_str()
+            .ok_or_else(|| parse_error("Field \"message_text\" must be of type String"))?;
+        let parse_mode = content.get("parse_mode").and_then(Value::as_str);
+        format_message_text(text, parse_mode).map_err(ApiError::bad)?;
     }
     if let Some(markup) = object.get("reply_markup") {
         check_inline_keyboard(&markup["inline_keyboard"])?;
@@ -1855,15 +1879,56 @@ fn parse_params(uri: &Uri, headers: &HeaderMap, body: &[u8]) -> Result<Params, A
             map.insert(k, Value::String(v));
         }
     } else if content_type.starts_with("multipart/form-data") {
-        return Err(ApiError::bad(
-            "Bad Request: multipart/form-data is not supported by the fake Bot API",
-        ));
+        map.extend(parse_multipart(&content_type, body)?);
     } else {
         return Err(ApiError::bad(format!(
             "Bad Request: unsupported Content-Type \"{content_type}\""
         )));
     }
     Ok(Params(map))
+}
+
+/// Parses a `multipart/form-data` body (teloxide uses it for `setWebhook`).
+/// Text fields become strings; file fields become
+/// `{"file_name": …, "size": …}`.
+fn parse_multipart(content_type: &str, body: &[u8]) -> Result<Map<String, Value>, ApiError> {
+    let invalid = || ApiError::bad("Bad Request: can't parse multipart/form-data body");
+    let boundary = content_type
+        .split(';')
+        .find_map(|p| p.trim().strip_prefix("boundary="))
+        .map(|b| b.trim_matches('"'))
+        .filter(|b| !b.is_empty())
+        .ok_or_else(invalid)?;
+    let delimiter = format!("--{boundary}");
+    let body = String::from_utf8_lossy(body);
+    let mut fields = Map::new();
+    for part in body.split(delimiter.as_str()).skip(1) {
+        if part.starts_with("--") {
+            break;
+        }
+        let part = part.strip_prefix("\r\n").ok_or_else(invalid)?;
+        let (head, value) = part.split_once("\r\n\r\n").ok_or_else(invalid)?;
+        let value = value.strip_suffix("\r\n").unwrap_or(value);
+        let disposition = head
+            .lines()
+            .find(|l| l.to_ascii_lowercase().starts_with("content-disposition:"))
+            .ok_or_else(invalid)?;
+        let attribute = |name: &str| {
+            disposition.split(';').find_map(|p| {
+                p.trim()
+                    .strip_prefix(name)
+                    .and_then(|v| v.strip_prefix('='))
+                    .map(|v| v.trim_matches('"').to_owned())
+            })
+        };
+        let name = attribute("name").ok_or_else(invalid)?;
+        let value = match attribute("filename") {
+            Some(file_name) => json!({ "file_name": file_name, "size": value.len() }),
+            None => Value::String(value.to_owned()),
+        };
+        fields.insert(name, value);
+    }
+    Ok(fields)
 }
 
 fn parse_urlencoded(s: &str) -> Vec<(String, String)> {
@@ -2037,7 +2102,7 @@ impl FakeBotApi {
         self.shared.lock().bot_user.clone()
     }
 
-    /// Runs `f` on the locked state (do not block inside).
+    /// Runs `f` on the locked state (do not block or call `self` inside).
     pub fn with_state<R>(&self, f: impl FnOnce(&ApiState) -> R) -> R {
         f(&self.shared.lock())
     }
@@ -2179,7 +2244,8 @@ impl FakeBotApi {
     }
 
     /// Waits until `predicate` holds (checked after every call and push) or
-    /// `timeout` passes; returns whether it held.
+    /// `timeout` passes; returns whether it held. The predicate runs with the
+    /// state locked: use the `&ApiState` it gets, not `self`.
     pub async fn wait_for(&self, predicate: impl Fn(&ApiState) -> bool, timeout: Duration) -> bool {
         let deadline = tokio::time::Instant::now() + timeout;
         loop {

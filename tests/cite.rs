@@ -1,0 +1,284 @@
+//! `citebot cite`, driven through the binary: verdicts, the verbatim
+//! original span, exact differences, citations and the JSON contract, on both
+//! the shipped corpus and the Federalist corpus.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use serde_json::{Value, json};
+
+const BIN: &str = env!("CARGO_BIN_EXE_citebot");
+
+/// Runs `cite --json` in batch mode and returns one object per quote.
+fn cite_batch(corpus: Option<&str>, quotes: &[&str]) -> Vec<Value> {
+    let index = tempfile::tempdir().unwrap();
+    let mut cmd = Command::new(BIN);
+    cmd.args(["cite", "--json", "--index"]).arg(index.path());
+    if let Some(corpus) = corpus {
+        cmd.args(["--corpus", corpus]);
+    }
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all((quotes.join("\n") + "\n").as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), quotes.len());
+    for (q, v) in quotes.iter().zip(&lines) {
+        assert_contract(v);
+        assert_eq!(v["query"], *q);
+    }
+    lines
+}
+
+/// Checks the `cite --json` contract, key by key.
+fn assert_contract(v: &Value) {
+    let mut keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+    keys.sort_unstable();
+    assert_eq!(keys, ["differences", "match", "query", "verdict"]);
+    let verdict = v["verdict"].as_str().unwrap();
+    assert!(["exact", "close", "not_found"].contains(&verdict));
+    if verdict == "not_found" {
+        assert_eq!(v["match"], Value::Null);
+        assert_eq!(v["differences"], json!([]));
+        return;
+    }
+    let m = v["match"].as_object().unwrap();
+    let mut keys: Vec<&str> = m.keys().map(String::as_str).collect();
+    keys.sort_unstable();
+    assert_eq!(
+        keys,
+        [
+            "author",
+            "date",
+            "essay_id",
+            "link",
+            "original",
+            "paragraph",
+            "passage",
+            "passage_id",
+            "publication",
+            "similarity",
+            "title",
+            "url"
+        ]
+    );
+    let similarity = m["similarity"].as_f64().unwrap();
+    assert!((0.0..=1.0).contains(&similarity));
+    if verdict == "exact" {
+        assert_eq!(similarity, 1.0);
+        assert_eq!(v["differences"], json!([]));
+    } else {
+        assert!(similarity < 1.0);
+        assert!(!v["differences"].as_array().unwrap().is_empty());
+    }
+}
+
+fn verdict(v: &Value) -> &str {
+    v["verdict"].as_str().unwrap()
+}
+
+fn original(v: &Value) -> &str {
+    v["match"]["original"].as_str().unwrap()
+}
+
+#[test]
+fn seed_corpus_verdicts() {
+    let quotes = [
+        "Xi prefers other countries to be attracted to China, not afraid of it.",
+        "XI JINPING’S STRONGMAN LEADERSHIP",
+        "xi jinping's strongman leadership",
+        "“the one country that can make or break China”",
+        "what it most fears - a return to the politics of containment",
+        "chairman of everything",
+        "The military and police answer only to him. He has purged his Party rivals",
+        "Xi wants China to be respected as a world power",
+        "\"Relying on military deterrence and sanctions without negotiations will only harden Xi's position\"",
+        "China will never negotiate with the United States",
+        "Xi Jinping wants to dominate Asia through military force alone",
+        "The best pizza topping is pineapple",
+    ];
+    let r = cite_batch(None, &quotes);
+
+    // Exact: case, quote marks, apostrophes, dashes and whitespace are ignored.
+    assert_eq!(verdict(&r[0]), "exact");
+    assert_eq!(
+        original(&r[0]),
+        "Xi prefers other countries to be attracted to China, not afraid of it"
+    );
+    assert_eq!(r[0]["match"]["paragraph"], 6);
+    assert_eq!(r[0]["match"]["author"], "Susan Shirk");
+    for v in &r[1..3] {
+        assert_eq!(verdict(v), "exact");
+        assert_eq!(original(v), "Xi Jinping’s strongman leadership");
+        assert_eq!(v["match"]["paragraph"], 2);
+    }
+    assert_eq!(verdict(&r[3]), "exact");
+    assert_eq!(
+        original(&r[3]),
+        "the one country that can make or break China"
+    );
+    assert_eq!(verdict(&r[4]), "exact");
+    assert_eq!(
+        original(&r[4]),
+        "what it most fears—a return to the politics of containment"
+    );
+    // A fragment, and a quote across two sentences.
+    assert_eq!(original(&r[5]), "chairman of everything");
+    assert_eq!(verdict(&r[6]), "exact");
+    assert_eq!(
+        original(&r[6]),
+        "The military and police answer only to him. He has purged his Party rivals"
+    );
+
+    // Misquotes: the original wording and exactly what differs.
+    assert_eq!(verdict(&r[7]), "close");
+    assert_eq!(
+        original(&r[7]),
+        "Xi wants China to be respected as a global power"
+    );
+    assert_eq!(
+        r[7]["differences"],
+        json!([{"said": "world", "original": "global"}])
+    );
+    assert_eq!(verdict(&r[8]), "close");
+    assert_eq!(
+        original(&r[8]),
+        "Relying solely on military deterrence and sanctions without negotiations will only harden Xi’s stance"
+    );
+    assert_eq!(
+        r[8]["differences"],
+        json!([{"said": "on", "original": "solely on"}, {"said": "position", "original": "stance"}])
+    );
+
+    // Invented quotes, on the topic or not, are not found.
+    for v in &r[9..] {
+        assert_eq!(verdict(v), "not_found", "{v}");
+    }
+
+    // The link lands on the original words.
+    let link = r[7]["match"]["link"].as_str().unwrap();
+    assert_eq!(
+        link,
+        "https://time.com/6222513/china-xi-jinping-diplomacy/#:~:text=Xi%20wants%20China%20to%20be%20respected%20as%20a%20global%20power"
+    );
+}
+
+#[test]
+fn federalist_verdicts() {
+    let quotes = [
+        "If men were angels, no government would be necessary.",
+        "If all men were angels, no government would be needed",
+        "Ambition must be made to check ambition",
+        "the accumulation of all powers, legislative, executive, and judiciary, in the same hands",
+        "But what is government itself, but the greatest of all reflections on human nature? If men were angels, no government would be necessary.",
+        "The price of liberty is eternal vigilance",
+        "A government of the people, by the people, for the people",
+        "Factions are the natural enemy of every free republic and must be abolished",
+    ];
+    let r = cite_batch(Some("../shared/corpora/federalist"), &quotes);
+    assert_eq!(verdict(&r[0]), "exact");
+    assert_eq!(
+        original(&r[0]),
+        "If men were angels, no government would be necessary"
+    );
+    assert_eq!(r[0]["match"]["essay_id"], "federalist-51");
+    assert_eq!(r[0]["match"]["paragraph"], 4);
+    assert_eq!(r[0]["match"]["author"], "James Madison");
+    assert_eq!(r[0]["match"]["link"], Value::Null, "no URL, no link");
+
+    // The famous misquote of Federalist No. 51.
+    assert_eq!(verdict(&r[1]), "close");
+    assert_eq!(
+        original(&r[1]),
+        "If men were angels, no government would be necessary"
+    );
+    assert_eq!(
+        r[1]["differences"],
+        json!([{"said": "all men", "original": "men"}, {"said": "needed", "original": "necessary"}])
+    );
+    assert_eq!(verdict(&r[2]), "close");
+    assert_eq!(
+        original(&r[2]),
+        "Ambition must be made to counteract ambition"
+    );
+    assert_eq!(
+        r[2]["differences"],
+        json!([{"said": "check", "original": "counteract"}])
+    );
+
+    assert_eq!(verdict(&r[3]), "exact");
+    assert_eq!(
+        original(&r[3]),
+        "The accumulation of all powers, legislative, executive, and judiciary, in the same hands"
+    );
+    assert_eq!(r[3]["match"]["essay_id"], "federalist-47");
+    assert_eq!(verdict(&r[4]), "exact");
+    assert!(original(&r[4]).starts_with("But what is government itself"));
+    assert!(original(&r[4]).ends_with("no government would be necessary"));
+    for v in &r[5..] {
+        assert_eq!(verdict(v), "not_found", "{v}");
+    }
+}
+
+#[test]
+fn hostile_quotes_never_panic() {
+    let long = "ambition ".repeat(1200);
+    let quotes = [
+        "",
+        "*",
+        "title:[a TO",
+        "<b>unclosed",
+        long.trim(),
+        "🙂 🙃",
+        "\u{1}\u{1b}[31m",
+    ];
+    for v in cite_batch(Some("../shared/corpora/federalist"), &quotes) {
+        assert_eq!(verdict(&v), "not_found", "{v}");
+    }
+}
+
+#[test]
+fn terminal_output_shows_verdict_original_differences_and_citation() {
+    let index = tempfile::tempdir().unwrap();
+    let out = Command::new(BIN)
+        .args([
+            "cite",
+            "--corpus",
+            "../shared/corpora/federalist",
+            "--index",
+        ])
+        .arg(index.path())
+        .arg("If all men were angels, no government would be needed")
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("≈ Close"), "{text}");
+    assert!(
+        text.contains("Original: “If men were angels, no government would be necessary”"),
+        "{text}"
+    );
+    assert!(text.contains("“all men” → “men”"), "{text}");
+    assert!(
+        text.contains("James Madison, “The Federalist No. 51"),
+        "{text}"
+    );
+    assert!(text.contains("¶4"), "{text}");
+}

@@ -1,0 +1,460 @@
+//! The binary, driven the way a user drives it: the JSON contract, batch
+//! mode, hostile input, bad corpus files, a stale index and deep links.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use proptest::prelude::*;
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_citebot");
+
+/// Runs citebot with `args` (plus `--index <index>`), feeding `stdin`.
+fn run(args: &[&str], index: &Path, stdin: &str) -> Output {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .arg("--index")
+        .arg(index)
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("citebot runs");
+    let mut input = child.stdin.take().unwrap();
+    let feed = stdin.to_string();
+    let writer = std::thread::spawn(move || {
+        let _ = input.write_all(feed.as_bytes());
+    });
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    out
+}
+
+fn stdout(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "exit {:?}\nstderr: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout.clone()).unwrap()
+}
+
+fn json_lines(out: &Output) -> Vec<Value> {
+    stdout(out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect()
+}
+
+fn federalist() -> String {
+    "../shared/corpora/federalist".into()
+}
+
+/// Checks one `ask --json` object against the contract, key by key.
+fn assert_ask_contract(v: &Value) {
+    let obj = v.as_object().unwrap();
+    let keys: Vec<&str> = obj.keys().map(String::as_str).collect();
+    assert_eq!(keys.len(), 3, "{keys:?}");
+    assert!(v["query"].is_string());
+    let answered = v["answered"].as_bool().unwrap();
+    let hits = v["hits"].as_array().unwrap();
+    assert_eq!(answered, !hits.is_empty());
+    for (i, hit) in hits.iter().enumerate() {
+        let hit = hit.as_object().unwrap();
+        let mut keys: Vec<&str> = hit.keys().map(String::as_str).collect();
+        keys.sort_unstable();
+        assert_eq!(
+            keys,
+            [
+                "author",
+                "date",
+                "essay_id",
+                "link",
+                "paragraph",
+                "passage",
+                "passage_id",
+                "publication",
+                "quote",
+                "rank",
+                "score",
+                "title",
+                "url"
+            ]
+        );
+        assert_eq!(hit["rank"].as_u64().unwrap(), i as u64 + 1);
+        let id = hit["passage_id"].as_str().unwrap();
+        assert!(
+            id.len() <= 32
+                && id
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-'),
+            "{id}"
+        );
+        assert!(hit["paragraph"].as_u64().unwrap() >= 1);
+        assert!(hit["score"].is_number());
+        for key in ["author", "publication", "date", "url", "link"] {
+            assert!(hit[key].is_string() || hit[key].is_null(), "{key}");
+        }
+        let passage = hit["passage"].as_str().unwrap();
+        let quote = hit["quote"].as_str().unwrap();
+        let core = quote.trim_start_matches("… ").trim_end_matches(" …");
+        assert!(passage.contains(core), "quote is verbatim from the passage");
+        if hit["url"].is_null() {
+            assert!(hit["link"].is_null(), "no URL means no link");
+        }
+    }
+}
+
+#[test]
+fn ask_json_contract_on_the_shipped_corpus() {
+    let index = tempfile::tempdir().unwrap();
+    let out = run(
+        &[
+            "ask",
+            "--json",
+            "Why does China matter to so many countries?",
+        ],
+        index.path(),
+        "",
+    );
+    let lines = json_lines(&out);
+    assert_eq!(lines.len(), 1);
+    let v = &lines[0];
+    assert_ask_contract(v);
+    assert_eq!(v["query"], "Why does China matter to so many countries?");
+    assert_eq!(v["answered"], true);
+    let top = &v["hits"][0];
+    assert_eq!(top["author"], "Susan Shirk");
+    assert_eq!(top["publication"], "TIME");
+    let link = top["link"].as_str().unwrap();
+    assert!(
+        link.starts_with("https://time.com/6222513/china-xi-jinping-diplomacy/#:~:text="),
+        "{link}"
+    );
+}
+
+#[test]
+fn plain_output_is_quote_and_citation_without_colour_when_piped() {
+    let index = tempfile::tempdir().unwrap();
+    let out = run(
+        &["ask", "What has Xi done to private businesses?"],
+        index.path(),
+        "",
+    );
+    let text = stdout(&out);
+    assert!(
+        text.contains("cracking down on private businesses"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "— Susan Shirk, “Don't Give Up on Diplomacy with China,” TIME, October 2022, ¶"
+        ),
+        "{text}"
+    );
+    assert!(
+        !text.contains('\x1b'),
+        "no ANSI codes when stdout is not a terminal"
+    );
+}
+
+#[test]
+fn abstains_on_unanswerable_questions() {
+    let index = tempfile::tempdir().unwrap();
+    let out = run(
+        &["ask", "--json"],
+        index.path(),
+        "Who won the 2022 World Cup?\nHow do I bake sourdough bread?\n",
+    );
+    for v in json_lines(&out) {
+        assert_ask_contract(&v);
+        assert_eq!(v["answered"], false, "{v}");
+        assert_eq!(v["hits"], Value::Array(vec![]));
+    }
+    let out = run(&["ask", "How do I bake sourdough bread?"], index.path(), "");
+    assert!(stdout(&out).contains("Nothing in the essays answers that"));
+}
+
+#[test]
+fn batch_mode_answers_every_line_in_order() {
+    let index = tempfile::tempdir().unwrap();
+    let questions = [
+        "How old must a senator be?",
+        "",
+        "What is the population of Canada?",
+        "Why should each department have a will of its own?",
+    ];
+    let out = run(
+        &["ask", "--json", "--top", "2", "--corpus", &federalist()],
+        index.path(),
+        &(questions.join("\n") + "\n"),
+    );
+    let lines = json_lines(&out);
+    assert_eq!(lines.len(), questions.len());
+    for (q, v) in questions.iter().zip(&lines) {
+        assert_ask_contract(v);
+        assert_eq!(v["query"], *q);
+        assert!(v["hits"].as_array().unwrap().len() <= 2);
+    }
+    assert_eq!(lines[1]["answered"], false);
+    assert_eq!(lines[2]["answered"], false);
+    assert!(
+        lines[0]["hits"][0]["passage"]
+            .as_str()
+            .unwrap()
+            .contains("thirty years of age")
+    );
+    assert!(
+        lines[3]["hits"][0]["quote"]
+            .as_str()
+            .unwrap()
+            .contains("will of its own")
+    );
+    assert_eq!(
+        lines[3]["hits"][0]["link"],
+        Value::Null,
+        "Federalist essays have no URL"
+    );
+}
+
+#[test]
+fn hostile_questions_are_just_words() {
+    let index = tempfile::tempdir().unwrap();
+    let long = "faction ".repeat(1250);
+    let questions = [
+        "*",
+        "title:x",
+        "title:[a TO",
+        "\"unbalanced quote",
+        "<b>unclosed",
+        "AND OR NOT ( ) ~2 ^3",
+        long.trim(),
+        "🙂🙃 faction 🇺🇸",
+        "\u{1}\u{7}\u{1b}[31m control \u{7f}",
+        "",
+    ];
+    let out = run(
+        &["ask", "--json", "--corpus", &federalist()],
+        index.path(),
+        &(questions.join("\n") + "\n"),
+    );
+    let lines = json_lines(&out);
+    assert_eq!(lines.len(), questions.len());
+    for (q, v) in questions.iter().zip(&lines) {
+        assert_ask_contract(v);
+        assert_eq!(v["query"], *q);
+    }
+    assert_eq!(lines[0]["answered"], false, "`*` is not a wildcard");
+    assert_eq!(
+        lines[6]["answered"], true,
+        "10,000 characters of one word still search"
+    );
+}
+
+/// Copies the fixture corpus with bad files into a temp folder.
+fn bad_corpus() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir("tests/fixtures/bad-corpus").unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), dir.path().join(entry.file_name())).unwrap();
+    }
+    dir
+}
+
+#[test]
+fn bad_files_are_skipped_with_warnings_naming_file_and_line() {
+    let corpus = bad_corpus();
+    let index = tempfile::tempdir().unwrap();
+    let corpus_arg = corpus.path().to_string_lossy().into_owned();
+    let out = run(&["index", "--corpus", &corpus_arg], index.path(), "");
+    let text = stdout(&out);
+    assert!(
+        text.starts_with("2 essays, 3 passages, index built"),
+        "{text}"
+    );
+    assert!(text.contains("4 warnings"), "{text}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for expected in [
+        "broken-front-matter.md:2: front matter",
+        "unknown-key.md:3: front matter: unknown field `authr`",
+        "not-utf8.txt:3: not valid UTF-8",
+        "empty.txt: empty file",
+    ] {
+        assert!(
+            stderr.contains(expected),
+            "missing {expected:?} in:\n{stderr}"
+        );
+    }
+    let out = run(
+        &[
+            "ask",
+            "--json",
+            "--corpus",
+            &corpus_arg,
+            "What guides ships through fog?",
+        ],
+        index.path(),
+        "",
+    );
+    let v = &json_lines(&out)[0];
+    assert_eq!(v["hits"][0]["title"], "A Good Essay");
+    assert_eq!(v["hits"][0]["paragraph"], 1);
+
+    let out = run(
+        &["index", "--strict", "--corpus", &corpus_arg],
+        index.path(),
+        "",
+    );
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("--strict") && stderr.contains("unknown-key.md:3"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn missing_corpus_is_a_clear_error() {
+    let index = tempfile::tempdir().unwrap();
+    let out = run(
+        &["ask", "--corpus", "/nonexistent/essays", "anything"],
+        index.path(),
+        "",
+    );
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("/nonexistent/essays"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn stale_index_is_updated_and_fresh_index_is_reused() {
+    let corpus = bad_corpus();
+    let index = tempfile::tempdir().unwrap();
+    let corpus_arg = corpus.path().to_string_lossy().into_owned();
+    let first = stdout(&run(&["index", "--corpus", &corpus_arg], index.path(), ""));
+    assert!(first.contains("index built"), "{first}");
+    let again = stdout(&run(&["index", "--corpus", &corpus_arg], index.path(), ""));
+    assert!(again.contains("index up to date"), "{again}");
+
+    // Change one essay: the new words are found and only that essay is re-indexed.
+    let good = corpus.path().join("good.md");
+    let text = std::fs::read_to_string(&good).unwrap();
+    std::fs::write(
+        &good,
+        text.replace("steady beam of light", "steady beam of violet light"),
+    )
+    .unwrap();
+    let out = run(
+        &["ask", "--json", "--corpus", &corpus_arg, "violet beam"],
+        index.path(),
+        "",
+    );
+    let v = &json_lines(&out)[0];
+    assert!(
+        v["hits"][0]["passage"].as_str().unwrap().contains("violet"),
+        "{v}"
+    );
+    std::fs::write(
+        corpus.path().join("new.md"),
+        "+++\ntitle = \"New\"\n+++\n\nOwls hunt mice at night.\n",
+    )
+    .unwrap();
+    std::fs::remove_file(corpus.path().join("plain.txt")).unwrap();
+    let updated = stdout(&run(&["index", "--corpus", &corpus_arg], index.path(), ""));
+    assert!(
+        updated.contains("updated (1 added, 0 changed, 1 removed)"),
+        "{updated}"
+    );
+    let out = run(
+        &["ask", "--json", "--corpus", &corpus_arg],
+        index.path(),
+        "Do owls hunt mice?\nTide tables\n",
+    );
+    let lines = json_lines(&out);
+    assert_eq!(lines[0]["hits"][0]["title"], "New");
+    assert_eq!(lines[1]["answered"], false, "the removed essay is gone");
+}
+
+/// Decodes %XX escapes.
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            out.push(u8::from_str_radix(&s[i + 1..i + 3], 16).unwrap());
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).unwrap()
+}
+
+#[test]
+fn deep_links_land_on_the_quoted_words() {
+    let index = tempfile::tempdir().unwrap();
+    let questions = "What has Xi done to private businesses?\nWhy must the leaders grasp each other's motivations?\nWhat does Xi want for China on the world stage?\n";
+    let out = run(&["ask", "--json", "--top", "3"], index.path(), questions);
+    let mut checked = 0;
+    for v in json_lines(&out) {
+        for hit in v["hits"].as_array().unwrap() {
+            let link = hit["link"].as_str().unwrap();
+            let url = hit["url"].as_str().unwrap();
+            let (base, fragment) = link.split_once("#:~:text=").unwrap();
+            assert_eq!(base, url);
+            // Only unreserved characters stay unencoded; `-`, `,` and `&` never appear raw in a term.
+            for term in fragment.split(',') {
+                assert!(
+                    term.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"%._~".contains(&b)),
+                    "{term}"
+                );
+                let words = percent_decode(term);
+                assert!(
+                    hit["quote"].as_str().unwrap().contains(&words),
+                    "{words:?} not in quote"
+                );
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 3);
+}
+
+/// A proptest over the whole binary: any batch of strings gives one valid JSON line each.
+fn arbitrary_line() -> impl Strategy<Value = String> {
+    prop_oneof![
+        "\\PC{0,60}",
+        "[a-z *:\\[\\]\"()<>&~^-]{0,40}",
+        proptest::collection::vec(any::<char>(), 0..30).prop_map(|v| v.into_iter().collect()),
+    ]
+    .prop_map(|s: String| s.replace(['\n', '\r'], " "))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 6, ..ProptestConfig::default() })]
+    #[test]
+    fn any_input_gives_valid_json(lines in proptest::collection::vec(arbitrary_line(), 1..40)) {
+        let index = index_dir();
+        let out = run(&["ask", "--json"], &index, &(lines.join("\n") + "\n"));
+        let parsed = json_lines(&out);
+        prop_assert_eq!(parsed.len(), lines.len());
+        for v in &parsed {
+            assert_ask_contract(v);
+        }
+    }
+}
+
+/// One index folder shared by the proptest cases (built on first use).
+fn index_dir() -> PathBuf {
+    static DIR: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| tempfile::tempdir().unwrap())
+        .path()
+        .to_path_buf()
+}
