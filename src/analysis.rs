@@ -4,13 +4,30 @@
 //! matches wherever its stem does. User text only ever passes through here on
 //! its way to the index: it is never parsed as query syntax.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::hash::BuildHasherDefault;
 use std::ops::Range;
 use std::sync::OnceLock;
 
+use crate::corpus::Fnv;
 use tantivy::tokenizer::{
     Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer, TextAnalyzer, TokenStream,
 };
+
+/// A hash set for short words: FNV, which beats SipHash on a few bytes and
+/// needs no protection from hostile keys here.
+pub type FastSet<T> = HashSet<T, BuildHasherDefault<Fnv>>;
+/// A hash map for short words (see [`FastSet`]).
+pub type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<Fnv>>;
+
+impl std::hash::Hasher for Fnv {
+    fn write(&mut self, bytes: &[u8]) {
+        Fnv::write(self, bytes);
+    }
+    fn finish(&self) -> u64 {
+        Fnv::finish(self)
+    }
+}
 
 /// Name under which the analyzer is registered with tantivy.
 pub const ANALYZER: &str = "citebot_en";
@@ -61,8 +78,8 @@ pub fn terms(text: &str) -> Vec<Term> {
 /// words that can match: English stemming keeps a word's first letter
 /// ("dying" → "die"), so a word whose lowercase initial starts no wanted
 /// term is skipped without stemming. This keeps marking quotes cheap.
-pub fn matching_terms(text: &str, wanted: &HashSet<&str>) -> Vec<Term> {
-    let initials: HashSet<char> = wanted.iter().filter_map(|w| w.chars().next()).collect();
+pub fn matching_terms(text: &str, wanted: &FastSet<&str>) -> Vec<Term> {
+    let initials: FastSet<char> = wanted.iter().filter_map(|w| w.chars().next()).collect();
     let mut out = Vec::new();
     let mut head = String::new();
     for (position, (start, end)) in word_spans(text).enumerate() {
@@ -104,8 +121,8 @@ fn lowercase_into(word: &str, out: &mut String) {
 fn stem(word: &str) -> Option<String> {
     const CAPACITY: usize = 100_000;
     thread_local! {
-        static STEMS: std::cell::RefCell<std::collections::HashMap<String, Option<String>>> =
-            std::cell::RefCell::new(std::collections::HashMap::new());
+        static STEMS: std::cell::RefCell<FastMap<String, Option<String>>> =
+            std::cell::RefCell::new(FastMap::default());
     }
     STEMS.with(|cell| {
         if let Some(stem) = cell.borrow().get(word) {
@@ -312,7 +329,7 @@ mod tests {
             vec!["die", "earli"],
             vec!["élan", "20th"],
         ] {
-            let set: HashSet<&str> = wanted.iter().copied().collect();
+            let set: FastSet<&str> = wanted.iter().copied().collect();
             let expected: Vec<Term> = all
                 .iter()
                 .filter(|t| set.contains(t.text.as_str()))

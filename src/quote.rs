@@ -1,9 +1,8 @@
 //! Quote: the one to three sentences of a passage that best answer a question.
 
-use std::collections::HashSet;
 use std::ops::Range;
 
-use crate::analysis::matching_terms;
+use crate::analysis::{FastSet, matching_terms};
 use crate::search::AnalyzedQuery;
 
 /// Longest quote, in words, before a sentence is trimmed with "…".
@@ -58,7 +57,7 @@ impl Quote {
 
 /// Picks the excerpt of `text` (with sentence spans `sentences`) that best answers `query`.
 pub fn select(text: &str, sentences: &[Range<usize>], query: &AnalyzedQuery) -> Quote {
-    let wanted: HashSet<&str> = query.terms.iter().map(|t| t.text.as_str()).collect();
+    let wanted: FastSet<&str> = query.terms.iter().map(|t| t.text.as_str()).collect();
     let words = matching_terms(text, &wanted);
     let sentence_of = |offset: usize| {
         sentences
@@ -69,7 +68,7 @@ pub fn select(text: &str, sentences: &[Range<usize>], query: &AnalyzedQuery) -> 
     // Matched content terms per sentence, and adjacent query pairs seen in order.
     let mut matched: Vec<Vec<(usize, f32)>> = vec![Vec::new(); sentences.len()];
     let mut phrases = vec![0usize; sentences.len()];
-    let pairs: HashSet<(&str, &str)> = query
+    let pairs: FastSet<(&str, &str)> = query
         .sequence
         .windows(2)
         .map(|w| {
@@ -117,7 +116,7 @@ pub fn select(text: &str, sentences: &[Range<usize>], query: &AnalyzedQuery) -> 
             if end - start > 1 && lengths[start..end].iter().sum::<usize>() > MAX_QUOTE_WORDS {
                 break;
             }
-            let mut seen = HashSet::new();
+            let mut seen = FastSet::default();
             let covered: f32 = matched[start..end]
                 .iter()
                 .flatten()

@@ -10,7 +10,7 @@
 //!    together its words are.
 //! 4. When no candidate covers enough of the question, the engine abstains.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use tantivy::collector::TopDocs;
 use tantivy::postings::Postings;
@@ -18,14 +18,14 @@ use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
 use tantivy::schema::IndexRecordOption;
 use tantivy::{DocAddress, DocId, DocSet, Score, TERMINATED, Term};
 
-use crate::analysis::{is_stop, terms};
+use crate::analysis::{FastMap, is_stop, terms};
 use crate::error::Result;
 use crate::index::SearchIndex;
 
 /// At most this many words of a question are used.
 const MAX_QUERY_TERMS: usize = 48;
 /// BM25 candidates re-ranked per question.
-const CANDIDATES: usize = 25;
+const CANDIDATES: usize = 20;
 /// Re-ranking weights: coverage of the question, phrase matches, proximity.
 const W_COVERAGE: f32 = 1.0;
 const W_PHRASE: f32 = 0.5;
@@ -98,7 +98,7 @@ pub fn analyze(index: &SearchIndex, question: &str) -> Result<AnalyzedQuery> {
     let body = index.fields().body;
     let n = searcher.num_docs() as f32;
     let mut query = AnalyzedQuery::default();
-    let mut seen: HashMap<String, usize> = HashMap::new();
+    let mut seen: FastMap<String, usize> = FastMap::default();
     for term in terms(question).into_iter().take(MAX_QUERY_TERMS) {
         let slot = match seen.get(&term.text) {
             Some(&slot) => slot,
@@ -261,7 +261,7 @@ fn proximity(query: &AnalyzedQuery, found: &[Vec<u32>]) -> f32 {
         return 0.0;
     }
     events.sort_unstable();
-    let mut counts: HashMap<usize, usize> = HashMap::new();
+    let mut counts: FastMap<usize, usize> = FastMap::default();
     let mut have = 0;
     let mut best = u32::MAX;
     let mut left = 0;
@@ -293,7 +293,7 @@ fn term_positions(
     let searcher = index.searcher();
     let body = index.fields().body;
     let mut out = vec![vec![Vec::new(); query.terms.len()]; top.len()];
-    let mut by_segment: HashMap<u32, Vec<(DocId, usize)>> = HashMap::new();
+    let mut by_segment: FastMap<u32, Vec<(DocId, usize)>> = FastMap::default();
     for (i, (_, addr)) in top.iter().enumerate() {
         by_segment
             .entry(addr.segment_ord)
