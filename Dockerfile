@@ -1,0 +1,25 @@
+# citebot: build with rustls (no system OpenSSL), run as a non-root user.
+#   docker build -t citebot .
+#   docker run --rm -e TELOXIDE_TOKEN=123:abc citebot            # the bot (default)
+#   docker run --rm citebot ask "Why does China matter to so many countries?"
+
+FROM rust:1-bookworm AS build
+WORKDIR /src
+COPY . .
+RUN cargo build --release --locked --bin citebot
+
+FROM debian:bookworm-slim
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends ca-certificates \
+    && rm -rf /var/lib/apt/lists/* \
+    && useradd --system --uid 10001 --home-dir /app citebot
+WORKDIR /app
+COPY --from=build /src/target/release/citebot /usr/local/bin/citebot
+COPY corpus corpus
+COPY config config
+RUN mkdir data && chown citebot:citebot data
+USER citebot
+# The index is built into /app/data on first start; mount a volume there to keep it.
+VOLUME ["/app/data"]
+ENTRYPOINT ["citebot"]
+CMD ["serve"]
