@@ -2,7 +2,8 @@
 
 use serde::Serialize;
 
-use crate::engine::{Answer, Hit};
+use crate::engine::{Answer, Hit, Source};
+use crate::passage::Passage;
 use crate::lookup::CiteResult;
 
 #[derive(Serialize)]
@@ -12,9 +13,9 @@ struct AskJson<'a> {
     hits: Vec<HitJson<'a>>,
 }
 
+/// Where a passage is: the fields `ask` hits and `cite` matches share, in contract order.
 #[derive(Serialize)]
-struct HitJson<'a> {
-    rank: usize,
+struct PlaceJson<'a> {
     passage_id: &'a str,
     essay_id: &'a str,
     title: &'a str,
@@ -23,6 +24,28 @@ struct HitJson<'a> {
     date: Option<&'a str>,
     url: Option<&'a str>,
     paragraph: u32,
+}
+
+impl<'a> PlaceJson<'a> {
+    fn of(passage: &'a Passage, source: &'a Source) -> Self {
+        PlaceJson {
+            passage_id: &passage.id,
+            essay_id: &source.id,
+            title: &source.title,
+            author: source.author.as_deref(),
+            publication: source.publication.as_deref(),
+            date: source.date.as_deref(),
+            url: source.url.as_deref(),
+            paragraph: passage.paragraph,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct HitJson<'a> {
+    rank: usize,
+    #[serde(flatten)]
+    place: PlaceJson<'a>,
     passage: &'a str,
     quote: String,
     link: Option<&'a str>,
@@ -33,14 +56,7 @@ impl<'a> HitJson<'a> {
     fn of(hit: &'a Hit) -> Self {
         HitJson {
             rank: hit.rank,
-            passage_id: &hit.passage.id,
-            essay_id: &hit.source.id,
-            title: &hit.source.title,
-            author: hit.source.author.as_deref(),
-            publication: hit.source.publication.as_deref(),
-            date: hit.source.date.as_deref(),
-            url: hit.source.url.as_deref(),
-            paragraph: hit.passage.paragraph,
+            place: PlaceJson::of(&hit.passage, &hit.source),
             passage: &hit.passage.text,
             quote: hit.quote_text(),
             link: hit.citation.link.as_deref(),
@@ -75,14 +91,8 @@ struct CiteJson<'a> {
 
 #[derive(Serialize)]
 struct MatchJson<'a> {
-    passage_id: &'a str,
-    essay_id: &'a str,
-    title: &'a str,
-    author: Option<&'a str>,
-    publication: Option<&'a str>,
-    date: Option<&'a str>,
-    url: Option<&'a str>,
-    paragraph: u32,
+    #[serde(flatten)]
+    place: PlaceJson<'a>,
     original: &'a str,
     passage: &'a str,
     link: Option<&'a str>,
@@ -101,14 +111,7 @@ pub fn cite(result: &CiteResult) -> String {
         query: &result.query,
         verdict: result.verdict.as_str(),
         found: result.found.as_ref().map(|m| MatchJson {
-            passage_id: &m.passage.id,
-            essay_id: &m.source.id,
-            title: &m.source.title,
-            author: m.source.author.as_deref(),
-            publication: m.source.publication.as_deref(),
-            date: m.source.date.as_deref(),
-            url: m.source.url.as_deref(),
-            paragraph: m.passage.paragraph,
+            place: PlaceJson::of(&m.passage, &m.source),
             original: &m.original,
             passage: &m.passage.text,
             link: m.citation.link.as_deref(),
