@@ -314,6 +314,10 @@ fn term_positions(
                 continue;
             };
             for &(doc, i) in &docs {
+                // Seeking backwards is not allowed: the postings may start past this doc.
+                if postings.doc() > doc {
+                    continue;
+                }
                 let at = postings.seek(doc);
                 if at == TERMINATED {
                     break;
