@@ -7,12 +7,16 @@
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
 
 /// One essay with its metadata and its paragraphs, in reading order.
+///
+/// The text is held once, as one string; paragraphs and passages are byte
+/// ranges of it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Essay {
     /// Short, stable, URL-safe id derived from the file name.
@@ -34,9 +38,74 @@ pub struct Essay {
     /// Free-form tags.
     pub tags: Vec<String>,
     /// The paragraphs, verbatim, with inner line breaks folded to spaces.
-    pub paragraphs: Vec<String>,
+    pub paragraphs: Paragraphs,
     /// A hash of the file's bytes, used to notice changes.
     pub fingerprint: u64,
+}
+
+/// An essay's paragraphs, held as one string: `paragraphs[i]` is the
+/// paragraph at 0-based index `i`, as a `str`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Paragraphs {
+    /// The paragraphs one after another, with nothing between them.
+    text: String,
+    /// Where each paragraph of `text` ends.
+    ends: Vec<u32>,
+}
+
+impl Paragraphs {
+    /// The number of paragraphs.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// True when there are none.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// The paragraph at 0-based `index`, if there is one.
+    pub fn get(&self, index: usize) -> Option<&str> {
+        self.range(index).map(|r| &self.text[r])
+    }
+
+    /// The paragraphs, in reading order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
+        (0..self.len()).map(|i| &self[i])
+    }
+
+    /// Byte range within [`Paragraphs::text`] of the paragraph at 0-based `index`.
+    pub fn range(&self, index: usize) -> Option<std::ops::Range<usize>> {
+        let end = *self.ends.get(index)? as usize;
+        let start = index.checked_sub(1).map_or(0, |i| self.ends[i] as usize);
+        Some(start..end)
+    }
+
+    /// All paragraphs run together; see [`Paragraphs::range`].
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    fn from_vec(paragraphs: &[String]) -> Paragraphs {
+        let mut out = Paragraphs {
+            text: String::with_capacity(paragraphs.iter().map(String::len).sum()),
+            ends: Vec::with_capacity(paragraphs.len()),
+        };
+        for paragraph in paragraphs {
+            out.text.push_str(paragraph);
+            let end = u32::try_from(out.text.len()).expect("an essay is shorter than 4 GiB");
+            out.ends.push(end);
+        }
+        out
+    }
+}
+
+impl std::ops::Index<usize> for Paragraphs {
+    type Output = str;
+
+    fn index(&self, index: usize) -> &str {
+        self.get(index).expect("paragraph index out of range")
+    }
 }
 
 /// A file that was skipped, and why.
@@ -82,49 +151,97 @@ impl Corpus {
     }
 }
 
+/// A file of the corpus, as found on disk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileStamp {
+    /// Path relative to the corpus folder, with `/` separators.
+    pub file: String,
+    /// Size in bytes.
+    pub len: u64,
+    /// Last modification time, if the platform reports one.
+    pub modified: Option<SystemTime>,
+    /// Inode number and status-change time (Unix): they change when a file is
+    /// replaced or written even if its size and modification time are kept.
+    pub change: (u64, i64, i64),
+}
+
+impl FileStamp {
+    /// True when the stamp cannot be trusted to reveal a later edit: the file
+    /// was modified within a second of `read_at`, so a second edit in the same
+    /// clock tick could leave size and times unchanged (git calls these
+    /// entries "racily clean"). Such a file is read again on the next reload.
+    pub fn is_racy(&self, read_at: SystemTime) -> bool {
+        let settled = |m: SystemTime| {
+            read_at
+                .duration_since(m)
+                .is_ok_and(|age| age >= std::time::Duration::from_secs(1))
+        };
+        !self.modified.is_some_and(settled)
+    }
+}
+
+/// Lists every `.md` and `.txt` file below `dir`, sorted by path.
+pub fn scan(dir: &Path) -> Result<Vec<FileStamp>> {
+    let mut files = Vec::new();
+    collect_files(dir, dir, &mut files)?;
+    files.sort_by(|a, b| a.file.cmp(&b.file));
+    Ok(files)
+}
+
+/// Reads and parses one file listed by [`scan`]; the essay's id is left
+/// empty for an [`IdAllocator`] to fill in. A file that cannot be read is an
+/// error; a file that is not a usable essay is a [`Warning`].
+pub fn read(dir: &Path, stamp: &FileStamp) -> Result<Result<Essay, Warning>> {
+    let path = dir.join(&stamp.file);
+    let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
+    Ok(
+        parse_essay(&stamp.file, &bytes).map_err(|(line, message)| Warning {
+            path,
+            line,
+            message,
+        }),
+    )
+}
+
 /// Reads every `.md` and `.txt` file below `dir`.
 ///
 /// Fails only when the folder cannot be read or holds no usable essay; a bad
 /// file is reported in [`Corpus::warnings`] and skipped.
 pub fn load(dir: &Path) -> Result<Corpus> {
-    let mut files = Vec::new();
-    collect_files(dir, dir, &mut files)?;
-    files.sort();
     let mut corpus = Corpus {
         dir: dir.to_path_buf(),
         ..Corpus::default()
     };
     let mut ids = IdAllocator::default();
-    for rel in files {
-        let path = dir.join(&rel);
-        let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
-        let rel_name = rel.to_string_lossy().replace('\\', "/");
-        match parse_essay(&rel_name, &bytes) {
+    for stamp in scan(dir)? {
+        match read(dir, &stamp)? {
             Ok(mut essay) => {
-                essay.id = ids.allocate(&rel_name);
+                essay.id = ids.allocate(&essay.file);
                 corpus.essays.push(essay);
             }
-            Err((line, message)) => corpus.warnings.push(Warning {
-                path,
-                line,
-                message,
-            }),
+            Err(warning) => corpus.warnings.push(warning),
         }
     }
-    if corpus.essays.is_empty() {
-        return Err(Error::Corpus {
-            path: dir.to_path_buf(),
-            message: if corpus.warnings.is_empty() {
-                "no .md or .txt essays found".into()
-            } else {
-                format!("no usable essays ({} files skipped)", corpus.warnings.len())
-            },
-        });
-    }
+    ensure_essays(dir, corpus.essays.len(), &corpus.warnings)?;
     Ok(corpus)
 }
 
-fn collect_files(root: &Path, dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
+/// The error for a corpus folder without a single usable essay.
+pub fn ensure_essays(dir: &Path, essays: usize, warnings: &[Warning]) -> Result<()> {
+    if essays > 0 {
+        return Ok(());
+    }
+    Err(Error::Corpus {
+        path: dir.to_path_buf(),
+        message: if warnings.is_empty() {
+            "no .md or .txt essays found".into()
+        } else {
+            format!("no usable essays ({} files skipped)", warnings.len())
+        },
+    })
+}
+
+fn collect_files(root: &Path, dir: &Path, out: &mut Vec<FileStamp>) -> Result<()> {
     let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
     for entry in entries {
         let entry = entry.map_err(|e| Error::io(dir, e))?;
@@ -140,11 +257,28 @@ fn collect_files(root: &Path, dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> 
             path.extension().and_then(|e| e.to_str()),
             Some("md" | "txt")
         ) {
-            let rel = path.strip_prefix(root).unwrap_or(&path).to_path_buf();
-            out.push(rel);
+            let meta = entry.metadata().map_err(|e| Error::io(&path, e))?;
+            let rel = path.strip_prefix(root).unwrap_or(&path);
+            out.push(FileStamp {
+                file: rel.to_string_lossy().replace('\\', "/"),
+                len: meta.len(),
+                modified: meta.modified().ok(),
+                change: change_stamp(&meta),
+            });
         }
     }
     Ok(())
+}
+
+#[cfg(unix)]
+fn change_stamp(meta: &std::fs::Metadata) -> (u64, i64, i64) {
+    use std::os::unix::fs::MetadataExt;
+    (meta.ino(), meta.ctime(), meta.ctime_nsec())
+}
+
+#[cfg(not(unix))]
+fn change_stamp(_: &std::fs::Metadata) -> (u64, i64, i64) {
+    (0, 0, 0)
 }
 
 /// Front matter keys; anything else is rejected by name.
@@ -200,7 +334,7 @@ pub fn parse_essay(name: &str, bytes: &[u8]) -> Result<Essay, ParseError> {
         url: None,
         source: None,
         tags: Vec::new(),
-        paragraphs: Vec::new(),
+        paragraphs: Paragraphs::default(),
         fingerprint,
     };
     let body_start;
@@ -260,12 +394,13 @@ pub fn parse_essay(name: &str, bytes: &[u8]) -> Result<Essay, ParseError> {
         body_start = first + 1;
     }
     let body = &lines[body_start.min(lines.len())..];
-    essay.paragraphs = if is_markdown {
+    let paragraphs = if is_markdown {
         markdown_paragraphs(body)
     } else {
         text_paragraphs(body)
     };
-    if essay.paragraphs.is_empty() {
+    essay.paragraphs = Paragraphs::from_vec(&paragraphs);
+    if paragraphs.is_empty() {
         return Err((
             Some(body_start.min(lines.len()) + 1),
             "no text after the title".into(),
@@ -355,8 +490,11 @@ fn fold_lines(block: &[&str]) -> String {
 }
 
 /// Gives each essay a short, URL-safe, unique id from its file name.
-#[derive(Default)]
-struct IdAllocator {
+///
+/// Ids depend on the order files are offered in (a clash is settled in
+/// favour of the first), so essays must be offered in [`scan`] order.
+#[derive(Debug, Default)]
+pub struct IdAllocator {
     taken: std::collections::HashSet<String>,
 }
 
@@ -364,7 +502,8 @@ struct IdAllocator {
 pub const MAX_ESSAY_ID: usize = 20;
 
 impl IdAllocator {
-    fn allocate(&mut self, rel_name: &str) -> String {
+    /// The id for the file at `rel_name` (relative to the corpus folder).
+    pub fn allocate(&mut self, rel_name: &str) -> String {
         let stem = rel_name.rsplit_once('.').map_or(rel_name, |(s, _)| s);
         let mut slug = slugify(stem);
         if slug.len() > MAX_ESSAY_ID || slug.is_empty() {
@@ -457,7 +596,13 @@ mod tests {
         assert_eq!(essay.title, "T");
         assert_eq!(essay.author.as_deref(), Some("A"));
         assert_eq!(essay.date.as_deref(), Some("1787-11-22"));
-        assert_eq!(essay.paragraphs, vec!["One two.", "Three."]);
+        assert_eq!(
+            essay.paragraphs.iter().collect::<Vec<_>>(),
+            ["One two.", "Three."]
+        );
+        assert_eq!(&essay.paragraphs[1], "Three.");
+        assert_eq!(essay.paragraphs.get(2), None);
+        assert_eq!(essay.paragraphs.text(), "One two.Three.");
         assert_eq!(essay.url, None);
     }
 
@@ -490,9 +635,15 @@ mod tests {
     fn plain_text_title_and_paragraphs() {
         let essay = parse("a.txt", "The Title\nFirst line.\nSecond line.\n").unwrap();
         assert_eq!(essay.title, "The Title");
-        assert_eq!(essay.paragraphs, vec!["First line.", "Second line."]);
+        assert_eq!(
+            essay.paragraphs.iter().collect::<Vec<_>>(),
+            ["First line.", "Second line."]
+        );
         let essay = parse("a.txt", "The Title\n\nFirst\nline.\n\n\nSecond.\n").unwrap();
-        assert_eq!(essay.paragraphs, vec!["First line.", "Second."]);
+        assert_eq!(
+            essay.paragraphs.iter().collect::<Vec<_>>(),
+            ["First line.", "Second."]
+        );
     }
 
     #[test]

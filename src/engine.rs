@@ -7,15 +7,16 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::sync::Arc;
+use std::time::{Instant, SystemTime};
 
 use crate::analysis::terms;
 use crate::cite::Citation;
-use crate::corpus::{self, Corpus, Essay, Warning};
+use crate::corpus::{self, Essay, FileStamp, IdAllocator, Warning};
 use crate::error::{Error, Result};
 use crate::index::{self, SearchIndex, SyncReport};
 use crate::lookup::{self, CiteResult};
-use crate::passage::{self, Passage};
+use crate::passage::{Layout, Passage};
 use crate::quote::{self, Quote};
 use crate::search::{self, EssayTerms};
 
@@ -149,11 +150,42 @@ pub struct PassageView {
 /// The search engine over one corpus.
 pub struct Engine {
     options: EngineOptions,
-    corpus: Corpus,
-    passages: Vec<Passage>,
-    by_id: HashMap<String, usize>,
+    /// The essays in corpus order, each with its passages; shared with the
+    /// engine a reload came from, for files that did not change.
+    essays: Vec<Arc<Loaded>>,
+    /// Per essay, the ordinal of its first passage; one more entry at the end
+    /// holding the number of passages.
+    starts: Vec<usize>,
     essay_terms: EssayTerms,
     index: SearchIndex,
+}
+
+/// One essay as loaded: parsed, split into passages, and stamped.
+#[derive(Debug, Clone)]
+struct Loaded {
+    essay: Essay,
+    layout: Layout,
+    stamp: FileStamp,
+    /// The stamp can be trusted to show a later change (see [`FileStamp::is_racy`]).
+    reusable: bool,
+}
+
+impl Loaded {
+    fn read(dir: &Path, stamp: FileStamp) -> Result<Result<Loaded, Warning>> {
+        let read_at = SystemTime::now();
+        Ok(corpus::read(dir, &stamp)?.map(|essay| Loaded {
+            layout: Layout::of(&essay),
+            essay,
+            reusable: !stamp.is_racy(read_at),
+            stamp,
+        }))
+    }
+}
+
+/// The terms of an essay's title and author, which count towards coverage.
+fn meta_terms(essay: &Essay) -> HashSet<String> {
+    let meta = format!("{} {}", essay.title, essay.author.as_deref().unwrap_or(""));
+    terms(&meta).into_iter().map(|t| t.text).collect()
 }
 
 impl Engine {
@@ -167,58 +199,123 @@ impl Engine {
         options: EngineOptions,
         progress: &dyn Fn(usize, usize),
     ) -> Result<(Engine, OpenReport)> {
+        Self::load(options, None, progress)
+    }
+
+    /// Re-reads the corpus and returns a fresh engine; only changed essays are re-indexed.
+    ///
+    /// Files whose size, modification time, inode and status-change time are
+    /// as they were when this engine read them are not read again: their
+    /// parsed essays are shared with this engine. A file modified within a
+    /// second of being read is always read again, so that a second edit in
+    /// the same clock tick is not missed. Only an edit that restores all of
+    /// those stamps by hand goes unnoticed.
+    pub fn reload(&self) -> Result<(Engine, OpenReport)> {
+        // The old engine's reader keeps its segments alive until it is dropped.
+        Self::load(self.options.clone(), Some(self), &|_, _| {})
+    }
+
+    fn load(
+        options: EngineOptions,
+        previous: Option<&Engine>,
+        progress: &dyn Fn(usize, usize),
+    ) -> Result<(Engine, OpenReport)> {
         let started = Instant::now();
-        let corpus = corpus::load(&options.corpus)?;
-        if options.strict && !corpus.warnings.is_empty() {
-            let list: Vec<String> = corpus.warnings.iter().map(|w| w.to_string()).collect();
+        let dir = options.corpus.clone();
+        let stamps = corpus::scan(&dir)?;
+        let old: HashMap<&str, usize> = previous.map_or_else(HashMap::new, |engine| {
+            engine
+                .essays
+                .iter()
+                .enumerate()
+                .filter(|(_, e)| e.reusable)
+                .map(|(i, e)| (e.essay.file.as_str(), i))
+                .collect()
+        });
+        // Files to read, in parallel; the rest are taken from `previous`.
+        let mut slots: Vec<Option<usize>> = Vec::with_capacity(stamps.len());
+        let mut to_read = Vec::new();
+        for stamp in stamps {
+            let kept = old
+                .get(stamp.file.as_str())
+                .copied()
+                .filter(|&i| previous.is_some_and(|engine| engine.essays[i].stamp == stamp));
+            if kept.is_none() {
+                to_read.push(stamp);
+            }
+            slots.push(kept);
+        }
+        let mut read = read_all(&dir, to_read)?.into_iter();
+
+        let mut ids = IdAllocator::default();
+        let mut essays = Vec::with_capacity(slots.len());
+        let mut essay_terms = Vec::with_capacity(slots.len());
+        let mut warnings = Vec::new();
+        for slot in slots {
+            let (loaded, terms) = match (slot, previous) {
+                (Some(i), Some(engine)) => {
+                    let kept = &engine.essays[i];
+                    let id = ids.allocate(&kept.essay.file);
+                    let loaded = if id == kept.essay.id {
+                        Arc::clone(kept)
+                    } else {
+                        // Another file now claims this file's id.
+                        let mut renamed = Loaded::clone(kept);
+                        renamed.essay.id = id;
+                        Arc::new(renamed)
+                    };
+                    (loaded, engine.essay_terms[i].clone())
+                }
+                _ => match read.next().expect("one result per file read") {
+                    Ok(mut loaded) => {
+                        loaded.essay.id = ids.allocate(&loaded.essay.file);
+                        let terms = meta_terms(&loaded.essay);
+                        (Arc::new(loaded), terms)
+                    }
+                    Err(warning) => {
+                        warnings.push(warning);
+                        continue;
+                    }
+                },
+            };
+            essays.push(loaded);
+            essay_terms.push(terms);
+        }
+        if options.strict && !warnings.is_empty() {
+            let list: Vec<String> = warnings.iter().map(|w| w.to_string()).collect();
             return Err(Error::Corpus {
-                path: options.corpus.clone(),
+                path: dir,
                 message: format!("--strict: {}", list.join("; ")),
             });
         }
-        let passages = passage::split(&corpus);
-        let index_dir = options.index_dir();
-        let (index, sync) = SearchIndex::open(&index_dir, &corpus, &passages, progress)?;
-        let by_id = passages
-            .iter()
-            .enumerate()
-            .map(|(i, p)| (p.id.clone(), i))
-            .collect();
-        let essay_terms = corpus
-            .essays
-            .iter()
-            .map(|e| {
-                let meta = format!("{} {}", e.title, e.author.as_deref().unwrap_or(""));
-                terms(&meta)
-                    .into_iter()
-                    .map(|t| t.text)
-                    .collect::<HashSet<_>>()
-            })
-            .collect();
+        corpus::ensure_essays(&dir, essays.len(), &warnings)?;
+
+        let mut starts = Vec::with_capacity(essays.len() + 1);
+        let mut total = 0;
+        for loaded in &essays {
+            starts.push(total);
+            total += loaded.layout.len();
+        }
+        starts.push(total);
+        let pairs: Vec<(&Essay, &Layout)> = essays.iter().map(|e| (&e.essay, &e.layout)).collect();
+        let (index, sync) = SearchIndex::open(&options.index_dir(), &pairs, progress)?;
         let report = OpenReport {
-            warnings: corpus.warnings.clone(),
+            warnings,
             sync,
-            essays: corpus.essays.len(),
-            passages: passages.len(),
+            essays: essays.len(),
+            passages: total,
             seconds: started.elapsed().as_secs_f64(),
         };
         Ok((
             Engine {
                 options,
-                corpus,
-                passages,
-                by_id,
+                essays,
+                starts,
                 essay_terms,
                 index,
             },
             report,
         ))
-    }
-
-    /// Re-reads the corpus and returns a fresh engine; only changed essays are re-indexed.
-    pub fn reload(&self) -> Result<(Engine, OpenReport)> {
-        // The old engine's reader keeps its segments alive until it is dropped.
-        Engine::open(self.options.clone())
     }
 
     /// The options this engine was opened with.
@@ -228,30 +325,30 @@ impl Engine {
 
     /// The corpus folder.
     pub fn corpus_dir(&self) -> &Path {
-        &self.corpus.dir
+        &self.options.corpus
     }
 
     /// Answers `question` with up to `limit` hits, best first.
     pub fn ask(&self, question: &str, limit: usize) -> Result<Answer> {
-        let essay_of = |p: usize| self.passages[p].essay;
+        let essay_of = |p: usize| self.locate(p).0;
         let ranking = search::search(&self.index, &essay_of, &self.essay_terms, question, limit)?;
         let hits: Vec<Hit> = ranking
             .hits
             .iter()
             .enumerate()
             .map(|(i, ranked)| {
-                let passage = &self.passages[ranked.passage];
-                let essay = &self.corpus.essays[passage.essay];
+                let passage = self.materialize(ranked.passage);
+                let essay = &self.essays[passage.essay].essay;
                 let quote = quote::select(&passage.text, &passage.sentences, &ranking.query);
                 let citation =
                     Citation::new(essay, passage.paragraph, &passage.text[quote.span.clone()]);
                 Hit {
                     rank: i + 1,
-                    passage: passage.clone(),
                     source: Source::of(essay),
                     quote,
                     citation,
                     score: ranked.score,
+                    passage,
                 }
             })
             .collect();
@@ -264,26 +361,25 @@ impl Engine {
 
     /// The passage with id `id`, with its neighbours; None for an unknown id.
     pub fn passage(&self, id: &str) -> Option<PassageView> {
-        let &i = self.by_id.get(id)?;
-        let passage = &self.passages[i];
-        let essay = &self.corpus.essays[passage.essay];
+        let i = self.find(id)?;
+        let passage = self.materialize(i);
+        let essay = &self.essays[passage.essay].essay;
         let neighbour = |j: Option<usize>| {
-            j.and_then(|j| self.passages.get(j))
-                .filter(|p| p.essay == passage.essay)
-                .cloned()
+            j.filter(|&j| j < self.passage_count() && self.locate(j).0 == passage.essay)
+                .map(|j| self.materialize(j))
         };
         Some(PassageView {
-            passage: passage.clone(),
             source: Source::of(essay),
             before: neighbour(i.checked_sub(1)),
             after: neighbour(Some(i + 1)),
             citation: Citation::new(essay, passage.paragraph, &passage.text),
+            passage,
         })
     }
 
     /// The essays, in corpus order.
     pub fn sources(&self) -> Vec<Source> {
-        self.corpus.essays.iter().map(Source::of).collect()
+        self.essays.iter().map(|e| Source::of(&e.essay)).collect()
     }
 
     /// Finds where `quote` comes from and how faithfully it is quoted.
@@ -291,18 +387,113 @@ impl Engine {
         lookup::cite(self, quote)
     }
 
-    /// All passages, in corpus order.
-    pub fn passages(&self) -> &[Passage] {
-        &self.passages
+    /// All passages, in corpus order, each made on demand.
+    pub fn passages(&self) -> impl ExactSizeIterator<Item = Passage> + '_ {
+        (0..self.passage_count()).map(|i| self.materialize(i))
+    }
+
+    /// The number of passages.
+    pub fn passage_count(&self) -> usize {
+        *self.starts.last().expect("starts ends with the total")
+    }
+
+    /// The passage at `ordinal` in corpus order (as [`SearchIndex::passage_of`] gives it).
+    pub fn passage_at(&self, ordinal: usize) -> Option<Passage> {
+        (ordinal < self.passage_count()).then(|| self.materialize(ordinal))
     }
 
     /// The essay a passage belongs to.
     pub fn essay(&self, passage: &Passage) -> &Essay {
-        &self.corpus.essays[passage.essay]
+        &self.essays[passage.essay].essay
+    }
+
+    /// The whole paragraph a passage belongs to (more than the passage when
+    /// the paragraph was split into windows).
+    pub fn paragraph(&self, passage: &Passage) -> &str {
+        &self.essay(passage).paragraphs[passage.paragraph as usize - 1]
+    }
+
+    /// The passage of `passage`'s paragraph that holds byte `offset` of the
+    /// paragraph's text (see [`Engine::paragraph`]): the last one starting at
+    /// or before it.
+    pub fn window_at(&self, passage: &Passage, offset: usize) -> Passage {
+        let loaded = &self.essays[passage.essay];
+        let start = loaded
+            .essay
+            .paragraphs
+            .range(passage.paragraph as usize - 1)
+            .expect("a passage's paragraph exists")
+            .start;
+        let windows = loaded.layout.paragraph(passage.paragraph);
+        let first = windows.start;
+        let holder = windows
+            .take_while(|&w| w == first || loaded.layout.range(w).start <= start + offset)
+            .last()
+            .expect("a paragraph has a passage");
+        loaded.layout.passage(&loaded.essay, passage.essay, holder)
     }
 
     /// The search index (for the library's own modules).
     pub(crate) fn index(&self) -> &SearchIndex {
         &self.index
     }
+
+    /// The essay index and the passage's index within the essay, for a passage ordinal.
+    fn locate(&self, ordinal: usize) -> (usize, usize) {
+        let essay = self.starts.partition_point(|&s| s <= ordinal) - 1;
+        (essay, ordinal - self.starts[essay])
+    }
+
+    fn materialize(&self, ordinal: usize) -> Passage {
+        let (e, i) = self.locate(ordinal);
+        let loaded = &self.essays[e];
+        loaded.layout.passage(&loaded.essay, e, i)
+    }
+
+    /// The ordinal of the passage with id `id`.
+    fn find(&self, id: &str) -> Option<usize> {
+        let (essay_id, rest) = id.rsplit_once('_')?;
+        let (paragraph, window) = match rest.split_once('-') {
+            Some((p, w)) => (p.parse().ok()?, w.parse().ok()?),
+            None => (rest.parse().ok()?, 0),
+        };
+        let first = self.index.first_passage(essay_id)?;
+        let e = self.locate(first).0;
+        let loaded = &self.essays[e];
+        let i = loaded.layout.find(paragraph, window)?;
+        (loaded.essay.id == essay_id
+            && crate::passage::passage_id(essay_id, paragraph, window) == id)
+            .then_some(first + i)
+    }
+}
+
+/// Reads and splits `files`, on every core; results are in the order given.
+fn read_all(dir: &Path, files: Vec<FileStamp>) -> Result<Vec<Result<Loaded, Warning>>> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if threads < 2 || files.len() < 64 {
+        return files.into_iter().map(|f| Loaded::read(dir, f)).collect();
+    }
+    let chunk = files.len().div_ceil(threads);
+    let mut files = files.into_iter();
+    let chunks: Vec<Vec<FileStamp>> = (0..threads)
+        .map(|_| files.by_ref().take(chunk).collect())
+        .collect();
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = chunks
+            .into_iter()
+            .map(|chunk| {
+                scope.spawn(move || {
+                    chunk
+                        .into_iter()
+                        .map(|f| Loaded::read(dir, f))
+                        .collect::<Result<Vec<_>>>()
+                })
+            })
+            .collect();
+        let mut out = Vec::new();
+        for worker in workers {
+            out.extend(worker.join().expect("a reader thread panicked")?);
+        }
+        Ok(out)
+    })
 }

@@ -109,31 +109,27 @@ pub fn cite(engine: &Engine, quote: &str) -> Result<CiteResult> {
     )?;
 
     // Align against whole paragraphs, so a quote may cross window boundaries.
-    let passages = engine.passages();
     let mut paragraphs_seen = HashSet::new();
-    let mut best: Option<(Alignment, usize, usize)> = None; // (alignment, first passage of paragraph, passage count)
+    let mut best: Option<(Alignment, Passage)> = None;
     for (_, addr) in top {
-        let Some(p) = index.passage_of(addr) else {
+        let Some(passage) = index.passage_of(addr).and_then(|p| engine.passage_at(p)) else {
             continue;
         };
-        let first = paragraph_start(passages, p);
-        if !paragraphs_seen.insert(first) {
+        if !paragraphs_seen.insert((passage.essay, passage.paragraph)) {
             continue;
         }
-        let essay = engine.essay(&passages[first]);
-        let paragraph = &essay.paragraphs[passages[first].paragraph as usize - 1];
-        let Some(alignment) = align::align(quote, paragraph) else {
+        let Some(alignment) = align::align(quote, engine.paragraph(&passage)) else {
             continue;
         };
-        let better = best.as_ref().is_none_or(|(b, _, _)| {
+        let better = best.as_ref().is_none_or(|(b, _)| {
             alignment.similarity > b.similarity
                 || (alignment.similarity == b.similarity && alignment.matched > b.matched)
         });
         if better {
-            best = Some((alignment, first, p));
+            best = Some((alignment, passage));
         }
     }
-    let Some((alignment, first, _)) = best else {
+    let Some((alignment, passage)) = best else {
         return Ok(not_found());
     };
     let quote_words = align::words(quote).len().max(1);
@@ -145,30 +141,16 @@ pub fn cite(engine: &Engine, quote: &str) -> Result<CiteResult> {
     } else {
         return Ok(not_found());
     };
-    let essay = engine.essay(&passages[first]);
-    let paragraph_number = passages[first].paragraph;
-    let paragraph = &essay.paragraphs[paragraph_number as usize - 1];
-    let original = paragraph[alignment.span.clone()].to_string();
+    let essay = engine.essay(&passage);
+    let paragraph_number = passage.paragraph;
+    let original = engine.paragraph(&passage)[alignment.span.clone()].to_string();
     // The passage (window) the original starts in.
-    let mut offset = 0;
-    let mut holder = first;
-    for (i, p) in passages[first..].iter().enumerate() {
-        if p.essay != passages[first].essay || p.paragraph != paragraph_number {
-            break;
-        }
-        let start = paragraph[offset..]
-            .find(&p.text)
-            .map_or(offset, |s| offset + s);
-        if start <= alignment.span.start {
-            holder = first + i;
-        }
-        offset = start + p.text.len();
-    }
+    let holder = engine.window_at(&passage, alignment.span.start);
     Ok(CiteResult {
         query: quote.to_string(),
         verdict,
         found: Some(CiteMatch {
-            passage: passages[holder].clone(),
+            passage: holder,
             source: Source::of(essay),
             citation: Citation::new(essay, paragraph_number, &original),
             original,
@@ -180,16 +162,4 @@ pub fn cite(engine: &Engine, quote: &str) -> Result<CiteResult> {
             alignment.differences
         },
     })
-}
-
-/// The ordinal of the first passage of `p`'s paragraph.
-fn paragraph_start(passages: &[Passage], p: usize) -> usize {
-    let mut i = p;
-    while i > 0
-        && passages[i - 1].essay == passages[p].essay
-        && passages[i - 1].paragraph == passages[p].paragraph
-    {
-        i -= 1;
-    }
-    i
 }

@@ -3,10 +3,14 @@
 //! A passage is a paragraph. A paragraph longer than [`MAX_WORDS`] is split
 //! into windows of whole sentences, so long 18th-century paragraphs compete
 //! with short modern ones on equal terms.
+//!
+//! The text is kept once, in the [`Essay`]'s paragraphs; a [`Layout`] records where each
+//! passage and sentence lies in it (about 16 bytes a passage and 8 a
+//! sentence), and a [`Passage`] is made from it only when one is handed out.
 
 use std::ops::Range;
 
-use crate::corpus::Corpus;
+use crate::corpus::Essay;
 
 /// Paragraphs with more words than this are split into windows.
 pub const MAX_WORDS: usize = 160;
@@ -16,7 +20,7 @@ pub const MAX_WORDS: usize = 160;
 pub struct Passage {
     /// Stable, URL-safe id: `<essay>_<paragraph>` or `<essay>_<paragraph>-<window>`.
     pub id: String,
-    /// Index of the essay in [`Corpus::essays`].
+    /// Index of the essay in the corpus, in corpus order.
     pub essay: usize,
     /// Paragraph number, counted from 1 as a reader counts them.
     pub paragraph: u32,
@@ -28,34 +32,114 @@ pub struct Passage {
     pub sentences: Vec<Range<usize>>,
 }
 
-/// Splits every essay of the corpus into passages, in reading order.
-pub fn split(corpus: &Corpus) -> Vec<Passage> {
-    let mut out = Vec::new();
-    for (essay_index, essay) in corpus.essays.iter().enumerate() {
+/// Where one passage lies in its essay.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Slot {
+    paragraph: u32,
+    window: u16,
+    /// Its sentences, as a range of [`Layout::sentences`].
+    first_sentence: u32,
+    end_sentence: u32,
+}
+
+/// How one essay divides into passages: the passages in reading order, and
+/// the byte range of every sentence within the essay's text
+/// ([`crate::corpus::Paragraphs::text`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Layout {
+    slots: Vec<Slot>,
+    sentences: Vec<(u32, u32)>,
+}
+
+impl Layout {
+    /// Splits `essay` into passages.
+    pub fn of(essay: &Essay) -> Layout {
+        let mut layout = Layout::default();
         for (p, paragraph) in essay.paragraphs.iter().enumerate() {
+            let base = essay.paragraphs.range(p).expect("in range").start;
             let paragraph_number = (p + 1) as u32;
             let spans = sentences(paragraph);
             let windows = windows(paragraph, &spans);
             let split = windows.len() > 1;
             for (w, window) in windows.into_iter().enumerate() {
-                let start = spans[window.start].start;
-                let end = spans[window.end - 1].end;
-                let window_number = if split { (w + 1) as u16 } else { 0 };
-                out.push(Passage {
-                    id: passage_id(&essay.id, paragraph_number, window_number),
-                    essay: essay_index,
-                    paragraph: paragraph_number,
-                    window: window_number,
-                    text: paragraph[start..end].to_string(),
-                    sentences: spans[window]
+                let first_sentence = layout.sentences.len() as u32;
+                layout.sentences.extend(
+                    spans[window]
                         .iter()
-                        .map(|s| s.start - start..s.end - start)
-                        .collect(),
+                        .map(|s| ((base + s.start) as u32, (base + s.end) as u32)),
+                );
+                layout.slots.push(Slot {
+                    paragraph: paragraph_number,
+                    window: if split { (w + 1) as u16 } else { 0 },
+                    first_sentence,
+                    end_sentence: layout.sentences.len() as u32,
                 });
             }
         }
+        layout.slots.shrink_to_fit();
+        layout.sentences.shrink_to_fit();
+        layout
     }
-    out
+
+    /// The number of passages.
+    pub fn len(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// True for an essay without passages.
+    pub fn is_empty(&self) -> bool {
+        self.slots.is_empty()
+    }
+
+    /// Paragraph number (from 1) and window (0 for a whole paragraph) of passage `i`.
+    pub fn position(&self, i: usize) -> (u32, u16) {
+        let slot = self.slots[i];
+        (slot.paragraph, slot.window)
+    }
+
+    /// Byte range within the essay's text ([`crate::corpus::Paragraphs::text`]) of passage `i`.
+    pub fn range(&self, i: usize) -> Range<usize> {
+        let slot = self.slots[i];
+        let first = self.sentences[slot.first_sentence as usize];
+        let last = self.sentences[slot.end_sentence as usize - 1];
+        first.0 as usize..last.1 as usize
+    }
+
+    /// The text of passage `i` of `essay`, which this layout was made from.
+    pub fn text<'a>(&self, essay: &'a Essay, i: usize) -> &'a str {
+        &essay.paragraphs.text()[self.range(i)]
+    }
+
+    /// Index of the passage at (`paragraph`, `window`), if there is one.
+    pub fn find(&self, paragraph: u32, window: u16) -> Option<usize> {
+        self.slots
+            .binary_search_by(|s| (s.paragraph, s.window).cmp(&(paragraph, window)))
+            .ok()
+    }
+
+    /// Indexes of the passages of paragraph `paragraph`, in order.
+    pub fn paragraph(&self, paragraph: u32) -> Range<usize> {
+        let start = self.slots.partition_point(|s| s.paragraph < paragraph);
+        let end = self.slots.partition_point(|s| s.paragraph <= paragraph);
+        start..end
+    }
+
+    /// Passage `i` of `essay` (the essay at index `essay_index` of the corpus) as a [`Passage`].
+    pub fn passage(&self, essay: &Essay, essay_index: usize, i: usize) -> Passage {
+        let slot = self.slots[i];
+        let range = self.range(i);
+        Passage {
+            id: passage_id(&essay.id, slot.paragraph, slot.window),
+            essay: essay_index,
+            paragraph: slot.paragraph,
+            window: slot.window,
+            text: essay.paragraphs.text()[range.clone()].to_string(),
+            sentences: self.sentences[slot.first_sentence as usize..slot.end_sentence as usize]
+                .iter()
+                .map(|&(s, e)| s as usize - range.start..e as usize - range.start)
+                .collect(),
+        }
+    }
 }
 
 /// The id of a passage: short enough for a `/start` deep link and a button payload.
@@ -178,7 +262,8 @@ fn is_abbreviation(before: &str) -> bool {
     const ABBREVIATIONS: &[&str] = &[
         "Mr", "Mrs", "Ms", "Dr", "Prof", "Gen", "Sen", "Rep", "Gov", "Col", "Lt", "Capt", "St",
         "Jr", "Sr", "No", "Nos", "Vol", "vol", "pp", "ch", "Art", "Sec", "Co", "Inc", "Ltd", "vs",
-        "Rev", "Hon", "Messrs", "Fig", "cf", "viz",
+        "Rev", "Hon", "Messrs", "Fig", "cf", "viz", "Jan", "Feb", "Mar", "Apr", "Jun", "Jul",
+        "Aug", "Sep", "Sept", "Oct", "Nov", "Dec",
     ];
     ABBREVIATIONS.contains(&word)
 }
@@ -210,8 +295,12 @@ mod tests {
             ]
         );
         assert_eq!(
-            split_text("See No. 81 of the papers. Done."),
-            ["See No. 81 of the papers.", "Done."]
+            split_text("See No. 81 of the papers. They meet on Nov. 12. Many agree."),
+            [
+                "See No. 81 of the papers.",
+                "They meet on Nov. 12.",
+                "Many agree."
+            ]
         );
     }
 
@@ -236,6 +325,37 @@ mod tests {
         assert_eq!(windows.last().unwrap().end, 60);
         for pair in windows.windows(2) {
             assert_eq!(pair[0].end, pair[1].start);
+        }
+    }
+
+    #[test]
+    fn layout_keeps_short_paragraphs_whole_and_windows_long_ones() {
+        let long = "This sentence has exactly ten words in it, you see. ".repeat(40);
+        let text = format!("+++\ntitle = \"T\"\n+++\n\nShort one. Two.\n\n{long}\n\nLast.\n");
+        let mut essay = crate::corpus::parse_essay("e.md", text.as_bytes()).unwrap();
+        essay.id = "e".into();
+        let layout = Layout::of(&essay);
+        let passages: Vec<Passage> = (0..layout.len())
+            .map(|i| layout.passage(&essay, 7, i))
+            .collect();
+        assert_eq!(passages[0].id, "e_1");
+        assert_eq!(passages[0].text, "Short one. Two.");
+        assert_eq!(passages[0].sentences, [0..10, 11..15]);
+        assert_eq!(passages[1].id, "e_2-1");
+        assert_eq!(passages.last().unwrap().id, "e_3");
+        assert_eq!(passages.last().unwrap().text, "Last.");
+        let windows = layout.paragraph(2);
+        assert!(windows.len() >= 3);
+        assert_eq!(layout.paragraph(3), windows.end..windows.end + 1);
+        assert_eq!(layout.find(2, 2), Some(2));
+        assert_eq!(layout.find(2, 0), None);
+        let joined: Vec<&str> = windows.map(|i| layout.text(&essay, i)).collect();
+        assert_eq!(joined.join(" "), long.trim());
+        for p in &passages {
+            assert_eq!(p.essay, 7);
+            for s in &p.sentences {
+                assert!(p.text[s.clone()].ends_with('.'));
+            }
         }
     }
 

@@ -1,0 +1,173 @@
+//! Incremental updates: after an essay is changed, added or removed, a
+//! reloaded engine answers exactly as one built afresh would, having
+//! re-indexed only the essay concerned.
+
+use std::path::{Path, PathBuf};
+
+use citebot::{Engine, EngineOptions, OpenReport};
+
+/// Questions whose words the edits below touch, and some they do not.
+const QUESTIONS: &[&str] = &[
+    "Where are the latent causes of faction sown?",
+    "What are the mischiefs of faction?",
+    "Can societies establish good government from reflection and choice?",
+    "How does a zanzibarite quorum work?",
+    "What do the people fear from a standing army?",
+    "Why is union a safeguard against foreign danger?",
+    "What is said about commerce and the navy?",
+];
+
+/// A temporary copy of the first essays of the Federalist.
+fn corpus(essays: usize) -> tempfile::TempDir {
+    let source = Path::new("../shared/corpora/federalist");
+    assert!(source.exists(), "{} is missing", source.display());
+    let dir = tempfile::tempdir().unwrap();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(source)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    for file in files.iter().take(essays) {
+        std::fs::copy(file, dir.path().join(file.file_name().unwrap())).unwrap();
+    }
+    dir
+}
+
+fn open(corpus: &Path, index: &Path) -> (Engine, OpenReport) {
+    Engine::open(EngineOptions {
+        corpus: corpus.to_path_buf(),
+        index: Some(index.to_path_buf()),
+        strict: true,
+    })
+    .unwrap()
+}
+
+/// Every question's hits, as passage ids and scores.
+fn answers(engine: &Engine) -> Vec<Vec<(String, f32)>> {
+    QUESTIONS
+        .iter()
+        .map(|q| {
+            let answer = engine.ask(q, 10).unwrap();
+            answer
+                .hits
+                .iter()
+                .map(|h| (h.passage.id.clone(), h.score))
+                .collect()
+        })
+        .collect()
+}
+
+/// The engine answers as one opened on a fresh index of the same corpus.
+fn assert_like_fresh_build(engine: &Engine, corpus: &Path) {
+    let index = tempfile::tempdir().unwrap();
+    let (fresh, report) = open(corpus, index.path());
+    assert!(report.sync.rebuilt);
+    assert_eq!(answers(engine), answers(&fresh));
+    assert_eq!(engine.sources(), fresh.sources());
+    assert!(engine.passages().eq(fresh.passages()));
+}
+
+/// The sync re-indexed exactly the essays concerned: `passages` passages.
+/// Passages of other essays may be written again (`passages_rewritten`) to
+/// drop deleted documents from a small index, but no essay is counted as
+/// changed unless it did.
+fn assert_sync(
+    report: &OpenReport,
+    (added, changed, removed): (usize, usize, usize),
+    passages: usize,
+) {
+    let sync = &report.sync;
+    assert!(!sync.rebuilt, "{sync:?}");
+    assert_eq!(
+        (sync.added, sync.changed, sync.removed),
+        (added, changed, removed),
+        "{sync:?}"
+    );
+    assert_eq!(
+        sync.passages_written - sync.passages_rewritten,
+        passages,
+        "{sync:?}"
+    );
+}
+
+#[test]
+fn reload_matches_a_fresh_build_and_reindexes_only_what_changed() {
+    let corpus = corpus(12);
+    let dir = corpus.path();
+    let index = tempfile::tempdir().unwrap();
+    let (engine, report) = open(dir, index.path());
+    assert!(report.sync.rebuilt);
+
+    let (engine, report) = engine.reload().unwrap();
+    assert!(report.sync.unchanged());
+    assert_eq!(report.sync.passages_written, 0);
+
+    // Change: a new paragraph in No. 10.
+    let file = dir.join("federalist-10.md");
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(
+        &file,
+        format!("{text}\nA zanzibarite quorum of factions met.\n"),
+    )
+    .unwrap();
+    let (engine, report) = engine.reload().unwrap();
+    let passages = engine
+        .passages()
+        .filter(|p| engine.essay(p).file == "federalist-10.md")
+        .count();
+    assert_sync(&report, (0, 1, 0), passages);
+    let answer = engine.ask("zanzibarite quorum", 3).unwrap();
+    assert!(answer.hits[0].passage.text.contains("zanzibarite"));
+    assert_like_fresh_build(&engine, dir);
+
+    // Add: a new essay.
+    std::fs::write(
+        dir.join("federalist-99.md"),
+        "+++\ntitle = \"On Quorums\"\nauthor = \"Publius\"\n+++\n\n\
+         A zanzibarite quorum is a faction of the whole.\n\n\
+         The navy and commerce need a quorum too.\n",
+    )
+    .unwrap();
+    let (engine, report) = engine.reload().unwrap();
+    assert_sync(&report, (1, 0, 0), 2);
+    assert!(engine.passage("federalist-99_2").is_some());
+    assert_like_fresh_build(&engine, dir);
+
+    // Remove: an essay goes.
+    std::fs::remove_file(dir.join("federalist-04.md")).unwrap();
+    let (engine, report) = engine.reload().unwrap();
+    assert_sync(&report, (0, 0, 1), 0);
+    assert!(engine.passage("federalist-04_1").is_none());
+    assert_like_fresh_build(&engine, dir);
+}
+
+#[test]
+fn a_same_size_edit_with_the_old_mtime_is_noticed() {
+    let corpus = corpus(3);
+    let dir = corpus.path();
+    let index = tempfile::tempdir().unwrap();
+    let file = dir.join("federalist-02.md");
+    let modified = std::fs::metadata(&file).unwrap().modified().unwrap();
+    let (engine, _) = open(dir, index.path());
+
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.contains("Providence"));
+    std::fs::write(&file, text.replacen("Providence", "Qzovidence", 1)).unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&file)
+        .unwrap()
+        .set_modified(modified)
+        .unwrap();
+    let (engine, report) = engine.reload().unwrap();
+    assert_sync(
+        &report,
+        (0, 1, 0),
+        engine
+            .passages()
+            .filter(|p| engine.essay(p).file == "federalist-02.md")
+            .count(),
+    );
+    assert!(engine.ask("Qzovidence", 3).unwrap().answered);
+    assert_like_fresh_build(&engine, dir);
+}
