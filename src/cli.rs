@@ -131,7 +131,7 @@ pub fn run(command: Command, config: Config) -> Result<()> {
                 listen,
                 metrics,
             };
-            citebot::telegram::serve(config, options)
+            citebot::telegram::serve(config, options).context("running the Telegram bot")
         }
     }
 }

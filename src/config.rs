@@ -63,6 +63,8 @@ pub struct TelegramConfig {
     pub shutdown_grace_seconds: u64,
     /// Crash-recovery journal file; empty for the default.
     pub journal: PathBuf,
+    /// Pace sends to Telegram's limits with teloxide's `Throttle`.
+    pub throttle: bool,
 }
 
 impl Default for Config {

@@ -463,13 +463,26 @@ fn index_dir() -> PathBuf {
 fn chat_session_asks_pages_shows_context_and_sources() {
     let index = tempfile::tempdir().unwrap();
     let script = "Why should each department have a will of its own?\nmore\ncontext\nsources\ncite Ambition must be made to check ambition\nquit\n";
-    let out = run(&["chat", "--top", "1", "--corpus", &federalist()], index.path(), script);
+    let out = run(
+        &["chat", "--top", "1", "--corpus", &federalist()],
+        index.path(),
+        script,
+    );
     let text = stdout(&out);
     assert!(text.contains("citebot: 85 essays"), "{text}");
     assert!(text.contains("will of its own"), "{text}");
-    assert!(text.contains("> 2. “"), "`more` shows the next result: {text}");
-    assert!(text.contains("— James Madison, “The Federalist No. 51"), "{text}");
-    assert!(text.contains("- Alexander Hamilton, “The Federalist No. 1"), "sources: {text}");
+    assert!(
+        text.contains("> 2. “"),
+        "`more` shows the next result: {text}"
+    );
+    assert!(
+        text.contains("— James Madison, “The Federalist No. 51"),
+        "{text}"
+    );
+    assert!(
+        text.contains("- Alexander Hamilton, “The Federalist No. 1"),
+        "sources: {text}"
+    );
     assert!(text.contains("“check” → “counteract”"), "cite: {text}");
 }
 
@@ -495,12 +508,23 @@ fn config_precedence_file_then_environment_then_flags() {
         v["hits"].as_array().unwrap().len()
     };
     assert_eq!(hits(&[], &[]), 1, "the file sets top = 1");
-    assert_eq!(hits(&[("CITEBOT_TOP", "2")], &[]), 2, "the environment beats the file");
-    assert_eq!(hits(&[("CITEBOT_TOP", "2")], &["--top", "4"]), 4, "flags beat the environment");
+    assert_eq!(
+        hits(&[("CITEBOT_TOP", "2")], &[]),
+        2,
+        "the environment beats the file"
+    );
+    assert_eq!(
+        hits(&[("CITEBOT_TOP", "2")], &["--top", "4"]),
+        4,
+        "flags beat the environment"
+    );
 
     std::fs::write(&config, "top = 1\ncorpuss = \"x\"\n").unwrap();
     let out = run(&["--config", &config_arg, "ask", "x"], index.path(), "");
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("unknown key `corpuss`") && stderr.contains("citebot.toml"), "{stderr}");
+    assert!(
+        stderr.contains("unknown key `corpuss`") && stderr.contains("citebot.toml"),
+        "{stderr}"
+    );
 }

@@ -13,7 +13,10 @@ fn front_matter_like() -> impl Strategy<Value = Vec<u8>> {
     )
         .prop_map(|(key, title, lines, close)| {
             let mut text = String::from("+++\n");
-            text.push_str(&format!("title = \"{}\"\n", title.replace(['"', '\\', '\n'], "")));
+            text.push_str(&format!(
+                "title = \"{}\"\n",
+                title.replace(['"', '\\', '\n'], "")
+            ));
             if let Some(key) = key {
                 text.push_str(&key);
                 text.push('\n');

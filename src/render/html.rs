@@ -1,16 +1,726 @@
 //! HTML: messages for Telegram's HTML parse mode.
+//!
+//! Messages are built with [`Html`], which escapes every piece of text, closes
+//! every tag it opens and counts what the reader will see the way Telegram
+//! does (UTF-16 code units), trimming text with "…" to stay within a limit.
+//! So whatever the corpus or a user wrote, every message here parses with
+//! Telegram's HTML parser and fits in [`MAX_MESSAGE_LEN`].
+//!
+//! Everything is pure: the functions take the engine's values and return
+//! strings.
+
+use crate::cite::Citation;
+use crate::engine::{Hit, PassageView, Source};
+use crate::lookup::{CiteResult, Verdict};
+
+/// Longest message text Telegram accepts, in UTF-16 code units after parsing.
+pub const MAX_MESSAGE_LEN: usize = 4096;
+/// Longest text a copy-text button may carry.
+pub const MAX_COPY_TEXT_LEN: usize = 256;
+/// Longest citation line inside a message; only absurd metadata comes near it.
+const MAX_CITATION_LEN: usize = 1024;
+/// How far back from a cut a word boundary is looked for, in characters.
+const WORD_BOUNDARY_SLACK: usize = 24;
+
+/// What nothing-found replies say.
+pub const NOTHING_FOUND: &str = "Nothing in the essays matches that closely enough. \
+     Try other words, or see /sources for what the essays cover.";
 
 /// Escapes `&`, `<`, `>` and `"` for Telegram HTML.
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            c => out.push(c),
-        }
+        push_escaped(&mut out, c);
     }
     out
+}
+
+fn push_escaped(out: &mut String, c: char) {
+    match c {
+        '&' => out.push_str("&amp;"),
+        '<' => out.push_str("&lt;"),
+        '>' => out.push_str("&gt;"),
+        '"' => out.push_str("&quot;"),
+        c => out.push(c),
+    }
+}
+
+/// Control characters (but newlines) become spaces, as Telegram would show them.
+fn clean(c: char) -> char {
+    if c.is_control() && c != '\n' { ' ' } else { c }
+}
+
+/// Length in UTF-16 code units, as Telegram counts.
+pub fn utf16_len(text: &str) -> usize {
+    text.chars().map(char::len_utf16).sum()
+}
+
+/// The longest prefix of `text` of at most `units` UTF-16 code units, cut at a
+/// word boundary when one is near.
+fn prefix(text: &str, units: usize) -> &str {
+    let mut used = 0;
+    let mut end = 0;
+    for (i, c) in text.char_indices() {
+        if used + c.len_utf16() > units {
+            break;
+        }
+        used += c.len_utf16();
+        end = i + c.len_utf8();
+    }
+    let cut = &text[..end];
+    if end == text.len() {
+        return cut;
+    }
+    match cut
+        .char_indices()
+        .rev()
+        .take(WORD_BOUNDARY_SLACK)
+        .find(|(_, c)| c.is_whitespace())
+    {
+        Some((space, _)) => cut[..space].trim_end(),
+        None => cut,
+    }
+}
+
+/// An inline tag of Telegram's HTML.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tag<'a> {
+    /// `<b>`.
+    Bold,
+    /// `<i>`.
+    Italic,
+    /// `<s>`.
+    Strike,
+    /// `<blockquote>`.
+    Quote,
+    /// `<blockquote expandable>`: shown collapsed when long.
+    ExpandableQuote,
+    /// `<a href="…">`, for an `http(s)` URL; other URLs give no link.
+    Link(&'a str),
+}
+
+/// An open tag: its closing text and where it started.
+#[derive(Debug)]
+struct Open {
+    close: &'static str,
+    at: usize,
+    len: usize,
+}
+
+/// A Telegram HTML text under construction, well-formed by construction and
+/// never longer than its limit (in visible UTF-16 code units).
+#[derive(Debug)]
+pub struct Html {
+    out: String,
+    open: Vec<Open>,
+    len: usize,
+    limit: usize,
+    trimmed: bool,
+}
+
+impl Html {
+    /// An empty text that may grow to `limit` visible UTF-16 code units.
+    pub fn new(limit: usize) -> Html {
+        Html {
+            out: String::new(),
+            open: Vec::new(),
+            len: 0,
+            limit,
+            trimmed: false,
+        }
+    }
+
+    /// Visible length so far, in UTF-16 code units.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// True when nothing visible was written.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Visible UTF-16 code units still available.
+    pub fn remaining(&self) -> usize {
+        self.limit - self.len
+    }
+
+    /// Appends `text`, escaped. Text beyond the limit is cut (at a word when
+    /// possible) and marked with "…"; after a cut, further text is dropped.
+    pub fn text(&mut self, text: &str) -> &mut Self {
+        if self.trimmed || text.is_empty() {
+            return self;
+        }
+        let whole = utf16_len(text);
+        let kept = if whole <= self.remaining() {
+            text
+        } else {
+            self.trimmed = true;
+            prefix(text, self.remaining().saturating_sub(1))
+        };
+        for c in kept.chars() {
+            push_escaped(&mut self.out, clean(c));
+        }
+        self.len += utf16_len(kept);
+        if self.trimmed && self.remaining() >= 1 {
+            self.out.push('…');
+            self.len += 1;
+        }
+        self
+    }
+
+    /// Whether text was cut to fit.
+    pub fn is_trimmed(&self) -> bool {
+        self.trimmed
+    }
+
+    /// Opens `tag`; [`Html::close`] or [`Html::finish`] closes it.
+    pub fn open(&mut self, tag: Tag<'_>) -> &mut Self {
+        let at = self.out.len();
+        let close = match tag {
+            Tag::Bold => {
+                self.out.push_str("<b>");
+                "</b>"
+            }
+            Tag::Italic => {
+                self.out.push_str("<i>");
+                "</i>"
+            }
+            Tag::Strike => {
+                self.out.push_str("<s>");
+                "</s>"
+            }
+            Tag::Quote => {
+                self.out.push_str("<blockquote>");
+                "</blockquote>"
+            }
+            Tag::ExpandableQuote => {
+                self.out.push_str("<blockquote expandable>");
+                "</blockquote>"
+            }
+            Tag::Link(url) if is_linkable(url) => {
+                self.out.push_str("<a href=\"");
+                self.out.push_str(&escape(url));
+                self.out.push_str("\">");
+                "</a>"
+            }
+            Tag::Link(_) => "",
+        };
+        self.open.push(Open {
+            close,
+            at,
+            len: self.len,
+        });
+        self
+    }
+
+    /// Closes the innermost open tag; an element left empty is removed.
+    pub fn close(&mut self) -> &mut Self {
+        if let Some(open) = self.open.pop() {
+            if self.len == open.len {
+                self.out.truncate(open.at);
+            } else {
+                self.out.push_str(open.close);
+            }
+        }
+        self
+    }
+
+    /// `text` inside `tag`.
+    pub fn tagged(&mut self, tag: Tag<'_>, text: &str) -> &mut Self {
+        self.open(tag).text(text).close()
+    }
+
+    /// Appends another finished text if it fits whole; returns whether it did.
+    pub fn append(&mut self, other: Html) -> bool {
+        if other.len > self.remaining() {
+            return false;
+        }
+        self.len += other.len;
+        self.out.push_str(&other.finish());
+        true
+    }
+
+    /// The HTML, with every open tag closed.
+    pub fn finish(mut self) -> String {
+        while !self.open.is_empty() {
+            self.close();
+        }
+        self.out
+    }
+}
+
+/// Whether `url` may be a link target: `http(s)://` with no spaces or control characters.
+fn is_linkable(url: &str) -> bool {
+    let lower = url.get(..8).unwrap_or(url).to_ascii_lowercase();
+    (lower.starts_with("http://") || lower.starts_with("https://"))
+        && url.len() > "https://".len()
+        && !url.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
+/// A citation: author, <i>title</i>, publication, date, ¶N and a link that
+/// lands on the quoted words (none without a URL).
+pub fn citation(citation: &Citation, limit: usize) -> Html {
+    let mut html = Html::new(limit.min(MAX_CITATION_LEN));
+    html.text("— ");
+    if let Some(author) = &citation.author {
+        html.text(author).text(", ");
+    }
+    html.tagged(Tag::Italic, &citation.title);
+    for part in [&citation.publication, &citation.date]
+        .into_iter()
+        .flatten()
+    {
+        html.text(", ").text(part);
+    }
+    html.text(&format!(", ¶{}", citation.paragraph));
+    if let Some(link) = citation.link.as_deref().filter(|l| is_linkable(l)) {
+        html.text(", ").tagged(Tag::Link(link), "read it there");
+    }
+    html
+}
+
+/// One excerpt in a blockquote, matched words in bold, then its citation.
+pub fn hit(hit: &Hit, limit: usize) -> Html {
+    let cite = citation(&hit.citation, limit / 2);
+    let mut html = Html::new(limit);
+    let mut quote = Html::new(limit.saturating_sub(cite.len() + 1));
+    quote.open(Tag::Quote);
+    if hit.quote.leading {
+        quote.text("… ");
+    }
+    for (piece, marked) in hit.quote.pieces(&hit.passage.text) {
+        if marked {
+            quote.tagged(Tag::Bold, piece);
+        } else {
+            quote.text(piece);
+        }
+    }
+    if hit.quote.trailing {
+        quote.text(" …");
+    }
+    html.append(quote);
+    html.text("\n");
+    html.append(cite);
+    html
+}
+
+/// An answer: each hit's excerpt and citation, within one message.
+pub fn answer(hits: &[Hit]) -> String {
+    if hits.is_empty() {
+        return escape(NOTHING_FOUND);
+    }
+    let share = (MAX_MESSAGE_LEN / hits.len()).saturating_sub(2);
+    let mut html = Html::new(MAX_MESSAGE_LEN);
+    for (i, h) in hits.iter().enumerate() {
+        if i > 0 {
+            html.text("\n\n");
+        }
+        html.append(hit(h, share));
+    }
+    html.finish()
+}
+
+/// A passage with the paragraphs around it: neighbours in expandable
+/// blockquotes, the passage itself in a blockquote, then its citation.
+pub fn context(view: &PassageView) -> String {
+    let cite = citation(&view.citation, MAX_MESSAGE_LEN / 4);
+    let mut budget = MAX_MESSAGE_LEN - cite.len() - 8;
+    let passage_len = utf16_len(&view.passage.text).min(budget * 2 / 3);
+    budget -= passage_len;
+    let before = view.before.as_ref().map(|p| {
+        let mut html = Html::new(budget / 2);
+        html.tagged(Tag::ExpandableQuote, &p.text);
+        html
+    });
+    budget -= before.as_ref().map_or(0, Html::len);
+    let after = view.after.as_ref().map(|p| {
+        let mut html = Html::new(budget);
+        html.tagged(Tag::ExpandableQuote, &p.text);
+        html
+    });
+    let mut passage = Html::new(passage_len.max(1));
+    passage.tagged(Tag::Quote, &view.passage.text);
+
+    let mut html = Html::new(MAX_MESSAGE_LEN);
+    for part in [before, Some(passage), after].into_iter().flatten() {
+        html.append(part);
+        html.text("\n");
+    }
+    html.append(cite);
+    html.finish()
+}
+
+/// The essays: author, <i>title</i>, publication, date and link, one per line.
+pub fn sources(sources: &[Source]) -> String {
+    let mut html = Html::new(MAX_MESSAGE_LEN);
+    html.tagged(Tag::Bold, &format!("The essays ({})", sources.len()));
+    let reserve = 40;
+    for (i, source) in sources.iter().enumerate() {
+        let mut line = Html::new(MAX_CITATION_LEN);
+        line.text("\n• ");
+        if let Some(author) = &source.author {
+            line.text(author).text(", ");
+        }
+        line.tagged(Tag::Italic, &source.title);
+        for part in [&source.publication, &source.date].into_iter().flatten() {
+            line.text(", ").text(part);
+        }
+        if let Some(url) = source.url.as_deref().filter(|u| is_linkable(u)) {
+            line.text(", ").tagged(Tag::Link(url), "link");
+        }
+        if line.len() + reserve > html.remaining() {
+            html.text(&format!("\n… and {} more", sources.len() - i));
+            break;
+        }
+        html.append(line);
+    }
+    html.finish()
+}
+
+/// A citation check: the verdict, the original wording, the differences
+/// (`<s>said</s> → <b>original</b>`) and the citation with its link.
+pub fn cite(result: &CiteResult) -> String {
+    let mut html = Html::new(MAX_MESSAGE_LEN);
+    let found = match (&result.verdict, &result.found) {
+        (Verdict::NotFound, _) | (_, None) => {
+            html.text("❌ ")
+                .tagged(Tag::Bold, "Not found")
+                .text(": nothing in the essays matches that quote closely enough.");
+            return html.finish();
+        }
+        (verdict, Some(found)) => {
+            if *verdict == Verdict::Exact {
+                html.text("✅ ").tagged(Tag::Bold, "Exact quote");
+            } else {
+                html.text("≈ ").tagged(Tag::Bold, "Close, but not exact");
+                html.text(&format!(" (similarity {:.0}%)", found.similarity * 100.0));
+            }
+            found
+        }
+    };
+    let cite = citation(&found.citation, MAX_MESSAGE_LEN / 4);
+    let mut differences = Html::new(MAX_MESSAGE_LEN / 4);
+    if !result.differences.is_empty() {
+        differences.text("\nDifferences:");
+        for d in &result.differences {
+            differences.text("\n");
+            differences.tagged(Tag::Strike, &d.said).text(" → ");
+            differences.tagged(Tag::Bold, &d.original);
+        }
+    }
+    let mut original = Html::new(html.remaining() - cite.len() - differences.len() - 4);
+    original
+        .text("\nOriginal:\n")
+        .tagged(Tag::Quote, &found.original);
+    html.append(original);
+    html.append(differences);
+    html.text("\n");
+    html.append(cite);
+    html.finish()
+}
+
+/// A plain citation line for a copy button: Author, “Title,” Publication,
+/// Date, ¶N, link; within [`MAX_COPY_TEXT_LEN`], trimming the title with "…"
+/// (then the link's text fragment, then the end) when needed.
+pub fn copy_line(citation: &Citation) -> String {
+    let fits = |line: &str| utf16_len(line) <= MAX_COPY_TEXT_LEN;
+    let clean_line = |c: &Citation| c.line().chars().map(clean).collect::<String>();
+    let mut c = citation.clone();
+    let line = clean_line(&c);
+    if fits(&line) {
+        return line;
+    }
+    let over = utf16_len(&line) - MAX_COPY_TEXT_LEN;
+    let title_len = utf16_len(&c.title);
+    if over < title_len {
+        let short = prefix(&c.title, title_len - over - 1);
+        if !short.is_empty() {
+            c.title = format!("{short}…");
+            let line = clean_line(&c);
+            if fits(&line) {
+                return line;
+            }
+        }
+    }
+    // Still too long: keep the page but not the words it points at.
+    c.link = c
+        .link
+        .as_deref()
+        .map(|l| l.split_once('#').map_or(l, |(base, _)| base).to_string());
+    let line = clean_line(&c);
+    if fits(&line) {
+        return line;
+    }
+    format!("{}…", prefix(&line, MAX_COPY_TEXT_LEN - 1))
+}
+
+/// A short plain-text description of a hit, for inline results: the start of
+/// its quote.
+pub fn summary(hit: &Hit, max_chars: usize) -> String {
+    let text: String = hit.quote_text().chars().map(clean).collect();
+    if text.chars().count() <= max_chars {
+        return text;
+    }
+    let cut = prefix(&text, max_chars.saturating_sub(1));
+    format!("{cut}…")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::align::Difference;
+    use crate::lookup::CiteMatch;
+    use crate::passage::Passage;
+    use crate::quote::Quote;
+    use proptest::prelude::*;
+
+    /// Checks what Telegram's HTML parser checks for our tags: known tags,
+    /// proper nesting, entities; returns the visible text.
+    fn parse(html: &str) -> Result<String, String> {
+        let mut stack: Vec<String> = Vec::new();
+        let mut visible = String::new();
+        let mut rest = html;
+        while let Some(c) = rest.chars().next() {
+            if c == '<' {
+                let end = rest.find('>').ok_or("unclosed tag")?;
+                let tag = &rest[1..end];
+                if let Some(name) = tag.strip_prefix('/') {
+                    if stack.pop().as_deref() != Some(name) {
+                        return Err(format!("mismatched </{name}>"));
+                    }
+                } else {
+                    let name = tag.split(' ').next().unwrap_or("");
+                    if !["b", "i", "s", "a", "blockquote"].contains(&name) {
+                        return Err(format!("unknown tag {tag}"));
+                    }
+                    if name == "a" && !tag.starts_with("a href=\"http") {
+                        return Err(format!("bad link {tag}"));
+                    }
+                    if tag[name.len()..].contains(['<', '&']) && name != "a" {
+                        return Err(format!("bad attribute {tag}"));
+                    }
+                    stack.push(name.to_string());
+                }
+                rest = &rest[end + 1..];
+            } else if c == '&' {
+                let end = rest.find(';').ok_or("bare &")?;
+                visible.push(match &rest[..=end] {
+                    "&amp;" => '&',
+                    "&lt;" => '<',
+                    "&gt;" => '>',
+                    "&quot;" => '"',
+                    other => return Err(format!("unknown entity {other}")),
+                });
+                rest = &rest[end + 1..];
+            } else if c == '>' || c == '"' {
+                return Err(format!("unescaped {c}"));
+            } else {
+                visible.push(c);
+                rest = &rest[c.len_utf8()..];
+            }
+        }
+        if !stack.is_empty() {
+            return Err(format!("unclosed {stack:?}"));
+        }
+        Ok(visible)
+    }
+
+    fn valid(html: &str) -> String {
+        let visible = parse(html).unwrap_or_else(|e| panic!("{e}: {html}"));
+        assert!(utf16_len(&visible) <= MAX_MESSAGE_LEN, "too long: {html}");
+        assert!(!visible.trim().is_empty(), "empty: {html:?}");
+        visible
+    }
+
+    fn citation_of(title: &str, link: Option<&str>) -> Citation {
+        Citation {
+            author: Some("Susan Shirk".into()),
+            title: title.into(),
+            publication: Some("TIME".into()),
+            date: Some("October 2022".into()),
+            paragraph: 6,
+            link: link.map(String::from),
+        }
+    }
+
+    fn hit_of(text: &str, title: &str) -> Hit {
+        let words: Vec<_> = text
+            .char_indices()
+            .filter(|(i, c)| !c.is_whitespace() && (*i == 0 || text[..*i].ends_with(' ')))
+            .map(|(i, _)| i)
+            .take(3)
+            .collect();
+        let marks = words
+            .iter()
+            .map(|&i| i..i + text[i..].find(' ').unwrap_or(text.len() - i))
+            .collect();
+        Hit {
+            rank: 1,
+            passage: Passage {
+                id: "essay_6".into(),
+                essay: 0,
+                paragraph: 6,
+                window: 0,
+                text: text.into(),
+                sentences: std::iter::once(0..text.len()).collect(),
+            },
+            source: Source {
+                id: "essay".into(),
+                title: title.into(),
+                author: None,
+                publication: None,
+                date: None,
+                url: None,
+                paragraphs: 9,
+            },
+            quote: Quote {
+                span: 0..text.len(),
+                leading: true,
+                trailing: true,
+                marks,
+            },
+            citation: citation_of(title, Some("https://time.com/a?b=1&c=2#:~:text=China")),
+            score: 1.0,
+        }
+    }
+
+    #[test]
+    fn hit_has_blockquote_bold_citation_and_link() {
+        let html = answer(&[hit_of("China is <the> top & \"partner\"", "Don't Give Up")]);
+        assert_eq!(
+            html,
+            "<blockquote>… <b>China</b> <b>is</b> <b>&lt;the&gt;</b> top &amp; &quot;partner&quot; …</blockquote>\n\
+             — Susan Shirk, <i>Don't Give Up</i>, TIME, October 2022, ¶6, \
+             <a href=\"https://time.com/a?b=1&amp;c=2#:~:text=China\">read it there</a>"
+        );
+        valid(&html);
+    }
+
+    #[test]
+    fn no_url_no_link() {
+        let mut h = hit_of("words", "T");
+        h.citation.link = None;
+        assert!(!answer(&[h.clone()]).contains("<a"));
+        h.citation.link = Some("javascript:alert(1)".into());
+        assert!(!answer(&[h]).contains("<a"));
+    }
+
+    #[test]
+    fn long_text_is_trimmed_with_ellipsis() {
+        let long = "word ".repeat(3000);
+        let html = answer(&[hit_of(&long, "T")]);
+        let visible = valid(&html);
+        assert!(visible.contains("…"));
+        assert!(visible.contains("¶6"), "the citation survives");
+    }
+
+    #[test]
+    fn empty_elements_are_dropped() {
+        let mut html = Html::new(100);
+        html.tagged(Tag::Bold, "").text("x");
+        assert_eq!(html.finish(), "x");
+    }
+
+    #[test]
+    fn cite_marks_differences() {
+        let result = CiteResult {
+            query: "China is the biggest partner".into(),
+            verdict: Verdict::Close,
+            found: Some(CiteMatch {
+                passage: hit_of("x", "T").passage,
+                source: hit_of("x", "T").source,
+                original: "China is the top partner".into(),
+                citation: citation_of("T", Some("https://e.com/a")),
+                similarity: 0.9,
+            }),
+            differences: vec![Difference {
+                said: "biggest".into(),
+                original: "top".into(),
+            }],
+        };
+        let html = cite(&result);
+        assert!(html.contains("<s>biggest</s> → <b>top</b>"), "{html}");
+        assert!(html.contains("<blockquote>China is the top partner</blockquote>"));
+        assert!(html.starts_with("≈ "));
+        valid(&html);
+        let none = CiteResult {
+            verdict: Verdict::NotFound,
+            found: None,
+            differences: vec![],
+            ..result
+        };
+        assert!(cite(&none).starts_with("❌"));
+        assert!(!cite(&none).contains("blockquote"));
+    }
+
+    #[test]
+    fn copy_line_trims_the_title() {
+        let c = citation_of(
+            &"Long title ".repeat(40),
+            Some("https://time.com/x#:~:text=a"),
+        );
+        let line = copy_line(&c);
+        assert!(utf16_len(&line) <= MAX_COPY_TEXT_LEN, "{line}");
+        assert!(line.contains("…,”"), "{line}");
+        assert!(line.ends_with("https://time.com/x#:~:text=a"));
+        let short = citation_of("Short", None);
+        assert_eq!(
+            copy_line(&short),
+            "Susan Shirk, “Short,” TIME, October 2022, ¶6"
+        );
+    }
+
+    fn source_of(title: &str) -> Source {
+        Source {
+            id: "e".into(),
+            title: title.into(),
+            author: Some("A <b>".into()),
+            publication: None,
+            date: Some("2020".into()),
+            url: Some("https://e.com/x".into()),
+            paragraphs: 3,
+        }
+    }
+
+    #[test]
+    fn many_sources_fit() {
+        let list: Vec<Source> = (0..500).map(|i| source_of(&format!("Essay {i}"))).collect();
+        let html = sources(&list);
+        let visible = valid(&html);
+        assert!(visible.contains("more"), "{visible}");
+    }
+
+    proptest! {
+        #[test]
+        fn any_text_renders_valid(text in "\\PC{0,200}|.{0,6000}", title in ".{0,400}", said in ".{1,50}") {
+            let text = if text.is_empty() { "x".to_string() } else { text };
+            let h = hit_of(&text, &title);
+            valid(&answer(&[h.clone(), h.clone(), h.clone()]));
+            let view = PassageView {
+                passage: h.passage.clone(),
+                source: h.source.clone(),
+                before: Some(h.passage.clone()),
+                after: Some(h.passage.clone()),
+                citation: h.citation.clone(),
+            };
+            valid(&context(&view));
+            valid(&sources(&[source_of(&title), source_of(&text)]));
+            let line = copy_line(&h.citation);
+            prop_assert!(utf16_len(&line) <= MAX_COPY_TEXT_LEN);
+            let result = CiteResult {
+                query: text.clone(),
+                verdict: Verdict::Close,
+                found: Some(CiteMatch {
+                    passage: h.passage.clone(),
+                    source: h.source.clone(),
+                    original: text.clone(),
+                    citation: h.citation.clone(),
+                    similarity: 0.7,
+                }),
+                differences: vec![Difference { said: said.clone(), original: text.clone() }],
+            };
+            valid(&cite(&result));
+        }
+    }
 }

@@ -3,8 +3,8 @@
 use serde::Serialize;
 
 use crate::engine::{Answer, Hit, Source};
-use crate::passage::Passage;
 use crate::lookup::CiteResult;
+use crate::passage::Passage;
 
 #[derive(Serialize)]
 struct AskJson<'a> {

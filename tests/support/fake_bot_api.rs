@@ -1672,6 +1672,8 @@ impl Shared {
             }
             state.confirm(offset);
         }
+        // Confirming changes the state: wake `wait_for` (e.g. on `pending_updates`).
+        self.notify_changed();
         loop {
             let notified = self.notify.notified();
             tokio::pin!(notified);

@@ -1,0 +1,1230 @@
+//! End-to-end tests of `citebot serve`: the real binary against the fake Bot
+//! API server (`tests/support/fake_bot_api.rs`), asserting on what reached
+//! Telegram.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use support::fake_bot_api::*;
+
+/// How long any single expectation may take.
+const WAIT: Duration = Duration::from_secs(20);
+/// The bot's username on the fake server.
+const BOT: &str = "citebot_test_bot";
+const QUESTION: &str = "Why does China matter to so many countries?";
+const EXACT: &str = "China is the top trading partner of 128 out of 190 countries in the world.";
+const CLOSE: &str = "China is the biggest trading partner of 128 of 190 countries in the world.";
+
+// ----- the bot process ---------------------------------------------------------
+
+/// Settings written to the bot's config file.
+#[derive(Clone)]
+struct Settings {
+    throttle: bool,
+    rate_limit: u32,
+    admins: Vec<u64>,
+    allowed_users: Vec<u64>,
+    corpus: PathBuf,
+    args: Vec<String>,
+    env: Vec<(String, String)>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            throttle: false,
+            rate_limit: 1000,
+            admins: Vec::new(),
+            allowed_users: Vec::new(),
+            corpus: Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus"),
+            args: Vec::new(),
+            env: Vec::new(),
+        }
+    }
+}
+
+/// A running `citebot serve`, killed on drop. Its temp dir (index, journal,
+/// log) survives restarts.
+struct BotProcess {
+    child: Child,
+    dir: tempfile::TempDir,
+    settings: Settings,
+    env: [(&'static str, String); 2],
+}
+
+impl BotProcess {
+    fn start(api: &FakeBotApi, settings: Settings) -> BotProcess {
+        let dir = tempfile::tempdir().unwrap();
+        let config = format!(
+            "log = \"info\"\n[telegram]\nthrottle = {}\nrate_limit_per_minute = {}\n\
+             admins = {:?}\nallowed_users = {:?}\n",
+            settings.throttle, settings.rate_limit, settings.admins, settings.allowed_users
+        );
+        std::fs::write(dir.path().join("citebot.toml"), config).unwrap();
+        let child = spawn(dir.path(), &settings, &api.env());
+        BotProcess {
+            child,
+            dir,
+            settings,
+            env: api.env(),
+        }
+    }
+
+    /// Starts the bot again with the same directory (index and journal).
+    fn restart(&mut self) {
+        assert!(
+            self.child.try_wait().unwrap().is_some(),
+            "restart needs a stopped bot"
+        );
+        self.child = spawn(self.dir.path(), &self.settings, &self.env);
+    }
+
+    fn signal(&self, name: &str) {
+        let status = Command::new("kill")
+            .args([format!("-{name}"), self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
+    async fn wait_exit(&mut self, timeout: Duration) -> Option<ExitStatus> {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return Some(status);
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        None
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("bot.log")).unwrap_or_default()
+    }
+
+    /// The last lines of the log, for failure messages.
+    fn tail(&self) -> String {
+        let log = self.log();
+        let lines: Vec<&str> = log.lines().collect();
+        lines[lines.len().saturating_sub(40)..].join("\n")
+    }
+}
+
+fn spawn(dir: &Path, settings: &Settings, api_env: &[(&'static str, String); 2]) -> Child {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join("bot.log"))
+        .unwrap();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_citebot"));
+    command
+        .arg("--config")
+        .arg(dir.join("citebot.toml"))
+        .arg("serve")
+        .arg("--corpus")
+        .arg(&settings.corpus)
+        .arg("--index")
+        .arg(dir.join("index"))
+        .args(&settings.args)
+        .current_dir(dir)
+        .env_remove("RUST_LOG")
+        .env("NO_COLOR", "1")
+        .envs(api_env.iter().map(|(k, v)| (*k, v)))
+        .envs(settings.env.iter().map(|(k, v)| (k, v)))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(log);
+    for (key, _) in std::env::vars().filter(|(k, _)| k.starts_with("CITEBOT_")) {
+        command.env_remove(key);
+    }
+    command.spawn().expect("start citebot serve")
+}
+
+impl Drop for BotProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A fake server and a bot polling it.
+async fn start(settings: Settings) -> (FakeBotApi, BotProcess) {
+    let api = FakeBotApi::start().await;
+    let bot = BotProcess::start(&api, settings);
+    polling(&api, &bot).await;
+    (api, bot)
+}
+
+/// Waits until the bot is about to poll (it deletes any webhook first);
+/// updates pushed from then on reach it.
+async fn polling(api: &FakeBotApi, bot: &BotProcess) {
+    let calls = api.successful_calls_to("deletewebhook").len();
+    let ok = api
+        .wait_for(
+            |s| s.successful_calls_to("deletewebhook").len() > calls,
+            WAIT,
+        )
+        .await;
+    assert!(ok, "the bot never polled:\n{}", bot.tail());
+}
+
+// ----- helpers -------------------------------------------------------------------
+
+/// The message id of an update's message.
+fn message_id(api: &FakeBotApi, update_id: i64) -> i64 {
+    api.update(update_id).unwrap()["message"]["message_id"]
+        .as_i64()
+        .unwrap()
+}
+
+/// Waits for the bot's reply to the message of `update_id` in `chat`.
+async fn reply_to(api: &FakeBotApi, bot: &BotProcess, chat: i64, update_id: i64) -> SentMessage {
+    let id = message_id(api, update_id);
+    let found = |s: &ApiState| {
+        s.sent_to(chat)
+            .into_iter()
+            .find(|m| m.reply_to_message_id == Some(id))
+            .cloned()
+    };
+    let ok = api.wait_for(|s| found(s).is_some(), WAIT).await;
+    assert!(
+        ok,
+        "no reply to message {id} in chat {chat}:\n{}",
+        bot.tail()
+    );
+    api.with_state(found).unwrap()
+}
+
+/// Asks `text` in a private chat with `user` and waits for the reply.
+async fn ask(api: &FakeBotApi, bot: &BotProcess, user: i64, text: &str) -> SentMessage {
+    let update = api.push_private_text(user, text);
+    reply_to(api, bot, user, update).await
+}
+
+/// Checks a message like Telegram would, and returns its visible text.
+fn valid(message: &SentMessage) -> String {
+    assert_eq!(message.parse_mode.as_deref(), Some("HTML"));
+    let formatted = format_message_text(&message.raw_text, Some("HTML")).unwrap();
+    assert!(utf16_len(&formatted.text) <= MAX_MESSAGE_LEN);
+    assert_eq!(
+        message.params["link_preview_options"]["is_disabled"],
+        json!(true),
+        "link previews are off"
+    );
+    formatted.text
+}
+
+/// The excerpts of a message: the visible text of each blockquote, without
+/// the "…" that marks a cut.
+fn excerpts(html: &str) -> Vec<String> {
+    html.split("<blockquote")
+        .skip(1)
+        .map(|rest| {
+            let start = rest.find('>').unwrap() + 1;
+            let end = rest.find("</blockquote>").unwrap();
+            let text = visible_text(&rest[start..end]).unwrap();
+            text.trim_matches(|c: char| c == '…' || c.is_whitespace())
+                .to_string()
+        })
+        .collect()
+}
+
+/// Words separated by single spaces.
+fn collapse(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Asserts that `excerpt` is the essays' own words.
+fn assert_verbatim(excerpt: &str) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus");
+    let corpus: String = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(!excerpt.is_empty());
+    assert!(
+        collapse(&corpus).contains(&collapse(excerpt)),
+        "not verbatim from the corpus: {excerpt}"
+    );
+}
+
+/// An inline button of a message, by label.
+fn button(message: &SentMessage, label: &str) -> Value {
+    message.reply_markup.as_ref().unwrap()["inline_keyboard"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|row| row.as_array().unwrap())
+        .find(|b| b["text"] == label)
+        .unwrap_or_else(|| panic!("no button {label:?} in {:?}", message.reply_markup))
+        .clone()
+}
+
+/// Waits until the bot's log contains `needle`; returns the log.
+async fn wait_log(bot: &BotProcess, needle: &str) -> String {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let log = bot.log();
+        if log.contains(needle) || Instant::now() > deadline {
+            return log;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Waits until the bot has confirmed every update pushed so far.
+async fn all_confirmed(api: &FakeBotApi, bot: &BotProcess) {
+    let ok = api.wait_for(|s| s.pending_updates().is_empty(), WAIT).await;
+    assert!(ok, "updates left unconfirmed:\n{}", bot.tail());
+}
+
+/// Answers (messages replying to something) per chat.
+fn answers_per_chat(api: &FakeBotApi) -> std::collections::BTreeMap<i64, usize> {
+    let mut counts = std::collections::BTreeMap::new();
+    for m in api.sent_messages() {
+        if m.reply_to_message_id.is_some() {
+            *counts.entry(m.chat_id).or_insert(0) += 1;
+        }
+    }
+    counts
+}
+
+// ----- questions -------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn private_question_gets_quoted_cited_answer_and_metrics() {
+    let port = free_port();
+    let settings = Settings {
+        args: vec!["--metrics".into(), format!("127.0.0.1:{port}")],
+        ..Settings::default()
+    };
+    let (api, bot) = start(settings).await;
+    let commands = api.successful_calls_to("setmycommands");
+    assert!(
+        commands[0].params.to_string().contains("\"ask\""),
+        "command menu"
+    );
+
+    let answer = ask(&api, &bot, 101, QUESTION).await;
+    let text = valid(&answer);
+    assert!(
+        answer.raw_text.starts_with("<blockquote>"),
+        "{}",
+        answer.raw_text
+    );
+    assert!(answer.raw_text.contains("<b>"), "matched words in bold");
+    for excerpt in excerpts(&answer.raw_text) {
+        assert_verbatim(&excerpt);
+    }
+    assert!(text.contains("¶"), "a citation: {text}");
+    assert!(
+        text.contains("Susan Shirk") || text.contains("Alan D. Romberg"),
+        "{text}"
+    );
+    assert!(
+        answer
+            .raw_text
+            .contains("<i>Don't Give Up on Diplomacy with China</i>")
+            || answer.raw_text.contains("<i>Obama and Xi Jinping Need"),
+        "the title in italics"
+    );
+    assert!(
+        answer.raw_text.contains("<a href=\"https://") && answer.raw_text.contains("#:~:text="),
+        "a link that lands on the quote: {}",
+        answer.raw_text
+    );
+    assert_eq!(
+        answer.raw_text.matches("<blockquote>").count(),
+        3,
+        "3 results in private"
+    );
+    assert_eq!(
+        answer.params["reply_parameters"]["allow_sending_without_reply"],
+        json!(true)
+    );
+    let labels = answer.button_texts();
+    for label in ["Context 1", "Copy citation 1", "Context 3", "More"] {
+        assert!(labels.contains(&label.to_string()), "{labels:?}");
+    }
+
+    let log = wait_log(&bot, "action=\"answered\"").await;
+    assert!(
+        log.contains("update_id=1 chat_type=\"private\" user_id=101"),
+        "{log}"
+    );
+    assert!(
+        !log.contains("so many countries"),
+        "no message text at info level"
+    );
+
+    let metrics = http_get(&format!("http://127.0.0.1:{port}/metrics")).await;
+    assert!(metrics.contains("citebot_updates_total 1\n"), "{metrics}");
+    assert!(metrics.contains("citebot_answers_total 1\n"), "{metrics}");
+    assert!(
+        metrics.contains("citebot_update_seconds_count 1\n"),
+        "{metrics}"
+    );
+    let health = http_get(&format!("http://127.0.0.1:{port}/healthz")).await;
+    assert_eq!(health.trim(), "ok");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn group_is_silent_unless_addressed() {
+    let (api, bot) = start(Settings::default()).await;
+    let group = -1001;
+    api.push_group_text(group, 201, QUESTION);
+    api.push_group_text(group, 201, &format!("/ask@other_bot {QUESTION}"));
+    api.push_group_text(group, 201, "/weather");
+    let asked = api.push_group_text(group, 201, &format!("/ask@{BOT} {QUESTION}"));
+    let answer = reply_to(&api, &bot, group, asked).await;
+    // Updates of one chat run in order, so the silent ones are done.
+    assert_eq!(
+        api.with_state(|s| s.sent_to(group).len()),
+        1,
+        "only /ask@bot answered"
+    );
+    let text = valid(&answer);
+    assert_eq!(
+        answer.raw_text.matches("<blockquote>").count(),
+        1,
+        "1 result in groups"
+    );
+    assert!(text.contains("¶"));
+    assert!(answer.button_texts().contains(&"Context".to_string()));
+
+    let mention = api.push_group_text(
+        group,
+        202,
+        &format!("@{BOT} how should the U.S. deal with Xi Jinping?"),
+    );
+    let answer = reply_to(&api, &bot, group, mention).await;
+    assert!(valid(&answer).contains("¶"));
+
+    let bare = api.push_group_text(group, 203, &format!("/ask {QUESTION}"));
+    reply_to(&api, &bot, group, bare).await;
+
+    let reply = api.push_message(
+        IncomingMessage::group(group, 204, "What do Obama and Xi need to understand?")
+            .reply_to(answer.message_id),
+    );
+    let answer = reply_to(&api, &bot, group, reply).await;
+    assert!(valid(&answer).contains("¶"), "{}", answer.text);
+    assert_verbatim(&excerpts(&answer.raw_text)[0]);
+    all_confirmed(&api, &bot).await;
+    assert_eq!(api.with_state(|s| s.sent_to(group).len()), 4);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn off_topic_question_abstains() {
+    let (api, bot) = start(Settings::default()).await;
+    let answer = ask(&api, &bot, 301, "What is the best recipe for banana bread?").await;
+    let text = valid(&answer);
+    assert!(text.contains("Nothing in the essays matches"), "{text}");
+    assert!(text.contains("/sources"));
+    assert!(!answer.raw_text.contains("blockquote"));
+    assert!(answer.reply_markup.is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_input_gets_valid_replies() {
+    let (api, bot) = start(Settings::default()).await;
+    let long = "China trade ".repeat(900);
+    let hostile = [
+        "*",
+        "title:[a TO",
+        "<b>unclosed China & <i>trade",
+        long.as_str(),
+        "🇨🇳 China 🤝 🇺🇸 trade? 👍🏽",
+        "China\u{0}\u{7}\u{1b}[31m trade\u{202e}partner\r\n",
+        "/cite <b>&amp; \"quoted\"",
+        "/start ../../etc/passwd",
+        "/ask",
+    ];
+    let mut updates = Vec::new();
+    for (i, text) in hostile.iter().enumerate() {
+        updates.push((400 + i as i64, api.push_private_text(400 + i as i64, text)));
+    }
+    for (user, update) in updates {
+        let reply = reply_to(&api, &bot, user, update).await;
+        valid(&reply);
+    }
+    api.push_inline_query(IncomingInlineQuery::new(499, "<b>China & trade"));
+    all_confirmed(&api, &bot).await;
+    assert!(
+        api.rejected_calls_to("sendmessage").is_empty()
+            && api.rejected_calls_to("answerinlinequery").is_empty(),
+        "Telegram rejected a message: {:?}",
+        api.rejected_calls_to("*")
+    );
+    assert_eq!(api.successful_calls_to("answerinlinequery").len(), 1);
+}
+
+// ----- buttons ------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn more_and_context_buttons_and_copy_citation() {
+    let (api, bot) = start(Settings::default()).await;
+    let user = 501;
+    let question = api.push_private_text(user, QUESTION);
+    let answer = reply_to(&api, &bot, user, question).await;
+
+    let copy = button(&answer, "Copy citation 1");
+    let line = copy["copy_text"]["text"].as_str().unwrap();
+    assert!(line.chars().count() <= 256);
+    assert!(
+        line.starts_with(
+            "Susan Shirk, “Don't Give Up on Diplomacy with China,” TIME, October 2022, ¶"
+        ) || line.starts_with("Alan D. Romberg, “Obama and Xi Jinping Need to Probe Deeper"),
+        "{line}"
+    );
+    assert!(
+        line.contains(", https://") && line.contains("#:~:text="),
+        "{line}"
+    );
+
+    let press = api.press_button(user, user, answer.message_id, "More");
+    let query_id = api.update(press).unwrap()["callback_query"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let ok = api
+        .wait_for(
+            |s| s.sent_to(user).len() == 2 && s.callback_query_answered(&query_id),
+            WAIT,
+        )
+        .await;
+    assert!(ok, "More answered:\n{}", bot.tail());
+    let more = api.sent_messages()[1].clone();
+    let text = valid(&more);
+    assert!(more.raw_text.contains("<blockquote>") && text.contains("¶"));
+    assert_eq!(more.reply_to_message_id, Some(message_id(&api, question)));
+    assert_ne!(more.text, answer.text, "further results");
+    assert!(more.button_texts().iter().any(|b| b.starts_with("Context")));
+    for excerpt in excerpts(&more.raw_text) {
+        assert_verbatim(&excerpt);
+    }
+
+    let press = api.press_button(user, user, answer.message_id, "Context 1");
+    let query_id = api.update(press).unwrap()["callback_query"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let ok = api
+        .wait_for(
+            |s| s.sent_to(user).len() == 3 && s.callback_query_answered(&query_id),
+            WAIT,
+        )
+        .await;
+    assert!(ok, "Context answered:\n{}", bot.tail());
+    let context = api.sent_messages()[2].clone();
+    let text = valid(&context);
+    assert!(
+        context.raw_text.contains("<blockquote expandable>"),
+        "{}",
+        context.raw_text
+    );
+    let quote = &excerpts(&answer.raw_text)[0];
+    assert!(
+        collapse(&text).contains(&collapse(quote)),
+        "the passage itself: {text}"
+    );
+    assert!(text.contains("¶"));
+    assert_eq!(context.reply_to_message_id, Some(answer.message_id));
+    assert!(
+        context
+            .button_texts()
+            .contains(&"Copy citation".to_string())
+    );
+
+    // A stale or foreign button is answered politely, never ignored.
+    let stale = api.push_callback_query(
+        IncomingCallbackQuery::new(user, user, answer.message_id, "c:no_such_passage")
+            .id("q-stale"),
+    );
+    let ok = api
+        .wait_for(|s| s.callback_query_answered("q-stale"), WAIT)
+        .await;
+    assert!(ok, "stale button {stale} answered:\n{}", bot.tail());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deleted_question_is_answered_and_more_says_so() {
+    let (api, bot) = start(Settings::default()).await;
+    let user = 502;
+    // The question is deleted while the answer is on its way.
+    api.inject("sendmessage", Fault::Delay(Duration::from_millis(700)));
+    let update = api.push_private_text(user, QUESTION);
+    let fetched = api.wait_for(|s| s.delivery_count(update) > 0, WAIT).await;
+    assert!(fetched, "{}", bot.tail());
+    let question = teloxide::types::MessageId(message_id(&api, update) as i32);
+    teloxide::prelude::Requester::delete_message(
+        &api.bot(),
+        teloxide::types::ChatId(user),
+        question,
+    )
+    .await
+    .unwrap();
+    let sent = |s: &ApiState| !s.sent_to(user).is_empty();
+    assert!(api.wait_for(sent, WAIT).await, "{}", bot.tail());
+    let answer = api.sent_messages()[0].clone();
+    assert!(answer.raw_text.contains("<blockquote>"));
+    assert_eq!(answer.reply_to_message_id, None, "sent without the reply");
+
+    api.push_callback_query(
+        IncomingCallbackQuery::new(user, user, answer.message_id, "m:1").id("q-orphan"),
+    );
+    let ok = api
+        .wait_for(|s| s.callback_query_answered("q-orphan"), WAIT)
+        .await;
+    assert!(ok, "{}", bot.tail());
+    let call = api
+        .successful_calls_to("answercallbackquery")
+        .pop()
+        .unwrap();
+    assert!(
+        call.params["text"]
+            .as_str()
+            .unwrap()
+            .contains("ask it again")
+    );
+}
+
+// ----- inline mode ------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inline_queries_answer_hint_and_cite() {
+    let (api, bot) = start(Settings::default()).await;
+    let answered = |id: &str| {
+        let id = id.to_string();
+        move |s: &ApiState| s.inline_query_answered(&id)
+    };
+    api.push_inline_query(IncomingInlineQuery::new(601, QUESTION).id("iq-ask"));
+    assert!(
+        api.wait_for(answered("iq-ask"), WAIT).await,
+        "{}",
+        bot.tail()
+    );
+    let call = api.successful_calls_to("answerinlinequery").pop().unwrap();
+    let results = call.params["results"].as_array().unwrap().clone();
+    assert!(results.len() >= 3 && results.len() <= 10, "{results:?}");
+    for result in &results {
+        assert_eq!(result["type"], "article");
+        let content = &result["input_message_content"];
+        assert_eq!(content["parse_mode"], "HTML");
+        let html = content["message_text"].as_str().unwrap();
+        assert!(html.contains("<blockquote>"));
+        assert!(visible_text(html).unwrap().contains("¶"));
+    }
+
+    api.push_inline_query(IncomingInlineQuery::new(601, "  ").id("iq-empty"));
+    assert!(api.wait_for(answered("iq-empty"), WAIT).await);
+    let call = api.successful_calls_to("answerinlinequery").pop().unwrap();
+    assert_eq!(call.params["results"], json!([]));
+    assert_eq!(call.params["button"]["start_parameter"], "help");
+
+    api.push_inline_query(IncomingInlineQuery::new(601, &format!("cite: {EXACT}")).id("iq-cite"));
+    assert!(api.wait_for(answered("iq-cite"), WAIT).await);
+    let call = api.successful_calls_to("answerinlinequery").pop().unwrap();
+    let results = call.params["results"].as_array().unwrap();
+    assert_eq!(results.len(), 1);
+    assert!(results[0]["title"].as_str().unwrap().contains("Exact"));
+    let html = results[0]["input_message_content"]["message_text"]
+        .as_str()
+        .unwrap();
+    assert!(visible_text(html).unwrap().starts_with("✅"));
+}
+
+// ----- commands --------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn start_greets_and_deep_links_to_a_passage() {
+    let (api, bot) = start(Settings::default()).await;
+    let user = 701;
+    let greeting = valid(&ask(&api, &bot, user, "/start").await);
+    for example in [
+        QUESTION,
+        "How should the U.S. deal with Xi Jinping?",
+        "What do Obama and Xi need to understand about each other?",
+    ] {
+        assert!(greeting.contains(example), "{greeting}");
+        let answer = ask(&api, &bot, user, example).await;
+        assert!(
+            answer.raw_text.contains("<blockquote>"),
+            "example {example:?} is answered"
+        );
+    }
+
+    let answer = ask(&api, &bot, user, QUESTION).await;
+    let data = button(&answer, "Context 1")["callback_data"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let passage = data.strip_prefix("c:").unwrap();
+    let linked = ask(&api, &bot, user, &format!("/start {passage}")).await;
+    let text = valid(&linked);
+    assert!(linked.raw_text.contains("<blockquote>"));
+    let quote = &excerpts(&answer.raw_text)[0];
+    assert!(collapse(&text).contains(&collapse(quote)), "{text}");
+    assert!(text.contains("¶"));
+
+    let gone = valid(&ask(&api, &bot, user, "/start no_such_passage").await);
+    assert!(gone.contains("no longer in the essays"), "{gone}");
+    let help = valid(&ask(&api, &bot, user, "/help").await);
+    assert!(help.contains("/cite") && help.contains(&format!("@{BOT}")));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sources_lists_the_essays() {
+    let (api, bot) = start(Settings::default()).await;
+    let sources = ask(&api, &bot, 801, "/sources").await;
+    let text = valid(&sources);
+    assert!(
+        text.contains("Susan Shirk") && text.contains("Alan D. Romberg"),
+        "{text}"
+    );
+    assert!(text.contains("Don't Give Up on Diplomacy with China") && text.contains("TIME"));
+    assert!(text.contains("November 2014"));
+    assert!(sources.raw_text.contains("<a href=\"https://thehill.com/"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reload_by_admin_only() {
+    let corpus = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus")).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, corpus.path().join(path.file_name().unwrap())).unwrap();
+    }
+    let admin = 901;
+    let settings = Settings {
+        admins: vec![admin as u64],
+        corpus: corpus.path().to_path_buf(),
+        ..Settings::default()
+    };
+    let (api, bot) = start(settings).await;
+    let penguins = "What do emperor penguins eat in the Antarctic winter?";
+    let before = ask(&api, &bot, admin, penguins).await;
+    assert!(
+        before.text.contains("Nothing in the essays"),
+        "{}",
+        before.text
+    );
+
+    std::fs::write(
+        corpus.path().join("penguins.md"),
+        "+++\ntitle = \"Penguins in Winter\"\nauthor = \"Ann Ice\"\n\
+         publication = \"Polar Notes\"\ndate = \"2020\"\nurl = \"https://polar.example.org/penguins\"\n+++\n\n\
+         Emperor penguins eat fish, krill and squid, diving deep under the Antarctic sea ice in winter.\n\n\
+         The males fast through the winter while they keep the eggs warm.\n",
+    )
+    .unwrap();
+    let refused = ask(&api, &bot, 902, "/reload").await;
+    assert!(valid(&refused).contains("only the bot's admins"));
+    let still = ask(&api, &bot, admin, penguins).await;
+    assert!(
+        still.text.contains("Nothing in the essays"),
+        "not reloaded by a non-admin"
+    );
+
+    let reloaded = ask(&api, &bot, admin, "/reload").await;
+    assert!(
+        valid(&reloaded).contains("Reloaded: 3 essays"),
+        "{}",
+        reloaded.text
+    );
+    let after = ask(&api, &bot, admin, penguins).await;
+    assert!(valid(&after).contains("Ann Ice"), "{}", after.text);
+    assert!(after.text.contains("krill"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn access_lists_refuse_others_once() {
+    let allowed = 1001;
+    let settings = Settings {
+        allowed_users: vec![allowed as u64],
+        ..Settings::default()
+    };
+    let (api, bot) = start(settings).await;
+    let stranger = 1002;
+    let first = ask(&api, &bot, stranger, QUESTION).await;
+    assert!(valid(&first).contains("only answers in the chats it was set up for"));
+    api.push_private_text(stranger, "another question about China");
+    api.push_inline_query(IncomingInlineQuery::new(stranger, QUESTION).id("iq-stranger"));
+    let answer = ask(&api, &bot, allowed, QUESTION).await;
+    assert!(answer.raw_text.contains("<blockquote>"));
+    all_confirmed(&api, &bot).await;
+    assert_eq!(
+        api.with_state(|s| s.sent_to(stranger).len()),
+        1,
+        "one refusal only"
+    );
+    let inline = api.successful_calls_to("answerinlinequery").pop().unwrap();
+    assert_eq!(inline.params["results"], json!([]));
+    assert!(bot.log().contains("refused"));
+}
+
+// ----- /cite ----------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cite_exact_close_and_not_found() {
+    let (api, bot) = start(Settings::default()).await;
+    let exact = ask(&api, &bot, 1101, &format!("/cite {EXACT}")).await;
+    let text = valid(&exact);
+    assert!(text.starts_with("✅"), "{text}");
+    assert!(
+        exact
+            .raw_text
+            .contains("<blockquote>China is the top trading partner of 128 out of 190 countries in the world</blockquote>"),
+        "{}",
+        exact.raw_text
+    );
+    assert!(
+        exact.raw_text.contains("#:~:text=China%20is%20the%20top"),
+        "lands on the words"
+    );
+    assert!(text.contains("¶6"));
+
+    let close = ask(&api, &bot, 1102, &format!("/cite {CLOSE}")).await;
+    let text = valid(&close);
+    assert!(text.starts_with("≈"), "{text}");
+    assert!(
+        close.raw_text.contains("<s>biggest</s> → <b>top</b>"),
+        "{}",
+        close.raw_text
+    );
+    assert!(
+        close
+            .raw_text
+            .contains("<blockquote>China is the top trading partner")
+    );
+
+    let none = ask(
+        &api,
+        &bot,
+        1103,
+        "/cite The moon is made of green cheese and everyone knows it.",
+    )
+    .await;
+    let text = valid(&none);
+    assert!(
+        text.starts_with("❌") && text.contains("nothing in the essays matches"),
+        "{text}"
+    );
+    assert!(!none.raw_text.contains("blockquote"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cite_in_reply_to_a_group_message() {
+    let (api, bot) = start(Settings::default()).await;
+    let group = -1201;
+    let claim = api.push_group_text(group, 1201, &format!("As Shirk wrote: {CLOSE}"));
+    let claim_id = message_id(&api, claim);
+    let cite = api.push_message(IncomingMessage::group(group, 1202, "/cite").reply_to(claim_id));
+    let verdict = reply_to(&api, &bot, group, cite).await;
+    let text = valid(&verdict);
+    assert!(text.starts_with("≈"), "{text}");
+    assert!(verdict.raw_text.contains("<s>biggest</s> → <b>top</b>"));
+    assert_eq!(
+        api.with_state(|s| s.sent_to(group).len()),
+        1,
+        "the claim itself is not answered"
+    );
+}
+
+// ----- reliability -------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_429_on_send_is_waited_out() {
+    let settings = Settings {
+        throttle: true,
+        ..Settings::default()
+    };
+    let (api, bot) = start(settings).await;
+    api.inject("sendmessage", Fault::TooManyRequests { retry_after: 1 });
+    let answer = ask(&api, &bot, 1301, QUESTION).await;
+    assert!(answer.raw_text.contains("<blockquote>"));
+    let calls = api.calls_to("sendmessage");
+    assert_eq!(calls[0].status, 429);
+    assert!(calls[1].ok);
+    assert!(
+        calls[1].at - calls[0].at >= Duration::from_millis(950),
+        "waited retry_after"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failing_send_gets_an_apology_and_the_bot_goes_on() {
+    let (api, bot) = start(Settings::default()).await;
+    api.inject(
+        "sendmessage",
+        Fault::Api {
+            status: 400,
+            description: "Bad Request: something unexpected".into(),
+        },
+    );
+    let apology = ask(&api, &bot, 1351, QUESTION).await;
+    assert!(valid(&apology).contains("Sorry, something went wrong"));
+    assert!(bot.log().contains("handler failed"));
+    let answer = ask(&api, &bot, 1352, QUESTION).await;
+    assert!(answer.raw_text.contains("<blockquote>"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_get_updates_answers_do_not_stop_the_bot() {
+    let (api, bot) = start(Settings::default()).await;
+    api.inject("getupdates", Fault::Garbage);
+    api.inject("getupdates", Fault::ServerError(502));
+    let answer = ask(&api, &bot, 1401, QUESTION).await;
+    assert!(answer.raw_text.contains("<blockquote>"));
+    let faults: Vec<_> = api
+        .calls_to("getupdates")
+        .into_iter()
+        .filter_map(|c| c.fault)
+        .collect();
+    assert_eq!(faults, [Fault::Garbage, Fault::ServerError(502)]);
+    let log = bot.log();
+    assert!(log.contains("getUpdates failed"), "{log}");
+    assert!(
+        !log.contains("AAFakeToken"),
+        "the token never appears in logs"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unreachable_telegram_keeps_the_token_out_of_logs() {
+    let api = FakeBotApi::start().await;
+    let port = free_port();
+    let settings = Settings {
+        env: vec![(
+            "TELOXIDE_API_URL".into(),
+            format!("http://127.0.0.1:{port}/"),
+        )],
+        ..Settings::default()
+    };
+    let mut bot = BotProcess::start(&api, settings);
+    let deadline = Instant::now() + WAIT;
+    while !bot.log().contains("retrying") && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    bot.signal("INT");
+    let status = bot.wait_exit(Duration::from_secs(10)).await;
+    assert!(status.is_some_and(|s| s.success()), "{}", bot.tail());
+    let log = bot.log();
+    assert!(log.contains("getMe") && log.contains("retrying"), "{log}");
+    assert!(!log.contains("AAFakeToken"), "{log}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn burst_from_200_chats_at_telegrams_pace() {
+    let settings = Settings {
+        throttle: true,
+        ..Settings::default()
+    };
+    let (api, bot) = start(settings).await;
+    let users: Vec<i64> = (2000..2200).collect();
+    for &user in &users {
+        api.push_private_text(user, QUESTION);
+    }
+    let ok = api
+        .wait_for(
+            |s| users.iter().all(|&u| !s.sent_to(u).is_empty()),
+            Duration::from_secs(60),
+        )
+        .await;
+    assert!(ok, "not all answered:\n{}", bot.tail());
+    all_confirmed(&api, &bot).await;
+    let counts = answers_per_chat(&api);
+    assert!(users.iter().all(|u| counts[u] == 1), "each answered once");
+    let sends: Vec<Instant> = api
+        .successful_calls_to("sendmessage")
+        .iter()
+        .map(|c| c.at)
+        .collect();
+    let busiest = sends
+        .iter()
+        .map(|&t| {
+            sends
+                .iter()
+                .filter(|&&u| u >= t && u < t + Duration::from_secs(1))
+                .count()
+        })
+        .max()
+        .unwrap();
+    // Throttle keeps to ~30 messages a second (arrival jitter bunches a few).
+    assert!(busiest <= 45, "{busiest} messages in one second");
+    let took = *sends.last().unwrap() - sends[0];
+    assert!(
+        took >= Duration::from_millis(5500),
+        "200 messages in {took:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn flooding_user_is_limited_without_delaying_others() {
+    let settings = Settings {
+        throttle: true,
+        rate_limit: 3,
+        ..Settings::default()
+    };
+    let (api, bot) = start(settings).await;
+    let flooder = 3001;
+    for i in 0..50 {
+        api.push_private_text(flooder, &format!("{QUESTION} ({i})"));
+    }
+    let others: Vec<(i64, i64)> = (3002..3007)
+        .map(|u| (u, api.push_private_text(u, QUESTION)))
+        .collect();
+    let pushed = Instant::now();
+    for &(user, update) in &others {
+        reply_to(&api, &bot, user, update).await;
+    }
+    let others_done = pushed.elapsed();
+    let notice = |s: &ApiState| {
+        s.sent_to(flooder)
+            .iter()
+            .any(|m| m.text.contains("faster than I can answer"))
+    };
+    assert!(api.wait_for(notice, WAIT).await, "{}", bot.tail());
+    all_confirmed(&api, &bot).await;
+    let flooder_done = pushed.elapsed();
+    let sent = api.with_state(|s| s.sent_to(flooder).into_iter().cloned().collect::<Vec<_>>());
+    assert_eq!(sent.len(), 4, "3 answers and one notice");
+    assert_eq!(
+        sent.iter()
+            .filter(|m| m.text.contains("faster than"))
+            .count(),
+        1
+    );
+    assert!(
+        others_done < flooder_done && others_done < Duration::from_secs(3),
+        "others answered in {others_done:?}, the flooder's chat took {flooder_done:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_during_a_burst_finishes_and_confirms() {
+    let settings = Settings {
+        throttle: true,
+        ..Settings::default()
+    };
+    let (api, mut bot) = start(settings).await;
+    let users: Vec<i64> = (4000..4150).collect();
+    for &user in &users {
+        api.push_private_text(user, QUESTION);
+    }
+    let started = |s: &ApiState| s.successful_calls_to("sendmessage").len() >= 10;
+    assert!(api.wait_for(started, WAIT).await, "{}", bot.tail());
+    bot.signal("TERM");
+    let stopped = Instant::now();
+    let status = bot.wait_exit(Duration::from_secs(10)).await;
+    assert!(
+        status.is_some_and(|s| s.success()),
+        "exit 0 within 10 s:\n{}",
+        bot.tail()
+    );
+    assert!(stopped.elapsed() < Duration::from_secs(10));
+
+    // Update ids are 1, 2, … in push order: user 4000 + id - 1 asked update id.
+    let (answered, offset) = api.with_state(|s| {
+        let answered: Vec<i64> = (1..=users.len() as i64)
+            .filter(|&id| !s.sent_to(4000 + id - 1).is_empty())
+            .collect();
+        (answered, s.confirmed_offset())
+    });
+    assert!(
+        answered.len() > 10 && answered.len() < users.len(),
+        "stopped mid-burst"
+    );
+    let expected: Vec<i64> = (1..offset).collect();
+    assert_eq!(answered, expected, "answered exactly the updates confirmed");
+
+    bot.restart();
+    let ok = api
+        .wait_for(
+            |s| users.iter().all(|&u| !s.sent_to(u).is_empty()),
+            Duration::from_secs(30),
+        )
+        .await;
+    assert!(ok, "the rest answered after restart:\n{}", bot.tail());
+    all_confirmed(&api, &bot).await;
+    let counts = answers_per_chat(&api);
+    assert!(
+        users.iter().all(|u| counts[u] == 1),
+        "none answered twice: {counts:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_during_a_burst_loses_nothing() {
+    let settings = Settings {
+        throttle: true,
+        ..Settings::default()
+    };
+    let (api, mut bot) = start(settings).await;
+    let users: Vec<i64> = (5000..5100).collect();
+    for &user in &users {
+        api.push_private_text(user, QUESTION);
+    }
+    let started = |s: &ApiState| s.successful_calls_to("sendmessage").len() >= 5;
+    assert!(api.wait_for(started, WAIT).await, "{}", bot.tail());
+    // Slow confirmations down, so many answered updates are unconfirmed at the kill.
+    api.inject_for("getupdates", Fault::Delay(Duration::from_secs(3)), WAIT);
+    let more = |s: &ApiState| s.successful_calls_to("sendmessage").len() >= 50;
+    assert!(api.wait_for(more, WAIT).await, "{}", bot.tail());
+    bot.signal("KILL");
+    assert!(bot.wait_exit(Duration::from_secs(5)).await.is_some());
+    let before = api.successful_calls_to("sendmessage").len();
+    assert!(before < users.len(), "killed mid-burst");
+
+    api.clear_faults();
+    bot.restart();
+    let ok = api
+        .wait_for(
+            |s| users.iter().all(|&u| !s.sent_to(u).is_empty()),
+            Duration::from_secs(30),
+        )
+        .await;
+    assert!(ok, "nothing lost:\n{}", bot.tail());
+    all_confirmed(&api, &bot).await;
+    let counts = answers_per_chat(&api);
+    let twice: Vec<_> = users.iter().filter(|u| counts[u] > 1).collect();
+    assert!(
+        twice.len() <= 10,
+        "answered twice: {twice:?}\n{}",
+        bot.log()
+    );
+    assert!(bot.log().contains("already answered before a restart"));
+}
+
+// ----- webhook ------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhook_answers_before_its_200() {
+    let api = FakeBotApi::start().await;
+    let port = free_port();
+    let settings = Settings {
+        args: vec![
+            "--webhook".into(),
+            "https://bot.example.org/tg/hook".into(),
+            "--listen".into(),
+            format!("127.0.0.1:{port}"),
+        ],
+        env: vec![("TELEGRAM_WEBHOOK_SECRET".into(), "s3cret-token".into())],
+        ..Settings::default()
+    };
+    let bot = BotProcess::start(&api, settings);
+    let set = api
+        .wait_for(|s| !s.successful_calls_to("setwebhook").is_empty(), WAIT)
+        .await;
+    assert!(set, "{}", bot.tail());
+    let call = api.successful_calls_to("setwebhook").pop().unwrap();
+    assert_eq!(call.params["secret_token"], "s3cret-token");
+    assert_eq!(call.params["url"], "https://bot.example.org/tg/hook");
+
+    let user = 6001;
+    let id = api.push_private_text(user, QUESTION);
+    let update = api.update(id).unwrap().to_string();
+    let url = format!("http://127.0.0.1:{port}/tg/hook");
+    let client = teloxide::net::default_reqwest_settings().build().unwrap();
+    let post = |secret: Option<&str>| {
+        let mut request = client
+            .post(&url)
+            .header("content-type", "application/json")
+            .body(update.clone());
+        if let Some(secret) = secret {
+            request = request.header("X-Telegram-Bot-Api-Secret-Token", secret);
+        }
+        request.send()
+    };
+    // The listener may need a moment after setWebhook.
+    let deadline = Instant::now() + WAIT;
+    let status = loop {
+        match post(Some("wrong")).await {
+            Ok(response) => break response.status().as_u16(),
+            Err(_) if Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(50)).await
+            }
+            Err(e) => panic!("{e}\n{}", bot.tail()),
+        }
+    };
+    assert_eq!(status, 401);
+    assert!(api.sent_messages().is_empty());
+
+    let response = post(Some("s3cret-token")).await.unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let sent = api.sent_messages();
+    assert_eq!(sent.len(), 1, "answered before the 200");
+    assert!(sent[0].raw_text.contains("<blockquote>"));
+
+    let again = post(Some("s3cret-token")).await.unwrap();
+    assert_eq!(again.status().as_u16(), 200);
+    assert_eq!(
+        api.sent_messages().len(),
+        1,
+        "a redelivery is not answered twice"
+    );
+}
+
+// ----- small helpers -----------------------------------------------------------------
+
+/// A port nobody listens on (for a moment).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// GETs `url`, retrying while the server starts.
+async fn http_get(url: &str) -> String {
+    let client = teloxide::net::default_reqwest_settings().build().unwrap();
+    let deadline = Instant::now() + WAIT;
+    loop {
+        match client.get(url).send().await {
+            Ok(response) => return response.text().await.unwrap(),
+            Err(_) if Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(50)).await
+            }
+            Err(e) => panic!("GET {url}: {e}"),
+        }
+    }
+}
+
+/// The renderer's output is valid for the strict model of Telegram's parser.
+#[test]
+fn rendered_messages_pass_telegrams_parser() {
+    use proptest::prelude::*;
+    use proptest::test_runner::TestRunner;
+    let mut runner = TestRunner::default();
+    runner
+        .run(&(".{0,300}", "\\PC{1,5000}"), |(title, text)| {
+            let sources = [citebot::Source {
+                id: "e".into(),
+                title: title.clone(),
+                author: Some(text.clone()),
+                publication: Some("<b>&".into()),
+                date: None,
+                url: Some(format!("https://e.org/{title}")),
+                paragraphs: 1,
+            }];
+            let html = citebot::render::html::sources(&sources);
+            prop_assert!(format_message_text(&html, Some("HTML")).is_ok(), "{}", html);
+            let mut doc = citebot::render::html::Html::new(MAX_MESSAGE_LEN);
+            doc.tagged(citebot::render::html::Tag::Quote, &text)
+                .tagged(citebot::render::html::Tag::Bold, &title);
+            let html = doc.finish();
+            let parsed = format_message_text(&html, Some("HTML"));
+            prop_assert!(
+                parsed.is_ok() || text.trim().is_empty() && title.trim().is_empty(),
+                "{}",
+                html
+            );
+            Ok(())
+        })
+        .unwrap();
+}
