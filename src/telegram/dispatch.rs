@@ -156,7 +156,7 @@ impl Dispatcher {
         let facts = Facts::of(&job.update);
         let app = self.app.clone();
         // A task of its own, so that a panic is caught as a JoinError.
-        let outcome = tokio::spawn(async move { handlers::handle(&app, job.update).await }).await;
+        let outcome = tokio::spawn(async move { handlers::handle(app, job.update).await }).await;
         let ms = job.arrived.elapsed().as_millis() as u64;
         let (id, kind, user) = (facts.id, facts.kind, facts.user);
         match outcome {

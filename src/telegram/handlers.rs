@@ -8,14 +8,17 @@
 //! restart and on any replica.
 
 use std::collections::HashSet;
-use std::sync::{Arc, Mutex, RwLock};
+use std::ops::ControlFlow;
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::Instant;
 
+use teloxide::dispatching::{DpHandlerDescription, UpdateFilterExt};
+use teloxide::dptree::{self, Handler};
 use teloxide::types::{
     CallbackQuery, ChatId, CopyTextButton, InlineKeyboardButton, InlineKeyboardMarkup, InlineQuery,
     InlineQueryResult, InlineQueryResultArticle, InlineQueryResultsButton,
     InlineQueryResultsButtonKind, InputMessageContent, InputMessageContentText, Me, Message,
-    ParseMode, Update, UpdateKind, UserId,
+    ParseMode, Update, UserId,
 };
 
 use super::api::{Api, ApiFailure, Reply, no_preview};
@@ -150,13 +153,30 @@ pub(crate) struct App {
     refused: Mutex<HashSet<i64>>,
 }
 
-/// Handles one update; returns what was done, for the log.
-pub(crate) async fn handle(app: &App, update: Update) -> Handled {
-    match update.kind {
-        UpdateKind::Message(message) => app.on_message(&message).await,
-        UpdateKind::CallbackQuery(query) => app.on_callback(&query).await,
-        UpdateKind::InlineQuery(query) => app.on_inline(&query).await,
-        _ => Ok("ignored"),
+/// The handler tree: which kind of update goes to which handler. The shared
+/// [`App`] and the update are injected as dependencies (`dptree::deps!`).
+pub(crate) fn schema() -> Handler<'static, Handled, DpHandlerDescription> {
+    dptree::entry()
+        .branch(
+            Update::filter_message().endpoint(|app: Arc<App>, message: Message| async move {
+                app.on_message(&message).await
+            }),
+        )
+        .branch(Update::filter_callback_query().endpoint(
+            |app: Arc<App>, query: CallbackQuery| async move { app.on_callback(&query).await },
+        ))
+        .branch(Update::filter_inline_query().endpoint(
+            |app: Arc<App>, query: InlineQuery| async move { app.on_inline(&query).await },
+        ))
+}
+
+/// Handles one update through [`schema`]; returns what was done, for the log.
+pub(crate) async fn handle(app: Arc<App>, update: Update) -> Handled {
+    static SCHEMA: OnceLock<Handler<'static, Handled, DpHandlerDescription>> = OnceLock::new();
+    let schema = SCHEMA.get_or_init(schema);
+    match schema.dispatch(dptree::deps![app, update]).await {
+        ControlFlow::Break(handled) => handled,
+        ControlFlow::Continue(_) => Ok("ignored"),
     }
 }
 
