@@ -220,46 +220,46 @@ fn for_each_line(mut each: impl FnMut(&str) -> Result<()>) -> Result<()> {
 }
 
 fn ask(config: &Config, as_json: bool, question: &str) -> Result<()> {
-    let (engine, _) = open_engine(config)?;
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
-    let style = style();
-    let mut answer_one = |q: &str| -> Result<()> {
+    each_input(config, question, |engine, q, style| {
         let answer = engine.ask(q, config.top)?;
-        if as_json {
-            writeln!(out, "{}", json::answer(&answer))?;
+        Ok(if as_json {
+            json::answer(&answer)
         } else {
-            writeln!(out, "{}", text::answer(&answer, style))?;
-        }
-        Ok(())
-    };
-    if question.trim().is_empty() {
-        for_each_line(|q| answer_one(q))?;
-    } else {
-        answer_one(question)?;
-    }
-    out.flush()?;
-    Ok(())
+            text::answer(&answer, style)
+        })
+    })
 }
 
 fn cite(config: &Config, as_json: bool, quote: &str) -> Result<()> {
+    each_input(config, quote, |engine, q, style| {
+        let result = engine.cite(q)?;
+        Ok(if as_json {
+            json::cite(&result)
+        } else {
+            text::cite(&result, style)
+        })
+    })
+}
+
+/// Renders `input`, or each line of stdin when `input` is empty (batch
+/// mode), in one process; one output per input, in order.
+fn each_input(
+    config: &Config,
+    input: &str,
+    render: impl Fn(&Engine, &str, text::Style) -> Result<String>,
+) -> Result<()> {
     let (engine, _) = open_engine(config)?;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let style = style();
-    let mut cite_one = |q: &str| -> Result<()> {
-        let result = engine.cite(q)?;
-        if as_json {
-            writeln!(out, "{}", json::cite(&result))?;
-        } else {
-            writeln!(out, "{}", text::cite(&result, style))?;
-        }
+    let mut one = |line: &str| -> Result<()> {
+        writeln!(out, "{}", render(&engine, line, style)?)?;
         Ok(())
     };
-    if quote.trim().is_empty() {
-        for_each_line(|q| cite_one(q))?;
+    if input.trim().is_empty() {
+        for_each_line(&mut one)?;
     } else {
-        cite_one(quote)?;
+        one(input)?;
     }
     out.flush()?;
     Ok(())
