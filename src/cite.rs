@@ -55,6 +55,19 @@ impl Citation {
 ///
 /// Any existing fragment of the URL is replaced. Short quotes are matched
 /// whole; longer ones by their first and last few words.
+///
+/// ```
+/// use citebot::cite::deep_link;
+///
+/// assert_eq!(
+///     deep_link("https://example.org/essay#top", "a will of its own"),
+///     "https://example.org/essay#:~:text=a%20will%20of%20its%20own"
+/// );
+/// assert_eq!(
+///     deep_link("https://example.org/e", "Ambition must be made to counteract ambition, and the interest of the man"),
+///     "https://example.org/e#:~:text=Ambition%20must%20be%20made,interest%20of%20the%20man"
+/// );
+/// ```
 pub fn deep_link(url: &str, quoted: &str) -> String {
     let base = url.split_once('#').map_or(url, |(b, _)| b);
     let fragment = text_fragment(quoted);

@@ -28,6 +28,31 @@
 //! - [`render`]: pure formatting for terminals, Telegram and JSON.
 //! - [`config`]: settings and their precedence.
 //! - [`telegram`]: the bot, a thin transport over the engine.
+//!
+//! # Example
+//!
+//! ```
+//! use citebot::{Engine, EngineOptions, Verdict};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let index = tempfile::tempdir()?; // `index: None` means data/index-<corpus>-<hash>
+//! let (engine, _report) = Engine::open(EngineOptions {
+//!     corpus: "corpus".into(),
+//!     index: Some(index.path().into()),
+//!     strict: true,
+//! })?;
+//!
+//! let answer = engine.ask("What has Xi done to private businesses?", 3)?;
+//! let top = &answer.hits[0];
+//! assert!(top.quote_text().contains("cracking down on private businesses"));
+//! assert_eq!(top.citation.author.as_deref(), Some("Susan Shirk"));
+//!
+//! let check = engine.cite("Xi wants China to be respected as a world power")?;
+//! assert_eq!(check.verdict, Verdict::Close);
+//! assert_eq!(check.found.unwrap().original, "Xi wants China to be respected as a global power");
+//! # Ok(())
+//! # }
+//! ```
 
 pub mod align;
 pub mod analysis;
