@@ -131,8 +131,12 @@ pub fn serve(config: Config, options: ServeOptions) -> Result<(), TelegramError>
     } else {
         config.telegram.journal.clone()
     };
+    // Engine calls are CPU-bound: more blocking threads than a few per core
+    // only add memory and context switches when a burst arrives.
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        .max_blocking_threads(4 * cores)
         .build()
         .map_err(|e| TelegramError::io("starting the runtime", e))?;
     let result = runtime.block_on(run(config, options, token, engine_options, journal_path));
