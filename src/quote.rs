@@ -247,6 +247,7 @@ mod tests {
                 q.terms.push(QueryTerm {
                     text: t.text,
                     idf: 2.0,
+                    df: 1,
                     stop: false,
                 });
                 q.sequence.push(q.terms.len() - 1);

@@ -24,6 +24,10 @@ use crate::index::SearchIndex;
 
 /// At most this many words of a question are used.
 const MAX_QUERY_TERMS: usize = 48;
+/// A term in more passages than this (and than a tenth of them) does not pick candidates.
+const COMMON_DF: u64 = 5_000;
+/// The rarest terms that always pick candidates, however common.
+const MIN_CANDIDATE_TERMS: usize = 2;
 /// BM25 candidates re-ranked per question.
 const CANDIDATES: usize = 20;
 /// Re-ranking weights: coverage of the question, phrase matches, proximity.
@@ -40,6 +44,8 @@ pub struct QueryTerm {
     pub text: String,
     /// Its inverse document frequency; highest for words the corpus lacks.
     pub idf: f32,
+    /// How many passages hold it.
+    pub df: u64,
     /// A stop word: used for phrases only.
     pub stop: bool,
 }
@@ -103,12 +109,13 @@ pub fn analyze(index: &SearchIndex, question: &str) -> Result<AnalyzedQuery> {
         let slot = match seen.get(&term.text) {
             Some(&slot) => slot,
             None => {
-                let df = searcher.doc_freq(&Term::from_field_text(body, &term.text))? as f32;
-                let idf = (1.0 + (n - df + 0.5) / (df + 0.5)).ln();
+                let df = searcher.doc_freq(&Term::from_field_text(body, &term.text))?;
+                let idf = (1.0 + (n - df as f32 + 0.5) / (df as f32 + 0.5)).ln();
                 query.terms.push(QueryTerm {
                     stop: is_stop(&term.text),
                     text: term.text.clone(),
                     idf,
+                    df,
                 });
                 seen.insert(term.text, query.terms.len() - 1);
                 query.terms.len() - 1
@@ -141,7 +148,7 @@ pub fn search(
     }
     let fields = index.fields();
     let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-    for term in &content {
+    for term in candidate_terms(&content, index.searcher().num_docs()) {
         clauses.push((Occur::Should, term_query(fields.body, &term.text, 1.0)));
     }
     let searcher = index.searcher();
@@ -205,6 +212,20 @@ pub fn search(
     hits.retain(|h| h.answers);
     hits.truncate(limit);
     Ok(Ranking { query, hits })
+}
+
+/// The terms that pick BM25 candidates: in a large corpus, all but the very
+/// common ones (in more than a tenth of the passages, and more than
+/// [`COMMON_DF`]), which add little to BM25 but make it walk long postings.
+/// The rarest few always stay. Common terms still count in re-ranking,
+/// which reads them only for the candidates.
+fn candidate_terms<'q>(content: &[&'q QueryTerm], passages: u64) -> Vec<&'q QueryTerm> {
+    let mut by_rarity = content.to_vec();
+    by_rarity.sort_by_key(|t| t.df);
+    let common = |t: &&QueryTerm| t.df > COMMON_DF && t.df > passages / 10;
+    let rare = by_rarity.iter().filter(|t| !common(t)).count();
+    by_rarity.truncate(rare.max(MIN_CANDIDATE_TERMS));
+    by_rarity
 }
 
 fn term_query(field: tantivy::schema::Field, text: &str, boost: Score) -> Box<dyn Query> {
@@ -349,11 +370,13 @@ mod tests {
                 QueryTerm {
                     text: "a".into(),
                     idf: 1.0,
+                    df: 1,
                     stop: false,
                 },
                 QueryTerm {
                     text: "b".into(),
                     idf: 1.0,
+                    df: 1,
                     stop: false,
                 },
             ],
