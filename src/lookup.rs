@@ -7,17 +7,13 @@
 
 use std::collections::HashSet;
 
-use tantivy::Term;
-use tantivy::collector::TopDocs;
-use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
-use tantivy::schema::IndexRecordOption;
-
 use crate::align::{self, Alignment, CLOSE_THRESHOLD, Difference};
 use crate::analysis::terms;
 use crate::cite::Citation;
 use crate::engine::{Engine, Source};
 use crate::error::Result;
 use crate::passage::Passage;
+use crate::search;
 
 /// Candidate passages aligned per lookup.
 const CANDIDATES: usize = 12;
@@ -86,27 +82,17 @@ pub fn cite(engine: &Engine, quote: &str) -> Result<CiteResult> {
         differences: Vec::new(),
     };
     let index = engine.index();
-    let body = index.fields().body;
+    let words = terms(quote);
     let mut seen = HashSet::new();
-    let clauses: Vec<(Occur, Box<dyn Query>)> = terms(quote)
-        .into_iter()
-        .filter(|t| seen.insert(t.text.clone()))
-        .take(MAX_QUOTE_TERMS)
-        .map(|t| {
-            let query: Box<dyn Query> = Box::new(TermQuery::new(
-                Term::from_field_text(body, &t.text),
-                IndexRecordOption::WithFreqs,
-            ));
-            (Occur::Should, query)
-        })
-        .collect();
-    if clauses.is_empty() {
+    let distinct = words
+        .iter()
+        .map(|t| t.text.as_str())
+        .filter(|t| seen.insert(*t))
+        .take(MAX_QUOTE_TERMS);
+    let top = search::bm25_top(index, distinct, CANDIDATES)?;
+    if top.is_empty() {
         return Ok(not_found());
     }
-    let top = index.searcher().search(
-        &BooleanQuery::new(clauses),
-        &TopDocs::with_limit(CANDIDATES).order_by_score(),
-    )?;
 
     // Align against whole paragraphs, so a quote may cross window boundaries.
     let mut paragraphs_seen = HashSet::new();

@@ -14,7 +14,7 @@ use std::collections::HashSet;
 
 use tantivy::collector::TopDocs;
 use tantivy::postings::Postings;
-use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
+use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
 use tantivy::schema::IndexRecordOption;
 use tantivy::{DocAddress, DocId, DocSet, Score, TERMINATED, Term};
 
@@ -146,15 +146,11 @@ pub fn search(
             hits: Vec::new(),
         });
     }
-    let fields = index.fields();
-    let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-    for term in candidate_terms(&content, index.searcher().num_docs()) {
-        clauses.push((Occur::Should, term_query(fields.body, &term.text, 1.0)));
-    }
-    let searcher = index.searcher();
-    let top = searcher.search(
-        &BooleanQuery::new(clauses),
-        &TopDocs::with_limit(CANDIDATES.max(limit * 2)).order_by_score(),
+    let picking = candidate_terms(&content, index.searcher().num_docs());
+    let top = bm25_top(
+        index,
+        picking.iter().map(|t| t.text.as_str()),
+        CANDIDATES.max(limit * 2),
     )?;
     if top.is_empty() {
         return Ok(Ranking {
@@ -228,16 +224,31 @@ fn candidate_terms<'q>(content: &[&'q QueryTerm], passages: u64) -> Vec<&'q Quer
     by_rarity
 }
 
-fn term_query(field: tantivy::schema::Field, text: &str, boost: Score) -> Box<dyn Query> {
-    let query = TermQuery::new(
-        Term::from_field_text(field, text),
-        IndexRecordOption::WithFreqs,
-    );
-    if boost == 1.0 {
-        Box::new(query)
-    } else {
-        Box::new(BoostQuery::new(Box::new(query), boost))
+/// The `limit` best passages by BM25 for any of `terms` (analysed terms,
+/// never query syntax); empty when there are no terms.
+pub(crate) fn bm25_top<'t>(
+    index: &SearchIndex,
+    terms: impl IntoIterator<Item = &'t str>,
+    limit: usize,
+) -> Result<Vec<(Score, DocAddress)>> {
+    let body = index.fields().body;
+    let clauses: Vec<(Occur, Box<dyn Query>)> = terms
+        .into_iter()
+        .map(|text| {
+            let query: Box<dyn Query> = Box::new(TermQuery::new(
+                Term::from_field_text(body, text),
+                IndexRecordOption::WithFreqs,
+            ));
+            (Occur::Should, query)
+        })
+        .collect();
+    if clauses.is_empty() {
+        return Ok(Vec::new());
     }
+    Ok(index.searcher().search(
+        &BooleanQuery::new(clauses),
+        &TopDocs::with_limit(limit).order_by_score(),
+    )?)
 }
 
 /// Word pairs of the question that would make a phrase: adjacent, and not both stop words.
