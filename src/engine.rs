@@ -264,12 +264,12 @@ impl Engine {
                         renamed.essay.id = id;
                         Arc::new(renamed)
                     };
-                    (loaded, engine.essay_terms[i].clone())
+                    (loaded, Arc::clone(&engine.essay_terms[i]))
                 }
                 _ => match read.next().expect("one result per file read") {
                     Ok(mut loaded) => {
                         loaded.essay.id = ids.allocate(&loaded.essay.file);
-                        let terms = meta_terms(&loaded.essay);
+                        let terms = Arc::new(meta_terms(&loaded.essay));
                         (Arc::new(loaded), terms)
                     }
                     Err(warning) => {

@@ -95,8 +95,8 @@ pub struct Ranking {
     pub hits: Vec<Ranked>,
 }
 
-/// Per-essay terms of the title and author, for coverage.
-pub type EssayTerms = Vec<HashSet<String>>;
+/// Per-essay terms of the title and author, for coverage; shared, so a reload keeps them without copying.
+pub type EssayTerms = Vec<std::sync::Arc<HashSet<String>>>;
 
 /// Analyses `question` against the index's statistics.
 pub fn analyze(index: &SearchIndex, question: &str) -> Result<AnalyzedQuery> {
