@@ -136,17 +136,9 @@ pub fn run(command: Command, config: Config) -> Result<()> {
     }
 }
 
-fn engine_options(config: &Config) -> EngineOptions {
-    EngineOptions {
-        corpus: config.corpus.clone(),
-        index: config.index_dir(),
-        strict: config.strict,
-    }
-}
-
 /// Opens the engine, printing warnings (and a progress bar on a terminal) to stderr.
 pub fn open_engine(config: &Config) -> Result<(Engine, OpenReport)> {
-    let options = engine_options(config);
+    let options = EngineOptions::from_config(config);
     let tty = std::io::stderr().is_terminal();
     let progress = |done: usize, total: usize| {
         if tty && total >= 2000 {

@@ -41,6 +41,15 @@ impl EngineOptions {
         }
     }
 
+    /// The engine options a configuration asks for: its corpus, index folder and strictness.
+    pub fn from_config(config: &crate::config::Config) -> Self {
+        EngineOptions {
+            corpus: config.corpus.clone(),
+            index: config.index_dir(),
+            strict: config.strict,
+        }
+    }
+
     /// The index folder these options resolve to.
     pub fn index_dir(&self) -> PathBuf {
         self.index

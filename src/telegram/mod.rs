@@ -121,11 +121,7 @@ pub fn serve(config: Config, options: ServeOptions) -> Result<(), TelegramError>
         .ok()
         .filter(|t| !t.trim().is_empty())
         .ok_or(TelegramError::MissingToken)?;
-    let engine_options = EngineOptions {
-        corpus: config.corpus.clone(),
-        index: config.index_dir(),
-        strict: config.strict,
-    };
+    let engine_options = EngineOptions::from_config(&config);
     let journal_path = if config.telegram.journal.as_os_str().is_empty() {
         engine_options.index_dir().join("telegram-journal")
     } else {
