@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 
 use citebot::config::Config;
-use citebot::render::{json, text};
+use citebot::render::{json, labels, text};
 use citebot::{Engine, EngineOptions, OpenReport};
 
 /// Answers questions with quoted, cited excerpts from a corpus of essays.
@@ -257,14 +257,6 @@ fn each_input(
     Ok(())
 }
 
-const CHAT_HELP: &str = "Ask a question in your own words. Then:
-  more      further results
-  context   the paragraphs around the top quote
-  sources   the essays in the corpus
-  cite TEXT check a quotation
-  help      this list
-  quit      leave (or Ctrl-D)";
-
 fn chat(config: &Config) -> Result<()> {
     let (engine, report) = open_engine(config)?;
     let style = style();
@@ -285,18 +277,18 @@ fn chat(config: &Config) -> Result<()> {
         match line {
             "" => {}
             "quit" | "exit" => std::process::exit(0),
-            "help" | "?" => println!("{CHAT_HELP}"),
+            "help" | "?" => println!("{}", labels::CHAT_HELP),
             "sources" => print!("{}", text::sources(&engine.sources())),
             "context" => match top_passage.as_deref().and_then(|id| engine.passage(id)) {
                 Some(view) => print!("{}", text::context(&view, style)),
-                None => println!("Ask a question first."),
+                None => println!("{}", labels::ASK_FIRST),
             },
             "more" => match &last_question {
                 Some(q) => {
                     let answer = engine.ask(q, shown + config.top)?;
                     let more: Vec<_> = answer.hits.into_iter().skip(shown).collect();
                     if more.is_empty() {
-                        println!("No further results.");
+                        println!("{}", labels::NO_MORE);
                     } else {
                         shown += more.len();
                         for hit in &more {
@@ -304,7 +296,7 @@ fn chat(config: &Config) -> Result<()> {
                         }
                     }
                 }
-                None => println!("Ask a question first."),
+                None => println!("{}", labels::ASK_FIRST),
             },
             _ if line.starts_with("cite ") => {
                 print!("{}", text::cite(&engine.cite(&line[5..])?, style));

@@ -28,9 +28,10 @@ use super::ratelimit::{Decision, RateLimiter};
 use super::{Shutdown, TelegramError};
 use crate::cite::Citation;
 use crate::config::TelegramConfig;
-use crate::engine::{Engine, EngineOptions, Hit};
-use crate::lookup::Verdict;
+use crate::engine::{Engine, EngineOptions};
+use crate::model::{Hit, Verdict};
 use crate::render::html::{self, Html, Tag};
+use crate::render::labels;
 
 /// Questions the greeting suggests, when the corpus answers them.
 const EXAMPLES: [&str; 3] = [
@@ -337,7 +338,7 @@ impl App {
             .await??;
         if !answer.answered {
             Metrics::inc(&self.metrics.abstentions);
-            self.reply(message, html::escape(html::NOTHING_FOUND))
+            self.reply(message, html::escape(labels::NO_ANSWER_CHAT))
                 .await?;
             return Ok("abstained");
         }
