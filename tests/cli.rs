@@ -1,7 +1,7 @@
 //! The binary, driven the way a user drives it: the JSON contract, batch
 //! mode, hostile input, bad corpus files, a stale index and deep links.
 
-use std::io::Write;
+use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
@@ -313,6 +313,85 @@ fn bad_files_are_skipped_with_warnings_naming_file_and_line() {
     assert!(
         stderr.contains("--strict") && stderr.contains("unknown-key.md:3"),
         "{stderr}"
+    );
+}
+
+#[test]
+fn each_skipped_file_is_reported_once() {
+    let corpus = bad_corpus();
+    let index = tempfile::tempdir().unwrap();
+    let corpus_arg = corpus.path().to_string_lossy().into_owned();
+    let out = run(&["index", "--corpus", &corpus_arg], index.path(), "");
+    stdout(&out);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for file in [
+        "broken-front-matter.md",
+        "unknown-key.md",
+        "not-utf8.txt",
+        "empty.txt",
+    ] {
+        assert_eq!(stderr.matches(file).count(), 1, "{file} in:\n{stderr}");
+    }
+}
+
+#[test]
+fn a_corpus_of_bad_files_says_why_each_was_skipped() {
+    let corpus = tempfile::tempdir().unwrap();
+    for file in ["unknown-key.md", "empty.txt"] {
+        std::fs::copy(
+            Path::new("tests/fixtures/bad-corpus").join(file),
+            corpus.path().join(file),
+        )
+        .unwrap();
+    }
+    let index = tempfile::tempdir().unwrap();
+    let corpus_arg = corpus.path().to_string_lossy().into_owned();
+    let out = run(&["index", "--corpus", &corpus_arg], index.path(), "");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for expected in [
+        "no usable essays (2 files skipped",
+        "unknown-key.md:3: front matter: unknown field `authr`",
+        "empty.txt: empty file",
+    ] {
+        assert!(
+            stderr.contains(expected),
+            "missing {expected:?} in:\n{stderr}"
+        );
+    }
+}
+
+#[test]
+fn a_closed_stdout_ends_batch_mode_quietly() {
+    let index = tempfile::tempdir().unwrap();
+    let mut child = Command::new(BIN)
+        .args(["ask", "--json", "--index"])
+        .arg(index.path())
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("citebot runs");
+    // Far more answers than a pipe buffers, so citebot is still writing when the reader goes.
+    let questions = "Why does China matter to so many countries?\n".repeat(2000);
+    let mut input = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || {
+        let _ = input.write_all(questions.as_bytes());
+    });
+    // `| head -1`: read one line, then close the pipe.
+    let mut reader = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    reader.read_line(&mut first).unwrap();
+    drop(reader);
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    assert!(first.starts_with("{\"query\""), "{first}");
+    assert!(out.status.success(), "exit {:?}", out.status);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "",
+        "nothing on stderr"
     );
 }
 
