@@ -57,7 +57,7 @@
 //!     strict: true,
 //! })?;
 //!
-//! let answer = engine.ask("What has Xi done to private businesses?", 3)?;
+//! let answer = engine.ask("Which of Xi's policies have harmed China's interests?", 3)?;
 //! let top = &answer.hits[0];
 //! assert!(top.quote_text().contains("cracking down on private businesses"));
 //! assert_eq!(top.citation.author.as_deref(), Some("Susan Shirk"));

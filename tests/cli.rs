@@ -140,7 +140,7 @@ fn ask_json_contract_on_the_shipped_corpus() {
 fn plain_output_is_quote_and_citation_without_colour_when_piped() {
     let index = tempfile::tempdir().unwrap();
     let out = run(
-        &["ask", "What has Xi done to private businesses?"],
+        &["ask", "What harmed China's interests, according to Shirk?"],
         index.path(),
         "",
     );
@@ -182,10 +182,10 @@ fn abstains_on_unanswerable_questions() {
 fn batch_mode_answers_every_line_in_order() {
     let index = tempfile::tempdir().unwrap();
     let questions = [
-        "How old must a senator be?",
+        "What is the minimum age of a senator?",
         "",
-        "What is the population of Canada?",
-        "Why should each department have a will of its own?",
+        "How many moons does Jupiter have?",
+        "What should each department of government have of its own?",
     ];
     let out = run(
         &["ask", "--json", "--top", "2", "--corpus", &federalist()],
@@ -478,7 +478,7 @@ fn percent_decode(s: &str) -> String {
 #[test]
 fn deep_links_land_on_the_quoted_words() {
     let index = tempfile::tempdir().unwrap();
-    let questions = "What has Xi done to private businesses?\nWhy must the leaders grasp each other's motivations?\nWhat does Xi want for China on the world stage?\n";
+    let questions = "What harmed China's interests, according to Shirk?\nWhat do Obama and Xi need to know about each other's aims?\nHow does Shirk say China wants to be seen by the world?\n";
     let out = run(&["ask", "--json", "--top", "3"], index.path(), questions);
     let mut checked = 0;
     for v in json_lines(&out) {
@@ -541,7 +541,7 @@ fn index_dir() -> PathBuf {
 #[test]
 fn chat_session_asks_pages_shows_context_and_sources() {
     let index = tempfile::tempdir().unwrap();
-    let script = "Why should each department have a will of its own?\nmore\ncontext\nsources\ncite Ambition must be made to check ambition\nquit\n";
+    let script = "What should each department of government have of its own?\nmore\ncontext\nsources\ncite Ambition must be made to check ambition\nquit\n";
     let out = run(
         &["chat", "--top", "1", "--corpus", &federalist()],
         index.path(),
@@ -578,7 +578,7 @@ fn config_precedence_file_then_environment_then_flags() {
             .arg(index.path())
             .args(["--corpus", &federalist()])
             .args(extra_args)
-            .arg("Why should each department have a will of its own?")
+            .arg("What should each department of government have of its own?")
             .env_remove("RUST_LOG");
         for (k, v) in extra_env {
             cmd.env(k, v);

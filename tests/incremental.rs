@@ -8,9 +8,9 @@ use citebot::{Engine, EngineOptions, OpenReport};
 
 /// Questions whose words the edits below touch, and some they do not.
 const QUESTIONS: &[&str] = &[
-    "Where are the latent causes of faction sown?",
+    "What is the origin of faction in the nature of man?",
     "What are the mischiefs of faction?",
-    "Can societies establish good government from reflection and choice?",
+    "Can people choose a good government by reflection rather than by accident?",
     "How does a zanzibarite quorum work?",
     "What do the people fear from a standing army?",
     "Why is union a safeguard against foreign danger?",
