@@ -3,7 +3,7 @@
 //! [`Engine::ask`] answers a question, [`Engine::passage`] fetches a passage
 //! with its neighbours, [`Engine::sources`] lists the essays and
 //! [`Engine::cite`] checks a quotation; [`Engine::open`] and
-//! [`Engine::reload`] make one. The engine holds the [`Store`] and the
+//! [`Engine::reload`] make one. The engine holds the store and the
 //! index, hands them to the stages, and assembles what they find into the
 //! [`crate::model`] values. Nothing outside the library touches tantivy.
 

@@ -5,27 +5,38 @@
 //!
 //! # Layout
 //!
-//! Data flows one way, and every module imports only modules to its left
-//! or below it:
+//! Data flows one way:
 //!
 //! ```text
-//!  corpus ──▶ passage ──▶ store ──▶ index ──▶ search ──▶ quote ──▶ engine ──▶ render ──▶ transports
-//!  (files,    (windows,   (essays,  (tantivy, (BM25,     (excerpt)  (façade:   (text,     (cli in the
-//!   parsing,   sentences)  passages, on disk)  evidence,             open, ask, html,      binary,
-//!   ids)                   ids)               decision)             cite, …)   json,      telegram)
-//!                                                │                      ▲        labels)
-//!                                                └── lookup + align ────┘
-//!                                                    ("where does this quote come from?")
-//!
-//!  beneath them all: model (the nouns handed out) ◀── cite (citations, deep links) ◀── corpus
-//!                    analysis (the analyzer), names (slugs, stable hash), clean (control characters),
-//!                    error, config
+//!  corpus ──▶ passage ──▶ store ──▶ index ──▶ search ──▶ quote + cite ──▶ engine ──▶ render ──▶ transports
+//!  (files,    (windows,   (essays,  (tantivy, (BM25,     (excerpt,        (façade)   (text,     (cli in the
+//!   parsing,   sentences)  passages  on disk)  evidence,  citation,                    html,      binary,
+//!   ids)                   by ordinal          decision)  deep link)                   json,      telegram)
+//!                          and id)                │                                    labels)
+//!                                      lookup + align: "where does this quote come from?"
 //! ```
+//!
+//! and every module imports only modules below it in this list (the leaves
+//! at the bottom import nothing of the crate):
+//!
+//! | layer | modules | imports |
+//! | --- | --- | --- |
+//! | transports | `cli` (the binary), [`telegram`] | engine, model, render, config, error |
+//! | rendering | [`render`] (`text`, `html`, `json`, `labels`) | model, clean |
+//! | façade | [`engine`] | the stages below, model, cite, corpus, config |
+//! | quoting | `quote`; `lookup` with `align` | search, index, store, model, cite, analysis |
+//! | ranking | `search` | index, store, analysis |
+//! | index | `index` | store, passage, analysis, names |
+//! | passages | `store`, [`passage`] | model, corpus, analysis |
+//! | nouns | [`model`], [`cite`] | cite, corpus |
+//! | corpus | [`corpus`] | names, clean, error |
+//! | leaves | `analysis`, `names`, `clean`, [`error`], [`config`] | — |
 //!
 //! - [`corpus`]: reads a folder of `.md`/`.txt` essays; bad files become warnings.
 //!   [`corpus::parse_essay`] is public: the file format is part of the product.
 //! - [`passage`]: paragraphs, split into sentence windows when long.
-//! - `store`: the loaded essays and their passages, by ordinal and by id.
+//! - `store`: the loaded essays and their passages, by ordinal and by id;
+//!   what a reload added, changed and removed.
 //! - `analysis`: the one analyzer used for indexing, querying and marking.
 //! - `index`: the tantivy index on disk, updated per essay when files change.
 //! - `search`: candidates, their lexical evidence, and the one ranking and
@@ -37,9 +48,11 @@
 //! - [`engine`]: the one seam the transports use: `open`, `ask`, `cite`,
 //!   `passage`, `sources`, `reload`.
 //! - [`render`]: pure formatting for terminals, Telegram and JSON, with the
-//!   shared fixed words in [`render::labels`].
+//!   fixed words they share in [`render::labels`].
 //! - [`config`]: settings and their precedence.
 //! - [`telegram`]: the bot, a thin transport over the engine.
+//! - `names` (slugs, a stable hash) and `clean` (control characters): small
+//!   rules several layers share.
 //!
 //! Only the façade, the model, `config`, `render`, `error`, the transports
 //! and the corpus file format are public; no tantivy type is.
