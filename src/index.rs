@@ -159,7 +159,10 @@ impl SearchIndex {
                 &Meta {
                     format: FORMAT,
                     max_words: MAX_WORDS,
-                    essays: wanted,
+                    essays: wanted
+                        .iter()
+                        .map(|(id, digest)| (id.to_string(), digest.to_string()))
+                        .collect(),
                 },
             )?;
         }

@@ -11,6 +11,7 @@
 //! which essays it added, changed and removed ([`Store::changes`]) so that
 //! what is derived from passages can follow the same steps.
 
+use std::borrow::Borrow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 use std::hash::Hasher;
@@ -89,20 +90,31 @@ pub(crate) struct Changes {
 
 impl Changes {
     /// The changes from `before` to `after`, both maps from essay id to
-    /// [`Store::digest`]; each list is sorted by id.
-    pub fn between(before: &BTreeMap<String, String>, after: &BTreeMap<String, String>) -> Changes {
+    /// [`Store::digest`] (as a store has them, or as something derived from
+    /// it recorded them); each list is sorted by id.
+    pub fn between<K1, V1, K2, V2>(before: &BTreeMap<K1, V1>, after: &BTreeMap<K2, V2>) -> Changes
+    where
+        K1: Borrow<str> + Ord,
+        V1: Borrow<str>,
+        K2: Borrow<str> + Ord,
+        V2: Borrow<str>,
+    {
         let mut changes = Changes::default();
         for (id, digest) in after {
+            let id = id.borrow();
             match before.get(id) {
-                None => changes.added.push(id.clone()),
-                Some(old) if old != digest => changes.changed.push(id.clone()),
+                None => changes.added.push(id.to_string()),
+                Some(old) if old.borrow() != digest.borrow() => {
+                    changes.changed.push(id.to_string());
+                }
                 Some(_) => {}
             }
         }
         changes.removed = before
             .keys()
+            .map(|id| id.borrow())
             .filter(|id| !after.contains_key(*id))
-            .cloned()
+            .map(str::to_string)
             .collect();
         changes
     }
@@ -164,7 +176,8 @@ impl Store {
             changes: Changes::default(),
         };
         let before = previous.map(Store::digests).unwrap_or_default();
-        store.changes = Changes::between(&before, &store.digests());
+        let changes = Changes::between(&before, &store.digests());
+        store.changes = changes;
         store
     }
 
@@ -220,9 +233,9 @@ impl Store {
     }
 
     /// Every essay's id with its [`Store::digest`].
-    pub fn digests(&self) -> BTreeMap<String, String> {
+    pub fn digests(&self) -> BTreeMap<&str, &str> {
         (0..self.essay_count())
-            .map(|e| (self.essay(e).id.clone(), self.digest(e).to_string()))
+            .map(|e| (self.essay(e).id.as_str(), self.digest(e)))
             .collect()
     }
 

@@ -28,8 +28,7 @@ use super::ratelimit::{Decision, RateLimiter};
 use super::{Shutdown, TelegramError};
 use crate::config::TelegramConfig;
 use crate::engine::{Engine, EngineOptions};
-use crate::model::Citation;
-use crate::model::{Hit, Verdict};
+use crate::model::{Citation, Hit, Verdict};
 use crate::render::html::{self, Html, Tag};
 use crate::render::labels;
 
