@@ -9,7 +9,7 @@
 use serde::Deserialize;
 
 use super::model::{Essay, Paragraphs};
-use crate::clean::visible;
+use crate::clean;
 use crate::names::stable_hash;
 
 /// Why a file is not a usable essay: the 1-based line, when there is one, and what is wrong.
@@ -231,7 +231,7 @@ fn fold_lines(block: &[&str]) -> String {
         }
         out.push_str(line);
     }
-    out.chars().map(visible).collect()
+    clean::text(&out)
 }
 
 #[cfg(test)]

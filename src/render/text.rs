@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use crate::clean::visible;
+use crate::clean::text as clean;
 use crate::model::{Answer, CiteResult, Hit, PassageView, Source, Verdict};
 use crate::render::labels;
 
@@ -27,11 +27,6 @@ impl Style {
     fn dim(&self, text: &str) -> String {
         self.paint("2", text)
     }
-}
-
-/// `text` with control characters made spaces, so corpus text cannot drive the terminal.
-fn clean(text: &str) -> String {
-    text.chars().map(visible).collect()
 }
 
 /// One hit: the quote, marked words highlighted, then its citation.

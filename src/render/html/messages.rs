@@ -3,7 +3,7 @@
 //! pieces Telegram shows beside messages (copy buttons, inline results).
 
 use super::builder::{Html, Tag, escape, is_linkable, prefix, utf16_len};
-use crate::clean::visible;
+use crate::clean;
 use crate::model::{Citation, CiteResult, Hit, PassageView, Source, Verdict};
 use crate::render::labels;
 
@@ -183,7 +183,7 @@ pub fn cite(result: &CiteResult) -> String {
 /// (then the link's text fragment, then the end) when needed.
 pub fn copy_line(citation: &Citation) -> String {
     let fits = |line: &str| utf16_len(line) <= MAX_COPY_TEXT_LEN;
-    let clean_line = |c: &Citation| c.line().chars().map(visible).collect::<String>();
+    let clean_line = |c: &Citation| clean::text(&c.line());
     let mut c = citation.clone();
     let line = clean_line(&c);
     if fits(&line) {
@@ -216,7 +216,7 @@ pub fn copy_line(citation: &Citation) -> String {
 /// A short plain-text description of a hit, for inline results: the start of
 /// its quote.
 pub fn summary(hit: &Hit, max_chars: usize) -> String {
-    let text: String = hit.quote_text().chars().map(visible).collect();
+    let text = clean::text(&hit.quote_text());
     if text.chars().count() <= max_chars {
         return text;
     }
