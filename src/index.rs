@@ -141,32 +141,15 @@ impl SearchIndex {
         let (schema, fields) = Fields::schema();
         let meta = read_meta(dir);
         let (index, rebuilt) = open_or_create(dir, meta.as_ref(), schema)?;
-        let wanted = store.digests();
         let recorded = meta.map(|m| m.essays).unwrap_or_default();
-        let changes = Changes::between(&recorded, &wanted);
-        let (plan, report) = plan(&index, fields, store, &changes, rebuilt)?;
-        if !plan.deleted.is_empty() || !plan.write.is_empty() {
-            write(
-                &index,
-                fields,
-                store,
-                &plan,
-                report.passages_written,
-                progress,
-            )?;
-            write_meta(
-                dir,
-                &Meta {
-                    format: FORMAT,
-                    max_words: MAX_WORDS,
-                    essays: wanted
-                        .iter()
-                        .map(|(id, digest)| (id.to_string(), digest.to_string()))
-                        .collect(),
-                },
-            )?;
-        }
-        let searcher = searcher(&index)?;
+        let report = sync(dir, &index, fields, store, &recorded, rebuilt, progress)?;
+        let index = SearchIndex::read(dir, &index, fields, store)?;
+        Ok((index, report))
+    }
+
+    /// A reader of `index` as committed, mapping its documents to the passages of `store`.
+    fn read(dir: &Path, index: &Index, fields: Fields, store: &Store) -> Result<SearchIndex> {
+        let searcher = searcher(index)?;
         let columns = searcher
             .segment_readers()
             .iter()
@@ -176,14 +159,12 @@ impl SearchIndex {
             })
             .collect::<tantivy::Result<_>>()
             .map_err(Error::index)?;
-        let essays = essay_keys(dir, store)?;
-        let index = SearchIndex {
+        Ok(SearchIndex {
             fields,
             searcher,
             columns,
-            essays,
-        };
-        Ok((index, report))
+            essays: essay_keys(dir, store)?,
+        })
     }
 
     /// The passage text field.
@@ -203,6 +184,48 @@ impl SearchIndex {
         let slot = slots.first(addr.doc_id)?;
         (slot < u64::from(count)).then(|| first as usize + slot as usize)
     }
+}
+
+/// Brings `index` in `dir` up to date with `store`: re-indexes the essays
+/// whose digest differs from the one `recorded` (every essay when
+/// `rebuilt`), then records the new digests. Writes nothing when nothing
+/// changed.
+fn sync(
+    dir: &Path,
+    index: &Index,
+    fields: Fields,
+    store: &Store,
+    recorded: &BTreeMap<String, String>,
+    rebuilt: bool,
+    progress: &dyn Fn(usize, usize),
+) -> Result<SyncReport> {
+    let wanted = store.digests();
+    let changes = Changes::between(recorded, &wanted);
+    let (plan, report) = plan(index, fields, store, &changes, rebuilt)?;
+    if plan.deleted.is_empty() && plan.write.is_empty() {
+        return Ok(report);
+    }
+    write(
+        index,
+        fields,
+        store,
+        &plan,
+        report.passages_written,
+        progress,
+    )?;
+    let essays = wanted
+        .iter()
+        .map(|(id, digest)| (id.to_string(), digest.to_string()))
+        .collect();
+    write_meta(
+        dir,
+        &Meta {
+            format: FORMAT,
+            max_words: MAX_WORDS,
+            essays,
+        },
+    )?;
+    Ok(report)
 }
 
 /// The index in `dir` when `meta` says it is of this format, else a new one.
