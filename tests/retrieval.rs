@@ -1,18 +1,23 @@
 //! Retrieval quality on the dev sets, computed as `../shared/eval/score.py`
 //! computes it: a guard against regressions in ranking, quoting and abstention.
 //!
-//! The floors are aggregate counts, not a list of questions that must pass:
-//! each is the figure measured when it was set, less one question. So one
-//! question of a set may slip (fall from rank 1, lose its quote, or stop
-//! abstaining) without failing the test; a second may not. The dev sets are
-//! a sample for measuring, not a list to tune to.
+//! The check is on aggregate counts, not a list of questions that must pass:
+//! each test records the figures measured when it was set, and allows
+//! [`SLACK`] (one) question of the set to slip: to fall from rank 1, lose
+//! its quote, or stop abstaining. Each figure may fall by one, and the
+//! questions that miss anything may grow by one, so a second question that
+//! slips fails the test, whichever figure it slips on. The dev sets are a
+//! sample for measuring, not a list to tune to.
 //!
-//! Raise a floor when the method improves (to the new figure less one);
-//! never lower one to make a change pass.
+//! Record the new figures when the method improves; never lower them to make
+//! a change pass.
 
 use std::path::Path;
 
 use citebot::{Engine, EngineOptions};
+
+/// Questions of a set that may slip without failing its test.
+const SLACK: usize = 1;
 
 /// Counts of questions, as score.py reports them divided by `answerable`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,25 +34,37 @@ struct Scores {
     unanswerable: usize,
     /// Unanswerable questions with no hits.
     abstained: usize,
+    /// Questions that miss any of the above: not at rank 1, without the
+    /// expected words in the top quote, or not abstained.
+    missed: usize,
 }
 
 impl Scores {
-    /// Fails unless every figure is at least `floor`'s (the measured figures less one).
-    fn assert_at_least(&self, floor: Scores) {
+    /// Fails unless these figures are within [`SLACK`] questions of the `measured` ones.
+    fn assert_near(&self, measured: Scores) {
         assert_eq!(
             (self.answerable, self.unanswerable),
-            (floor.answerable, floor.unanswerable),
+            (measured.answerable, measured.unanswerable),
             "the question set changed: measure again"
         );
         let figures = [
-            ("hit@1", self.hit1, floor.hit1),
-            ("hit@3", self.hit3, floor.hit3),
-            ("quote@1", self.quote1, floor.quote1),
-            ("abstained", self.abstained, floor.abstained),
+            ("hit@1", self.hit1, measured.hit1),
+            ("hit@3", self.hit3, measured.hit3),
+            ("quote@1", self.quote1, measured.quote1),
+            ("abstained", self.abstained, measured.abstained),
         ];
-        for (name, got, min) in figures {
-            assert!(got >= min, "{name}: {got} below the floor {min}; {self:?}");
+        for (name, got, was) in figures {
+            assert!(
+                got + SLACK >= was,
+                "{name}: {got}, more than {SLACK} below the {was} measured; {self:?}"
+            );
         }
+        assert!(
+            self.missed <= measured.missed + SLACK,
+            "{} questions miss, more than {SLACK} over the {} measured; {self:?}",
+            self.missed,
+            measured.missed
+        );
     }
 }
 
@@ -75,7 +92,7 @@ fn score(questions: &str, corpus: &str) -> Scores {
     .unwrap();
     let text = std::fs::read_to_string(questions).unwrap();
     let (mut n, mut hit1, mut hit3, mut quote1) = (0, 0, 0, 0);
-    let (mut unanswerable, mut abstained) = (0, 0);
+    let (mut unanswerable, mut abstained, mut missed) = (0, 0, 0);
     for line in text.lines().filter(|l| !l.trim().is_empty()) {
         let q: serde_json::Value = serde_json::from_str(line).unwrap();
         let answer = engine.ask(q["q"].as_str().unwrap(), 10).unwrap();
@@ -84,6 +101,8 @@ fn score(questions: &str, corpus: &str) -> Scores {
                 unanswerable += 1;
                 if !answer.answered && answer.hits.is_empty() {
                     abstained += 1;
+                } else {
+                    missed += 1;
                 }
                 continue;
             }
@@ -94,9 +113,11 @@ fn score(questions: &str, corpus: &str) -> Scores {
         n += 1;
         let has = |text: &str| wants.iter().any(|w| norm(text).contains(w.as_str()));
         let rank = answer.hits.iter().position(|h| has(&h.passage.text));
+        let quoted = answer.hits.first().is_some_and(|h| has(&h.quote_text()));
         hit1 += usize::from(rank == Some(0));
         hit3 += usize::from(rank.is_some_and(|r| r < 3));
-        quote1 += usize::from(answer.hits.first().is_some_and(|h| has(&h.quote_text())));
+        quote1 += usize::from(quoted);
+        missed += usize::from(rank != Some(0) || !quoted);
     }
     Scores {
         answerable: n,
@@ -105,6 +126,7 @@ fn score(questions: &str, corpus: &str) -> Scores {
         quote1,
         unanswerable,
         abstained,
+        missed,
     }
 }
 
@@ -120,31 +142,31 @@ fn shared(path: &str) -> String {
 
 #[test]
 fn seeds_dev_set() {
-    // Measured: 17/17 at hit@1, hit@3 and quote@1; 3/3 abstained.
     let s = score(&shared("eval/seeds-dev.jsonl"), "corpus");
-    s.assert_at_least(Scores {
+    s.assert_near(Scores {
         answerable: 17,
-        hit1: 16,
-        hit3: 16,
-        quote1: 16,
+        hit1: 17,
+        hit3: 17,
+        quote1: 17,
         unanswerable: 3,
-        abstained: 2,
+        abstained: 3,
+        missed: 0,
     });
 }
 
 #[test]
 fn federalist_dev_set() {
-    // Measured: 18/20 at hit@1, hit@3 and quote@1; 3/3 abstained.
     let s = score(
         &shared("eval/federalist-dev.jsonl"),
         &shared("corpora/federalist"),
     );
-    s.assert_at_least(Scores {
+    s.assert_near(Scores {
         answerable: 20,
-        hit1: 17,
-        hit3: 17,
-        quote1: 17,
+        hit1: 18,
+        hit3: 18,
+        quote1: 18,
         unanswerable: 3,
-        abstained: 2,
+        abstained: 3,
+        missed: 2,
     });
 }
