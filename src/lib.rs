@@ -16,12 +16,13 @@
 //!                                      lookup + align: "where does this quote come from?"
 //! ```
 //!
-//! and every module imports only modules below it in this list (the leaves
-//! at the bottom import nothing of the crate):
+//! and every module imports only modules below it in this list, or beside
+//! it in its row (`error`, which nearly every layer uses, is left out of
+//! the imports; the leaves at the bottom import nothing of the crate):
 //!
 //! | layer | modules | imports |
 //! | --- | --- | --- |
-//! | transports | `cli` (the binary), [`telegram`] | engine, model, render, config, error |
+//! | transports | `cli` (the binary), [`telegram`] | engine, model, render, config |
 //! | rendering | [`render`] (`text`, `html`, `json`, `labels`) | model, clean |
 //! | façade | [`engine`] | the stages below, model, cite, corpus, config |
 //! | quoting | `quote`; `lookup` with `align` | search, index, store, model, cite, analysis |
@@ -29,8 +30,9 @@
 //! | index | `index` | store, passage, analysis, names |
 //! | passages | `store`, [`passage`] | model, corpus, analysis |
 //! | nouns | [`model`], [`cite`] | cite, corpus |
-//! | corpus | [`corpus`] | names, clean, error |
-//! | leaves | `analysis`, `names`, `clean`, [`error`], [`config`] | — |
+//! | corpus | [`corpus`] | names, clean |
+//! | settings | [`config`] | — |
+//! | leaves | `analysis`, `names`, `clean`, [`error`] | — |
 //!
 //! - [`corpus`]: reads a folder of `.md`/`.txt` essays; bad files become warnings.
 //!   [`corpus::parse_essay`] is public: the file format is part of the product.
@@ -54,8 +56,10 @@
 //! - `names` (slugs, a stable hash) and `clean` (control characters): small
 //!   rules several layers share.
 //!
-//! Only the façade, the model, `config`, `render`, `error`, the transports
-//! and the corpus file format are public; no tantivy type is.
+//! Only the façade, the model, `config`, `render`, `error`, the transports,
+//! the corpus file format ([`corpus::parse_essay`]), how text splits into
+//! passages ([`passage::MAX_WORDS`], [`passage::sentences`]) and the deep
+//! link ([`cite::deep_link`]) are public; no tantivy type is.
 //!
 //! # Example
 //!
