@@ -95,12 +95,14 @@ pub mod engine;
 pub mod error;
 pub mod model;
 pub mod passage;
+pub mod progress;
 pub mod render;
 pub mod telegram;
 
 pub(crate) mod align;
 pub(crate) mod analysis;
 pub(crate) mod clean;
+pub(crate) mod embed;
 pub(crate) mod index;
 pub(crate) mod lookup;
 pub(crate) mod names;

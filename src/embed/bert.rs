@@ -1,0 +1,680 @@
+//! The BERT encoder's forward pass, on the CPU.
+//!
+//! The weights are candle tensors and the matrix products are candle's
+//! (`Tensor::matmul`, the `gemm` kernels); everything between them (bias,
+//! GELU, residual and layer norm, attention over each text's own tokens) is
+//! fused here into one pass over plain slices. Texts are not padded: a batch
+//! is the texts' tokens one after another, and attention runs over each
+//! text's own rows, so no work is spent on padding and no mask is needed.
+//!
+//! Measured against candle-transformers' `BertModel` on the same weights
+//! (BENCHMARKS.md): its unfused element-wise operations, each synchronised
+//! across cores, took more time than the matrix products themselves.
+
+use candle_core::{DType, Device, Tensor};
+
+use super::EmbedError;
+
+type Result<T> = std::result::Result<T, EmbedError>;
+
+/// What the forward pass needs from `config.json`.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub(crate) struct BertConfig {
+    /// Width of the hidden states (384 for MiniLM).
+    pub hidden_size: usize,
+    /// Transformer layers.
+    pub num_hidden_layers: usize,
+    /// Attention heads per layer.
+    pub num_attention_heads: usize,
+    /// Width of the feed-forward layer.
+    pub intermediate_size: usize,
+    /// Longest input the position embeddings cover.
+    pub max_position_embeddings: usize,
+    /// Epsilon of the layer norms.
+    pub layer_norm_eps: f64,
+    /// The activation; only the exact GELU is supported.
+    #[serde(default = "gelu")]
+    pub hidden_act: String,
+}
+
+fn gelu() -> String {
+    "gelu".into()
+}
+
+/// A linear layer: `x W + b`, with `W` stored input-major (in × out).
+struct Linear {
+    weight: Tensor,
+    /// The same weights in panels of [`LANES`] output columns, each panel
+    /// `in × LANES` and contiguous, for [`small_matmul`]: 8-bit, with one
+    /// scale per output column, because a single question is bound by how
+    /// fast the weights stream in from memory.
+    panels: Vec<i8>,
+    /// The scale of each output column of `panels`, padded to [`LANES`].
+    scales: Vec<f32>,
+    bias: Vec<f32>,
+}
+
+/// Below this many rows (a question, a short sentence), the matrix product
+/// runs in [`small_matmul`]: `gemm` packs the whole weight matrix on every
+/// call, which costs more than the product itself when there are few rows.
+const SMALL_ROWS: usize = 32;
+/// Output columns per register tile of [`small_matmul`].
+const LANES: usize = 16;
+
+impl Linear {
+    /// A layer from its weight (in × out, contiguous) and bias.
+    fn new(weight: Tensor, bias: Vec<f32>) -> candle_core::Result<Linear> {
+        let (inputs, out) = weight.dims2()?;
+        let w = weight.flatten_all()?.to_vec1::<f32>()?;
+        let padded = out.next_multiple_of(LANES);
+        let mut scales = vec![1f32; padded];
+        for (column, scale) in scales.iter_mut().enumerate().take(out) {
+            let max = w
+                .chunks_exact(out)
+                .map(|row| row[column].abs())
+                .fold(0f32, f32::max);
+            if max > 0.0 {
+                *scale = max / 127.0;
+            }
+        }
+        let mut panels = Vec::with_capacity(inputs * padded);
+        for first in (0..out).step_by(LANES) {
+            for row in w.chunks_exact(out) {
+                for column in first..first + LANES {
+                    let v = row.get(column).map_or(0.0, |v| v / scales[column]);
+                    panels.push(v.round().clamp(-127.0, 127.0) as i8);
+                }
+            }
+        }
+        Ok(Linear {
+            weight,
+            panels,
+            scales,
+            bias,
+        })
+    }
+
+    /// `x` (`rows` × in) times the weight, plus the bias: `rows` × out.
+    #[inline(always)]
+    fn forward(&self, x: Vec<f32>, rows: usize) -> candle_core::Result<Vec<f32>> {
+        let (inputs, out) = self.weight.dims2()?;
+        let mut y = Vec::with_capacity(rows * out);
+        if rows < SMALL_ROWS {
+            for _ in 0..rows {
+                y.extend_from_slice(&self.bias);
+            }
+            small_matmul(&x, rows, inputs, &self.panels, &self.scales, out, &mut y);
+            return Ok(y);
+        }
+        let x = Tensor::from_vec(x, (rows, inputs), &Device::Cpu)?;
+        y = x.matmul(&self.weight)?.flatten_all()?.to_vec1::<f32>()?;
+        for row in y.chunks_exact_mut(out) {
+            for (v, b) in row.iter_mut().zip(&self.bias) {
+                *v += b;
+            }
+        }
+        Ok(y)
+    }
+}
+
+/// `y += x W` for a few rows of `x` (`rows` × `k`), with `W` (`k` × `n`) in
+/// panels (see [`Linear::panels`]). A tile of up to sixteen rows by
+/// [`LANES`] columns stays in registers while its panel streams past, so
+/// the weights are read once per sixteen rows.
+#[inline(always)]
+fn small_matmul(
+    x: &[f32],
+    rows: usize,
+    k: usize,
+    panels: &[i8],
+    scales: &[f32],
+    n: usize,
+    y: &mut [f32],
+) {
+    assert!(
+        x.len() >= rows * k
+            && panels.len() >= k * n.next_multiple_of(LANES)
+            && scales.len() >= n.next_multiple_of(LANES)
+            && y.len() >= rows * n
+    );
+    let tiles = n.div_ceil(LANES);
+    // On a pool of several threads (a single question), two threads take
+    // half the columns each; inside a worker of one, this runs in turn.
+    let halves = if tiles >= 2 && rayon::current_num_threads() > 1 {
+        2
+    } else {
+        1
+    };
+    let mut r0 = 0;
+    while r0 < rows {
+        let here = (rows - r0).min(16);
+        let x = &x[r0 * k..(r0 + here) * k];
+        let run = |tiles: std::ops::Range<usize>| -> Vec<f32> {
+            let width = tiles.len() * LANES;
+            let mut out = vec![0f32; here * width];
+            let panels = &panels[tiles.start * k * LANES..tiles.end * k * LANES];
+            let scales = &scales[tiles.start * LANES..tiles.end * LANES];
+            tile(x, here, k, panels, scales, width, &mut out);
+            out
+        };
+        let split = tiles.div_ceil(halves);
+        let parts: Vec<(usize, Vec<f32>)> = if halves == 2 {
+            let (a, b) = rayon::join(|| run(0..split), || run(split..tiles));
+            vec![(0, a), (split, b)]
+        } else {
+            vec![(0, run(0..tiles))]
+        };
+        for (first_tile, part) in parts {
+            let width = part.len() / here;
+            let first = first_tile * LANES;
+            let used = width.min(n - first);
+            for (r, row) in part.chunks_exact(width).enumerate() {
+                for (out, v) in y[(r0 + r) * n + first..][..used].iter_mut().zip(row) {
+                    *out += v;
+                }
+            }
+        }
+        r0 += here;
+    }
+}
+
+/// `y = x W` for `here` ≤ 16 rows, `W` in panels of [`LANES`] columns and
+/// `y` `here × n`, `n` a multiple of [`LANES`].
+#[inline(always)]
+fn tile(x: &[f32], here: usize, k: usize, panels: &[i8], scales: &[f32], n: usize, y: &mut [f32]) {
+    #[cfg(target_arch = "x86_64")]
+    if std::is_x86_feature_detected!("avx512f") {
+        // SAFETY: the CPU has AVX-512F (checked just above); the slices'
+        // lengths are what `tile_avx512` reads and writes (asserted by the caller).
+        unsafe {
+            match here {
+                1..=2 => tile_avx512::<2>(x, here, k, panels, scales, n, y),
+                3..=4 => tile_avx512::<4>(x, here, k, panels, scales, n, y),
+                5..=6 => tile_avx512::<6>(x, here, k, panels, scales, n, y),
+                7..=8 => tile_avx512::<8>(x, here, k, panels, scales, n, y),
+                9..=12 => tile_avx512::<12>(x, here, k, panels, scales, n, y),
+                _ => tile_avx512::<16>(x, here, k, panels, scales, n, y),
+            }
+        };
+        return;
+    }
+    tile_any(x, here, k, panels, scales, n, y);
+}
+
+/// The product for `here` ≤ 16 rows, with sixteen-lane registers.
+///
+/// # Safety
+/// `x` holds `here` rows of `k`, `panels` `k × n` rounded up to [`LANES`]
+/// columns, `y` `here` rows of `n`.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn tile_avx512<const R: usize>(
+    x: &[f32],
+    here: usize,
+    k: usize,
+    panels: &[i8],
+    scales: &[f32],
+    n: usize,
+    y: &mut [f32],
+) {
+    use std::arch::x86_64::*;
+    debug_assert!(here >= 1 && here <= R && x.len() >= here * k && y.len() >= here * n);
+    // The rows transposed (k × R), so that one step reads its inputs from one place.
+    let mut columns = vec![0f32; k * R];
+    for r in 0..here {
+        for kk in 0..k {
+            columns[kk * R + r] = x[r * k + kk];
+        }
+    }
+    let mut acc = [_mm512_setzero_ps(); R];
+    let mut sums = [0f32; LANES];
+    for (t, panel) in panels.chunks_exact(k * LANES).enumerate() {
+        let first = t * LANES;
+        let width = LANES.min(n - first);
+        acc.iter_mut().for_each(|a| *a = _mm512_setzero_ps());
+        for kk in 0..k {
+            // SAFETY: `panel` and `columns` have `k` rows of 16 floats.
+            let w = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(unsafe {
+                _mm_loadu_si128(panel.as_ptr().add(kk * LANES).cast())
+            }));
+            let xs = &columns[kk * R..kk * R + R];
+            for r in 0..R {
+                acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(xs[r]), w, acc[r]);
+            }
+        }
+        // SAFETY: `scales` has a scale for every column of every panel.
+        let scale = unsafe { _mm512_loadu_ps(scales.as_ptr().add(first)) };
+        for (r, a) in acc.iter().enumerate().take(here) {
+            // SAFETY: `sums` holds sixteen floats.
+            unsafe { _mm512_storeu_ps(sums.as_mut_ptr(), _mm512_mul_ps(*a, scale)) };
+            for (out, s) in y[r * n + first..][..width].iter_mut().zip(&sums) {
+                *out += s;
+            }
+        }
+    }
+}
+
+/// The product for `here` rows, portably.
+fn tile_any(
+    x: &[f32],
+    here: usize,
+    k: usize,
+    panels: &[i8],
+    scales: &[f32],
+    n: usize,
+    y: &mut [f32],
+) {
+    for (t, panel) in panels.chunks_exact(k * LANES).enumerate() {
+        let first = t * LANES;
+        let width = LANES.min(n - first);
+        for r in 0..here {
+            let mut acc = [0f32; LANES];
+            for (kk, wv) in panel.chunks_exact(LANES).enumerate() {
+                let xv = x[r * k + kk];
+                for (a, w) in acc.iter_mut().zip(wv) {
+                    *a += xv * f32::from(*w);
+                }
+            }
+            for ((out, a), scale) in y[r * n + first..][..width]
+                .iter_mut()
+                .zip(&acc)
+                .zip(&scales[first..])
+            {
+                *out += a * scale;
+            }
+        }
+    }
+}
+
+/// Layer norm's scale and shift.
+struct Norm {
+    weight: Vec<f32>,
+    bias: Vec<f32>,
+    eps: f32,
+}
+
+impl Norm {
+    /// Normalises each row of `x` in place.
+    #[inline(always)]
+    fn apply(&self, x: &mut [f32]) {
+        let width = self.weight.len();
+        for row in x.chunks_exact_mut(width) {
+            let mean = row.iter().sum::<f32>() / width as f32;
+            let var = row.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / width as f32;
+            let scale = 1.0 / (var + self.eps).sqrt();
+            for ((v, w), b) in row.iter_mut().zip(&self.weight).zip(&self.bias) {
+                *v = (*v - mean) * scale * w + b;
+            }
+        }
+    }
+}
+
+struct Layer {
+    /// Query, key and value projections in one matrix (3·hidden × hidden).
+    qkv: Linear,
+    attention_out: Linear,
+    attention_norm: Norm,
+    intermediate: Linear,
+    output: Linear,
+    output_norm: Norm,
+}
+
+/// A BERT encoder with its weights.
+pub(crate) struct Bert {
+    config: BertConfig,
+    word: Vec<f32>,
+    position: Vec<f32>,
+    token_type: Vec<f32>,
+    embedding_norm: Norm,
+    layers: Vec<Layer>,
+}
+
+impl Bert {
+    /// Builds the encoder from the tensors of a `model.safetensors` file.
+    pub fn load(
+        config: BertConfig,
+        mut tensors: std::collections::HashMap<String, Tensor>,
+    ) -> Result<Bert> {
+        if config.hidden_act != "gelu" {
+            return Err(EmbedError::Encode(format!(
+                "activation {:?} is not supported (only \"gelu\")",
+                config.hidden_act
+            )));
+        }
+        if config.num_attention_heads == 0 || config.hidden_size % config.num_attention_heads != 0 {
+            return Err(EmbedError::Encode(
+                "hidden size does not divide into heads".into(),
+            ));
+        }
+        // Checkpoints saved from a BertForX model carry a `bert.` prefix.
+        let prefix = if tensors.contains_key("bert.embeddings.word_embeddings.weight") {
+            "bert."
+        } else {
+            ""
+        };
+        let mut take = |name: &str| -> Result<Tensor> {
+            let key = format!("{prefix}{name}");
+            tensors
+                .remove(&key)
+                .ok_or_else(|| EmbedError::Encode(format!("the weights have no tensor {key:?}")))
+        };
+        let eps = config.layer_norm_eps as f32;
+        let mut norm = |name: &str| -> Result<Norm> {
+            Ok(Norm {
+                weight: values(&take(&format!("{name}.weight"))?)?,
+                bias: values(&take(&format!("{name}.bias"))?)?,
+                eps,
+            })
+        };
+        let embedding_norm = norm("embeddings.LayerNorm")?;
+        let mut layers = Vec::with_capacity(config.num_hidden_layers);
+        for i in 0..config.num_hidden_layers {
+            let at = format!("encoder.layer.{i}");
+            let mut linear = |names: &[&str]| -> Result<Linear> {
+                let mut weights = Vec::new();
+                let mut bias = Vec::new();
+                for name in names {
+                    weights.push(take(&format!("{at}.{name}.weight"))?);
+                    bias.extend(values(&take(&format!("{at}.{name}.bias"))?)?);
+                }
+                // Stored input-major, so that both matrix products read it row by row.
+                let weight = Tensor::cat(&weights, 0)
+                    .and_then(|w| w.to_dtype(DType::F32))
+                    .and_then(|w| w.t())
+                    .and_then(|w| w.contiguous())
+                    .map_err(model_error)?;
+                Linear::new(weight, bias).map_err(model_error)
+            };
+            let qkv = linear(&[
+                "attention.self.query",
+                "attention.self.key",
+                "attention.self.value",
+            ])?;
+            let attention_out = linear(&["attention.output.dense"])?;
+            let intermediate = linear(&["intermediate.dense"])?;
+            let output = linear(&["output.dense"])?;
+            let mut norm = |name: &str| -> Result<Norm> {
+                Ok(Norm {
+                    weight: values(&take(&format!("{at}.{name}.weight"))?)?,
+                    bias: values(&take(&format!("{at}.{name}.bias"))?)?,
+                    eps,
+                })
+            };
+            layers.push(Layer {
+                qkv,
+                attention_out,
+                attention_norm: norm("attention.output.LayerNorm")?,
+                intermediate,
+                output,
+                output_norm: norm("output.LayerNorm")?,
+            });
+        }
+        Ok(Bert {
+            word: values(&take("embeddings.word_embeddings.weight")?)?,
+            position: values(&take("embeddings.position_embeddings.weight")?)?,
+            token_type: values(&take("embeddings.token_type_embeddings.weight")?)?,
+            embedding_norm,
+            layers,
+            config,
+        })
+    }
+
+    /// The mean-pooled, L2-normalised output for each text of token ids.
+    pub fn embed(&self, texts: &[&[u32]]) -> Result<Vec<Vec<f32>>> {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::is_x86_feature_detected!("avx512f") && std::is_x86_feature_detected!("fma") {
+                // SAFETY: `embed_avx512` needs AVX-512F and FMA, which the CPU has (checked just above).
+                return unsafe { self.embed_avx512(texts) };
+            }
+            if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+                // SAFETY: `embed_avx2` needs AVX2 and FMA, which the CPU has (checked just above).
+                return unsafe { self.embed_avx2(texts) };
+            }
+        }
+        self.embed_any(texts)
+    }
+
+    /// [`Bert::embed`] with the loops between matrix products compiled for
+    /// AVX-512 (sixteen lanes, fused multiply-add); chosen at run time.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f,fma")]
+    fn embed_avx512(&self, texts: &[&[u32]]) -> Result<Vec<Vec<f32>>> {
+        self.embed_any(texts)
+    }
+
+    /// [`Bert::embed`] compiled for AVX2 and FMA (eight lanes instead of
+    /// SSE2's four); chosen at run time.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
+    fn embed_avx2(&self, texts: &[&[u32]]) -> Result<Vec<Vec<f32>>> {
+        self.embed_any(texts)
+    }
+
+    #[inline(always)]
+    fn embed_any(&self, texts: &[&[u32]]) -> Result<Vec<Vec<f32>>> {
+        let hidden = self.config.hidden_size;
+        let vocabulary = self.word.len() / hidden;
+        let rows: usize = texts.iter().map(|t| t.len()).sum();
+        let mut h = Vec::with_capacity(rows * hidden);
+        for text in texts {
+            if text.len() > self.config.max_position_embeddings {
+                return Err(EmbedError::Encode(format!(
+                    "{} tokens, more than the model's {}",
+                    text.len(),
+                    self.config.max_position_embeddings
+                )));
+            }
+            for (position, &id) in text.iter().enumerate() {
+                let id = id as usize;
+                if id >= vocabulary {
+                    return Err(EmbedError::Encode(format!(
+                        "token id {id} is out of the vocabulary"
+                    )));
+                }
+                let word = &self.word[id * hidden..(id + 1) * hidden];
+                let place = &self.position[position * hidden..(position + 1) * hidden];
+                h.extend(
+                    word.iter()
+                        .zip(place)
+                        .zip(&self.token_type[..hidden])
+                        .map(|((w, p), t)| w + p + t),
+                );
+            }
+        }
+        self.embedding_norm.apply(&mut h);
+        for layer in &self.layers {
+            h = self.layer(layer, h, texts, rows).map_err(model_error)?;
+        }
+        let mut out = Vec::with_capacity(texts.len());
+        let mut start = 0;
+        for text in texts {
+            let mut mean = vec![0f32; hidden];
+            for row in h[start * hidden..(start + text.len()) * hidden].chunks_exact(hidden) {
+                for (m, v) in mean.iter_mut().zip(row) {
+                    *m += v;
+                }
+            }
+            start += text.len();
+            let norm = mean.iter().map(|v| v * v).sum::<f32>().sqrt().max(1e-12);
+            mean.iter_mut().for_each(|v| *v /= norm);
+            out.push(mean);
+        }
+        Ok(out)
+    }
+
+    #[inline(always)]
+    fn layer(
+        &self,
+        layer: &Layer,
+        h: Vec<f32>,
+        texts: &[&[u32]],
+        rows: usize,
+    ) -> candle_core::Result<Vec<f32>> {
+        let hidden = self.config.hidden_size;
+        let qkv = layer.qkv.forward(h.clone(), rows)?;
+        let context = self.attention(&qkv, texts);
+        let mut attended = layer.attention_out.forward(context, rows)?;
+        for (a, x) in attended.iter_mut().zip(&h) {
+            *a += x;
+        }
+        layer.attention_norm.apply(&mut attended);
+        let mut inner = layer.intermediate.forward(attended.clone(), rows)?;
+        inner.iter_mut().for_each(|v| *v = gelu_erf(*v));
+        let mut out = layer.output.forward(inner, rows)?;
+        for (o, a) in out.iter_mut().zip(&attended) {
+            *o += a;
+        }
+        layer.output_norm.apply(&mut out);
+        debug_assert_eq!(out.len(), rows * hidden);
+        Ok(out)
+    }
+
+    /// Scaled dot-product attention of each text's tokens over its own
+    /// tokens, every head; `qkv` holds each token's query, key and value.
+    #[inline(always)]
+    fn attention(&self, qkv: &[f32], texts: &[&[u32]]) -> Vec<f32> {
+        let hidden = self.config.hidden_size;
+        let heads = self.config.num_attention_heads;
+        let width = hidden / heads;
+        let scale = 1.0 / (width as f32).sqrt();
+        let stride = 3 * hidden;
+        let mut context = vec![0f32; qkv.len() / 3];
+        let mut keys = Vec::new();
+        let mut scores = Vec::new();
+        let mut first = 0;
+        for text in texts {
+            let n = text.len();
+            let rows = &qkv[first * stride..(first + n) * stride];
+            let out = &mut context[first * hidden..(first + n) * hidden];
+            for head in 0..heads {
+                let (q_at, k_at, v_at) = (
+                    head * width,
+                    hidden + head * width,
+                    2 * hidden + head * width,
+                );
+                // The head's keys, transposed (width × n), so that a query's
+                // scores are `width` contiguous multiply-adds over all keys.
+                keys.clear();
+                keys.resize(width * n, 0.0);
+                for (j, row) in rows.chunks_exact(stride).enumerate() {
+                    for (d, k) in row[k_at..k_at + width].iter().enumerate() {
+                        keys[d * n + j] = *k;
+                    }
+                }
+                for (i, row) in rows.chunks_exact(stride).enumerate() {
+                    scores.clear();
+                    scores.resize(n, 0.0);
+                    for (d, q) in row[q_at..q_at + width].iter().enumerate() {
+                        let q = q * scale;
+                        for (s, k) in scores.iter_mut().zip(&keys[d * n..(d + 1) * n]) {
+                            *s += q * k;
+                        }
+                    }
+                    softmax(&mut scores);
+                    let target = &mut out[i * hidden + q_at..i * hidden + q_at + width];
+                    for (p, value_row) in scores.iter().zip(rows.chunks_exact(stride)) {
+                        for (t, v) in target.iter_mut().zip(&value_row[v_at..v_at + width]) {
+                            *t += p * v;
+                        }
+                    }
+                }
+            }
+            first += n;
+        }
+        context
+    }
+}
+
+/// A tensor's values, in row-major order, as f32.
+fn values(tensor: &Tensor) -> Result<Vec<f32>> {
+    tensor
+        .to_dtype(DType::F32)
+        .and_then(|t| t.flatten_all())
+        .and_then(|t| t.to_vec1::<f32>())
+        .map_err(model_error)
+}
+
+fn model_error(e: candle_core::Error) -> EmbedError {
+    EmbedError::Encode(e.to_string())
+}
+
+/// Softmax in place.
+#[inline(always)]
+fn softmax(x: &mut [f32]) {
+    let max = x.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let mut sum = 0.0;
+    for v in x.iter_mut() {
+        *v = (*v - max).exp();
+        sum += *v;
+    }
+    let inv = 1.0 / sum;
+    x.iter_mut().for_each(|v| *v *= inv);
+}
+
+/// The exact GELU, `x·Φ(x)`, with `erf` as a rational approximation (the
+/// one XLA and Eigen use for f32: within 2e-7 of the true value).
+#[inline(always)]
+fn gelu_erf(x: f32) -> f32 {
+    0.5 * x * (1.0 + erf(x * std::f32::consts::FRAC_1_SQRT_2))
+}
+
+#[inline(always)]
+fn erf(x: f32) -> f32 {
+    let x = x.clamp(-4.0, 4.0);
+    let x2 = x * x;
+    let mut p = x2 * -2.726_142_3e-10 + 2.770_681_4e-8;
+    p = x2 * p + -2.101_024e-6;
+    p = x2 * p + -5.692_506_4e-5;
+    p = x2 * p + -7.349_906_3e-4;
+    p = x2 * p + -2.954_600_1e-3;
+    p = x2 * p + -1.609_603_3e-2;
+    p *= x;
+    let mut q = x2 * -1.456_607_2e-5 + -2.133_740_6e-4;
+    q = x2 * q + -1.682_827e-3;
+    q = x2 * q + -7.373_329_2e-3;
+    q = x2 * q + -1.426_474e-2;
+    p / q
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn erf_is_accurate() {
+        let mut worst = 0.0f64;
+        for i in -6000..=6000 {
+            let x = i as f64 / 1000.0;
+            let err = (f64::from(erf(x as f32)) - libm_erf(x)).abs();
+            worst = worst.max(err);
+        }
+        assert!(worst < 1e-6, "erf off by {worst}");
+    }
+
+    /// erf by its Taylor series (|x| < 3) or its asymptotic tail, in f64.
+    fn libm_erf(x: f64) -> f64 {
+        if x.abs() > 3.0 {
+            // erfc(x) ≈ e^{-x²}/(x√π) (1 − 1/(2x²) + 3/(4x⁴)); below 2e-5 here.
+            let ax = x.abs();
+            let tail = (-ax * ax).exp() / (ax * std::f64::consts::PI.sqrt())
+                * (1.0 - 1.0 / (2.0 * ax * ax) + 3.0 / (4.0 * ax.powi(4)));
+            return x.signum() * (1.0 - tail);
+        }
+        let mut term = x;
+        let mut sum = x;
+        for n in 1..200 {
+            term *= -x * x / n as f64;
+            sum += term / (2 * n + 1) as f64;
+        }
+        sum * 2.0 / std::f64::consts::PI.sqrt()
+    }
+
+    #[test]
+    fn softmax_sums_to_one() {
+        let mut x = vec![1.0, 2.0, 3.0];
+        softmax(&mut x);
+        assert!((x.iter().sum::<f32>() - 1.0).abs() < 1e-6);
+        assert!(x[2] > x[1] && x[1] > x[0]);
+    }
+}

@@ -1,0 +1,94 @@
+//! Embed: the sentence-embedding model that lets citebot match a question
+//! asked in the reader's own words ("the President's veto") to the words
+//! an essay uses ("the qualified negative of the President").
+//!
+//! - [`fetch`]: where the model's files come from: a folder, the Hugging
+//!   Face cache, or a download into it, checked against pinned sha256s.
+//! - [`model`]: loading the files and turning text into unit vectors.
+//!
+//! Nothing here is required: with no model, citebot answers lexically.
+
+mod bert;
+mod fetch;
+mod model;
+
+use std::path::{Path, PathBuf};
+
+pub use fetch::HubSettings;
+pub(crate) use fetch::{DEFAULT_REPO, Download, ModelSetting, locate, sha256_file};
+pub(crate) use model::{Encoder, ModelFiles};
+
+/// Why the model could not be found, fetched, loaded or run.
+#[derive(Debug, thiserror::Error)]
+pub enum EmbedError {
+    /// A file the model needs is not there.
+    #[error("{path} is missing")]
+    Missing {
+        /// The missing file.
+        path: PathBuf,
+    },
+    /// A model file could not be read.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file concerned.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// A model file is not what it should be.
+    #[error("{path}: {message}")]
+    BadFile {
+        /// The file concerned.
+        path: PathBuf,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// The repo is not in the Hugging Face cache, and downloading was not allowed.
+    #[error("{repo} is not in the Hugging Face cache ({cache})")]
+    NotCached {
+        /// The repo id.
+        repo: String,
+        /// Where it was looked for.
+        cache: PathBuf,
+    },
+    /// `HF_HUB_OFFLINE` forbids downloading a repo that is not in the cache.
+    #[error("{repo} is not in the Hugging Face cache and HF_HUB_OFFLINE is set")]
+    Offline {
+        /// The repo id.
+        repo: String,
+    },
+    /// Downloading a file failed.
+    #[error("downloading {url}: {message}")]
+    Download {
+        /// What was being downloaded.
+        url: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// A downloaded file's content is not the expected one; it was not kept.
+    #[error(
+        "{file} from {url} has sha256 {actual}, not the expected {expected}; the download was refused"
+    )]
+    Checksum {
+        /// The file, as named in the repo.
+        file: String,
+        /// Where it came from.
+        url: String,
+        /// The sha256 it should have.
+        expected: String,
+        /// The sha256 it has.
+        actual: String,
+    },
+    /// Running the model failed.
+    #[error("running the model: {0}")]
+    Encode(String),
+}
+
+impl EmbedError {
+    fn io(path: &Path, source: std::io::Error) -> Self {
+        EmbedError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}
