@@ -163,6 +163,8 @@ fn options(corpus: &Path, index: &Path) -> EngineOptions {
         corpus: corpus.to_path_buf(),
         index: Some(index.to_path_buf()),
         strict: true,
+        model: "off".into(),
+        hub: Default::default(),
     }
 }
 

@@ -58,6 +58,8 @@ fn main() -> Result<()> {
         corpus: corpus.clone(),
         index: Some(index),
         strict: false,
+        model: "off".into(),
+        hub: Default::default(),
     })?;
     let open_seconds = started.elapsed().as_secs_f64();
     let queries = measure::queries(&corpus)?;

@@ -7,6 +7,7 @@ use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 
 use citebot::config::Config;
+use citebot::progress::Progress;
 use citebot::render::{json, labels, text};
 use citebot::{Engine, EngineOptions, OpenReport};
 
@@ -75,6 +76,15 @@ pub enum Command {
         #[command(flatten)]
         corpus: CorpusArgs,
     },
+    /// Say which sentence-embedding model is in use and where it lives;
+    /// `model fetch` downloads it into the Hugging Face cache.
+    Model {
+        /// `fetch`: download the model now (once; later runs use the cache).
+        #[arg(value_parser = ["fetch"])]
+        action: Option<String>,
+        #[command(flatten)]
+        corpus: CorpusArgs,
+    },
     /// Run the Telegram bot (needs TELOXIDE_TOKEN).
     Serve {
         /// Receive updates by webhook at this public URL instead of long polling.
@@ -98,6 +108,7 @@ impl Command {
             Command::Ask { corpus, top, .. } | Command::Chat { corpus, top } => (corpus, *top),
             Command::Index { corpus }
             | Command::Cite { corpus, .. }
+            | Command::Model { corpus, .. }
             | Command::Serve { corpus, .. } => (corpus, None),
         };
         if let Some(corpus) = &flags.corpus {
@@ -139,6 +150,7 @@ fn run_command(command: Command, config: Config) -> Result<()> {
         Command::Ask { json, question, .. } => ask(&config, json, &question.join(" ")),
         Command::Cite { json, quote, .. } => cite(&config, json, &quote.join(" ")),
         Command::Chat { .. } => chat(&config),
+        Command::Model { action, .. } => model(&config, action.is_some()),
         Command::Serve {
             webhook,
             listen,
@@ -181,8 +193,129 @@ pub fn open_engine(config: &Config) -> Result<(Engine, OpenReport)> {
     Ok((engine, report))
 }
 
+/// Opens the engine and makes it hybrid if it can (fetching the model and
+/// embedding missing vectors first, with progress on a terminal). Without
+/// the model it says once, on stderr, that it answers lexically and how to
+/// get the model. Returns the last embedding step seen, for reports.
+pub fn open_ready(config: &Config) -> Result<(Engine, OpenReport, Option<(u64, f64)>)> {
+    let (engine, report) = open_engine(config)?;
+    let bars = Bars::new();
+    let state = engine.prepare_model(true, &|step| bars.show(step));
+    bars.finish();
+    if let Some(notice) = labels::model_notice(&state) {
+        eprintln!("{notice}");
+    }
+    let embedded = bars.embedded();
+    Ok((engine, report, embedded))
+}
+
+/// Progress bars on stderr when it is a terminal; nothing otherwise.
+struct Bars {
+    tty: bool,
+    bar: std::cell::RefCell<Option<indicatif::ProgressBar>>,
+    last_embed: std::cell::Cell<Option<(u64, f64)>>,
+}
+
+impl Bars {
+    fn new() -> Bars {
+        Bars {
+            tty: std::io::stderr().is_terminal(),
+            bar: std::cell::RefCell::new(None),
+            last_embed: std::cell::Cell::new(None),
+        }
+    }
+
+    fn show(&self, step: Progress) {
+        if let Progress::Embed {
+            tokens, seconds, ..
+        } = step
+        {
+            self.last_embed.set(Some((tokens, seconds)));
+        }
+        if !self.tty {
+            return;
+        }
+        let mut slot = self.bar.borrow_mut();
+        let (done, total, message) = match step {
+            Progress::Download { file, done, total } => {
+                (done, total.unwrap_or(0), format!("downloading {file}"))
+            }
+            Progress::Embed {
+                done,
+                total,
+                tokens,
+                seconds,
+            } => (
+                done as u64,
+                total as u64,
+                format!(
+                    "embedding, {:.0} tokens/s",
+                    tokens as f64 / seconds.max(1e-3)
+                ),
+            ),
+            Progress::Index { done, total } => (done as u64, total as u64, "indexing".into()),
+        };
+        let bar = slot.get_or_insert_with(|| {
+            let bar = indicatif::ProgressBar::new(total);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{msg} [{bar:30}] {human_pos}/{human_len} (eta {eta})",
+                )
+                .expect("the template is valid")
+                .progress_chars("#> "),
+            );
+            bar
+        });
+        if bar.length() != Some(total) {
+            bar.reset();
+            bar.set_length(total);
+        }
+        bar.set_message(message);
+        bar.set_position(done);
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = self.bar.borrow_mut().take() {
+            bar.finish_and_clear();
+        }
+    }
+
+    /// Tokens and seconds of the embedding, if there was one.
+    fn embedded(&self) -> Option<(u64, f64)> {
+        self.last_embed.get().filter(|&(tokens, _)| tokens > 0)
+    }
+}
+
+/// `citebot model`: which model, where, and its state; with `fetch`, downloads it first.
+fn model(config: &Config, fetch: bool) -> Result<()> {
+    let options = EngineOptions::from_config(config);
+    let mut out = std::io::stdout();
+    if fetch {
+        let bars = Bars::new();
+        let folder = citebot::engine::fetch_model(&options, &|step| bars.show(step));
+        bars.finish();
+        match folder.with_context(|| format!("fetching the model {}", options.model))? {
+            Some(folder) => writeln!(out, "model {} is in {}", options.model, folder.display())?,
+            None => writeln!(
+                out,
+                "model is off (config `model = \"off\"`): nothing to fetch"
+            )?,
+        }
+        return Ok(());
+    }
+    writeln!(out, "model setting: {}", options.model)?;
+    match citebot::engine::find_model(&options) {
+        Ok(Some(folder)) => writeln!(out, "files: {}", folder.display())?,
+        Ok(None) => writeln!(out, "files: none (lexical retrieval)")?,
+        Err(why) => writeln!(out, "files: not available ({why}); {}", labels::MODEL_FIX)?,
+    }
+    let (engine, _) = open_engine(config)?;
+    writeln!(out, "index: {}", labels::model_state(&engine.model_state()))?;
+    Ok(())
+}
+
 fn index(config: &Config) -> Result<()> {
-    let (_, report) = open_engine(config)?;
+    let (engine, report, embedded) = open_ready(config)?;
     let sync = &report.sync;
     let what = if sync.rebuilt {
         "built".to_string()
@@ -202,6 +335,16 @@ fn index(config: &Config) -> Result<()> {
         report.seconds,
         report.warnings.len()
     )?;
+    let state = engine.model_state();
+    match embedded {
+        Some((tokens, seconds)) => writeln!(
+            std::io::stdout(),
+            "model: {}; embedded {tokens} tokens in {seconds:.1} s ({:.0} tokens/s)",
+            labels::model_state(&state),
+            tokens as f64 / seconds.max(1e-9)
+        )?,
+        None => writeln!(std::io::stdout(), "model: {}", labels::model_state(&state))?,
+    }
     Ok(())
 }
 
@@ -231,7 +374,8 @@ fn for_each_line(mut each: impl FnMut(&str) -> Result<()>) -> Result<()> {
 }
 
 fn ask(config: &Config, as_json: bool, question: &str) -> Result<()> {
-    each_input(config, question, |engine, q, style| {
+    let (engine, _, _) = open_ready(config)?;
+    each_input(&engine, question, |engine, q, style| {
         let answer = engine.ask(q, config.top)?;
         Ok(if as_json {
             json::answer(&answer)
@@ -242,7 +386,8 @@ fn ask(config: &Config, as_json: bool, question: &str) -> Result<()> {
 }
 
 fn cite(config: &Config, as_json: bool, quote: &str) -> Result<()> {
-    each_input(config, quote, |engine, q, style| {
+    let (engine, _) = open_engine(config)?;
+    each_input(&engine, quote, |engine, q, style| {
         let result = engine.cite(q)?;
         Ok(if as_json {
             json::cite(&result)
@@ -255,16 +400,15 @@ fn cite(config: &Config, as_json: bool, quote: &str) -> Result<()> {
 /// Renders `input`, or each line of stdin when `input` is empty (batch
 /// mode), in one process; one output per input, in order.
 fn each_input(
-    config: &Config,
+    engine: &Engine,
     input: &str,
     render: impl Fn(&Engine, &str, text::Style) -> Result<String>,
 ) -> Result<()> {
-    let (engine, _) = open_engine(config)?;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let style = style();
     let mut one = |line: &str| -> Result<()> {
-        writeln!(out, "{}", render(&engine, line, style)?)?;
+        writeln!(out, "{}", render(engine, line, style)?)?;
         Ok(())
     };
     if input.trim().is_empty() {
@@ -277,7 +421,7 @@ fn each_input(
 }
 
 fn chat(config: &Config) -> Result<()> {
-    let (engine, report) = open_engine(config)?;
+    let (engine, report, _) = open_ready(config)?;
     let mut session = Chat {
         engine: &engine,
         top: config.top,

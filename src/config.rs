@@ -37,6 +37,14 @@ pub struct Config {
     pub top: usize,
     /// Log filter.
     pub log: String,
+    /// The sentence-embedding model: a Hugging Face repo id (downloaded once
+    /// into the Hugging Face cache), a folder with the Hub's files, or `off`.
+    pub model: String,
+    /// Where the Hugging Face Hub and its cache are (`HF_ENDPOINT`,
+    /// `HF_HOME`, `HF_HUB_CACHE`, `HF_HUB_OFFLINE`): read from the
+    /// environment, never from the file.
+    #[serde(skip)]
+    pub hub: crate::embed::HubSettings,
     /// Telegram bot settings.
     pub telegram: TelegramConfig,
 }
@@ -109,7 +117,12 @@ impl Config {
             merge(&mut table, layer);
         }
         apply_env(&mut table, env, "environment")?;
-        Config::deserialize(toml::Value::Table(table)).map_err(|e| Error::Config(e.to_string()))
+        let mut config = Config::deserialize(toml::Value::Table(table))
+            .map_err(|e| Error::Config(e.to_string()))?;
+        let mut variables = dotenv.clone();
+        variables.extend(env.iter().map(|(k, v)| (k.clone(), v.clone())));
+        config.hub = crate::embed::HubSettings::from_env(&variables);
+        Ok(config)
     }
 }
 

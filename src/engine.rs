@@ -12,13 +12,16 @@ use std::time::Instant;
 
 use crate::cite::Citation;
 use crate::corpus::Warning;
+use crate::embed::{Download, HubSettings, ModelSetting};
 use crate::error::Result;
 pub use crate::index::SyncReport;
 use crate::index::{self, SearchIndex};
 use crate::lookup;
-use crate::model::{Answer, CiteResult, Hit, Passage, PassageView, Source};
+use crate::model::{Answer, CiteResult, Hit, ModelState, Passage, PassageView, Retrieval, Source};
+use crate::progress::Progress;
 use crate::quote;
 use crate::search::{self, AnalyzedQuery, Ranked};
+use crate::semantic::{DenseQuery, Semantic};
 use crate::store::Store;
 
 /// Where the corpus and the index are, and how strict to be.
@@ -30,24 +33,34 @@ pub struct EngineOptions {
     pub index: Option<PathBuf>,
     /// Fail on any corpus warning instead of skipping the file.
     pub strict: bool,
+    /// The sentence-embedding model: `off`, a folder in the Hugging Face
+    /// layout, or a Hub repo id (`org/name`, optionally `@revision`).
+    pub model: String,
+    /// Where the Hugging Face Hub and its cache are.
+    pub hub: HubSettings,
 }
 
 impl EngineOptions {
-    /// Options for `corpus` with the default index folder.
+    /// Options for `corpus` with the default index folder and no model.
     pub fn new(corpus: impl Into<PathBuf>) -> Self {
         EngineOptions {
             corpus: corpus.into(),
             index: None,
             strict: false,
+            model: "off".to_string(),
+            hub: HubSettings::default(),
         }
     }
 
-    /// The engine options a configuration asks for: its corpus, index folder and strictness.
+    /// The engine options a configuration asks for: its corpus, index
+    /// folder, strictness and model.
     pub fn from_config(config: &crate::config::Config) -> Self {
         EngineOptions {
             corpus: config.corpus.clone(),
             index: config.index_dir(),
             strict: config.strict,
+            model: config.model.clone(),
+            hub: config.hub.clone(),
         }
     }
 
@@ -79,6 +92,7 @@ pub struct Engine {
     options: EngineOptions,
     store: Store,
     index: SearchIndex,
+    semantic: Semantic,
 }
 
 impl Engine {
@@ -114,6 +128,7 @@ impl Engine {
         progress: &dyn Fn(usize, usize),
     ) -> Result<(Engine, OpenReport)> {
         let started = Instant::now();
+        let previous_engine = previous;
         let previous = previous.map(|engine| &engine.store);
         let (store, warnings) = Store::load(&options.corpus, options.strict, previous)?;
         let changes = store.changes();
@@ -125,7 +140,15 @@ impl Engine {
                 "essays read"
             );
         }
-        let (index, sync) = SearchIndex::open(&options.index_dir(), &store, progress)?;
+        let index_dir = options.index_dir();
+        let (index, sync) = SearchIndex::open(&index_dir, &store, progress)?;
+        let semantic = Semantic::open(
+            ModelSetting::parse(&options.model),
+            options.hub.clone(),
+            &index_dir,
+            &store,
+            previous_engine.map(|engine| &engine.semantic),
+        );
         let report = OpenReport {
             warnings,
             sync,
@@ -137,6 +160,7 @@ impl Engine {
             options,
             store,
             index,
+            semantic,
         };
         Ok((engine, report))
     }
@@ -146,27 +170,97 @@ impl Engine {
         &self.options
     }
 
+    /// Makes the engine hybrid if it can: fetches the model when `download`
+    /// is true and the Hugging Face cache lacks it, loads it, and embeds the
+    /// passages that have no vectors yet, reporting progress. A model that
+    /// cannot be had is not an error: the state returned says why, and
+    /// answers stay lexical. Safe to call from another thread while the
+    /// engine answers (lexically until this returns).
+    pub fn prepare_model(&self, download: bool, progress: &dyn Fn(Progress)) -> ModelState {
+        let download = if download {
+            Download::IfMissing
+        } else {
+            Download::Never
+        };
+        self.semantic.prepare(&self.store, download, progress)
+    }
+
+    /// Where the model stands: off, pending, unavailable (and why) or ready.
+    pub fn model_state(&self) -> ModelState {
+        self.semantic.state()
+    }
+
+    /// The model setting, as written (`off`, a folder or a repo id).
+    pub fn model_setting(&self) -> String {
+        self.semantic.setting().to_string()
+    }
+
+    /// The folder of the loaded model, once loaded.
+    pub fn model_folder(&self) -> Option<PathBuf> {
+        self.semantic.location()
+    }
+
+    /// Which retrieval answers now: hybrid once the model and every
+    /// passage's vectors are ready, lexical before.
+    pub fn retrieval(&self) -> Retrieval {
+        if self.semantic.dense().is_some() {
+            Retrieval::Hybrid
+        } else {
+            Retrieval::Lexical
+        }
+    }
+
     /// Answers `question` with up to `limit` hits, best first.
     pub fn ask(&self, question: &str, limit: usize) -> Result<Answer> {
-        let ranking = search::search(&self.index, &self.store, question, limit)?;
+        let dense = self.semantic.dense();
+        let dense_query: Option<DenseQuery> = match &dense {
+            Some(dense) => match dense.query(question) {
+                Ok(query) => Some(query),
+                Err(why) => {
+                    tracing::warn!(%why, "the model failed on a question; answering lexically");
+                    None
+                }
+            },
+            None => None,
+        };
+        let similarity = dense_query.as_ref().map(|d| d.similarity.as_slice());
+        let ranking = search::search(&self.index, &self.store, question, limit, similarity)?;
         let hits: Vec<Hit> = ranking
             .hits
             .iter()
             .enumerate()
-            .map(|(i, ranked)| self.hit(i + 1, ranked, &ranking.query))
+            .map(|(i, ranked)| {
+                let sentences = dense
+                    .as_ref()
+                    .zip(dense_query.as_ref())
+                    .map(|(d, q)| d.vectors.sentence_similarities(ranked.passage, &q.vector));
+                self.hit(i + 1, ranked, &ranking.query, sentences.as_deref())
+            })
             .collect();
         Ok(Answer {
             query: question.to_string(),
             answered: !hits.is_empty(),
             hits,
+            retrieval: if dense_query.is_some() {
+                Retrieval::Hybrid
+            } else {
+                Retrieval::Lexical
+            },
         })
     }
 
-    /// A ranked passage with the excerpt that answers `query`, and its citation.
-    fn hit(&self, rank: usize, ranked: &Ranked, query: &AnalyzedQuery) -> Hit {
+    /// A ranked passage with the excerpt that answers `query` (helped by
+    /// each sentence's `similarity` to it, with the model), and its citation.
+    fn hit(
+        &self,
+        rank: usize,
+        ranked: &Ranked,
+        query: &AnalyzedQuery,
+        similarity: Option<&[f32]>,
+    ) -> Hit {
         let passage = self.store.passage(ranked.passage);
         let essay = self.store.essay(passage.essay);
-        let quote = quote::select(&passage.text, &passage.sentences, query);
+        let quote = quote::select(&passage.text, &passage.sentences, query, similarity);
         let citation = Citation::new(essay, passage.paragraph, &passage.text[quote.span.clone()]);
         Hit {
             rank,
@@ -213,4 +307,33 @@ impl Engine {
         let essay = self.store.essay_by_id(essay_id)?;
         Some(Path::new(&self.store.essay(essay).file))
     }
+}
+
+/// Downloads the model `options` names into the Hugging Face cache unless it
+/// is there, checks it loads, and returns its folder; `None` when the model
+/// is off. Downloaded files are checked against pinned sha256s.
+pub fn fetch_model(
+    options: &EngineOptions,
+    progress: &dyn Fn(Progress),
+) -> Result<Option<PathBuf>> {
+    let setting = ModelSetting::parse(&options.model);
+    let Some(files) = crate::embed::locate(&setting, &options.hub, Download::IfMissing, progress)?
+    else {
+        return Ok(None);
+    };
+    crate::embed::Encoder::load(&files)?;
+    Ok(Some(files.dir))
+}
+
+/// The folder of the model `options` names, when it is on disk (nothing is
+/// downloaded); `None` when the model is off.
+pub fn find_model(options: &EngineOptions) -> Result<Option<PathBuf>> {
+    let setting = ModelSetting::parse(&options.model);
+    let files = crate::embed::locate(
+        &setting,
+        &options.hub,
+        Download::Never,
+        &crate::progress::silent,
+    )?;
+    Ok(files.map(|f| f.dir))
 }

@@ -35,6 +35,9 @@ pub enum Error {
     /// A configuration value is missing or wrong.
     #[error("config: {0}")]
     Config(String),
+    /// The sentence-embedding model could not be fetched, loaded or run.
+    #[error("model: {0}")]
+    Model(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
 impl Error {
@@ -49,6 +52,18 @@ impl Error {
     /// Wraps an error of the search library, which stays out of the public API.
     pub(crate) fn index(error: impl Into<tantivy::TantivyError>) -> Self {
         Error::Index(Box::new(error.into()))
+    }
+}
+
+impl From<crate::embed::EmbedError> for Error {
+    fn from(error: crate::embed::EmbedError) -> Self {
+        Error::Model(Box::new(error))
+    }
+}
+
+impl From<crate::vectors::VectorError> for Error {
+    fn from(error: crate::vectors::VectorError) -> Self {
+        Error::Model(Box::new(error))
     }
 }
 

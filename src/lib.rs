@@ -72,6 +72,8 @@
 //!     corpus: "corpus".into(),
 //!     index: Some(index.path().into()),
 //!     strict: true,
+//!     model: "off".into(), // or a folder, or a Hugging Face repo id
+//!     hub: Default::default(),
 //! })?;
 //!
 //! let answer = engine.ask("Which of Xi's policies have harmed China's interests?", 3)?;
@@ -108,7 +110,9 @@ pub(crate) mod lookup;
 pub(crate) mod names;
 pub(crate) mod quote;
 pub(crate) mod search;
+pub(crate) mod semantic;
 pub(crate) mod store;
+pub(crate) mod vectors;
 
 pub use engine::{Engine, EngineOptions, OpenReport, SyncReport};
 pub use error::{Error, Result};

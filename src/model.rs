@@ -139,6 +139,54 @@ pub struct Answer {
     pub answered: bool,
     /// Best hits first; empty when not answered.
     pub hits: Vec<Hit>,
+    /// Which retrieval answered: hybrid (words and the model) or lexical.
+    pub retrieval: Retrieval,
+}
+
+/// How an answer was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Retrieval {
+    /// BM25 and the question's words only: no model, or its vectors are not ready.
+    Lexical,
+    /// The words and the sentence-embedding model together.
+    Hybrid,
+}
+
+impl Retrieval {
+    /// The name the JSON contract uses: `"hybrid"` or `"lexical"`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Retrieval::Lexical => "lexical",
+            Retrieval::Hybrid => "hybrid",
+        }
+    }
+}
+
+/// Where the sentence-embedding model stands.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ModelState {
+    /// `model = "off"`: lexical by choice.
+    Off,
+    /// The model is on its way: fetched, loaded or embedding the corpus;
+    /// answers are lexical until it is ready.
+    Pending {
+        /// Passages embedded so far.
+        done: usize,
+        /// Passages to embed.
+        total: usize,
+    },
+    /// The model could not be had; answers are lexical.
+    Unavailable {
+        /// Why, in a sentence.
+        reason: String,
+    },
+    /// Loaded, with vectors for every passage: answers are hybrid.
+    Ready {
+        /// The model, as the setting names it.
+        model: String,
+        /// The folder its files are in.
+        folder: std::path::PathBuf,
+    },
 }
 
 /// A passage with the passages around it.

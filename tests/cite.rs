@@ -13,6 +13,7 @@ const BIN: &str = env!("CARGO_BIN_EXE_citebot");
 fn cite_batch(corpus: Option<&str>, quotes: &[&str]) -> Vec<Value> {
     let index = tempfile::tempdir().unwrap();
     let mut cmd = Command::new(BIN);
+    cmd.env("CITEBOT_MODEL", "off");
     cmd.args(["cite", "--json", "--index"]).arg(index.path());
     if let Some(corpus) = corpus {
         cmd.args(["--corpus", corpus]);
@@ -259,6 +260,7 @@ fn hostile_quotes_never_panic() {
 fn terminal_output_shows_verdict_original_differences_and_citation() {
     let index = tempfile::tempdir().unwrap();
     let out = Command::new(BIN)
+        .env("CITEBOT_MODEL", "off")
         .args([
             "cite",
             "--corpus",

@@ -13,6 +13,7 @@ const BIN: &str = env!("CARGO_BIN_EXE_citebot");
 /// Runs citebot with `args` (plus `--index <index>`), feeding `stdin`.
 fn run(args: &[&str], index: &Path, stdin: &str) -> Output {
     let mut child = Command::new(BIN)
+        .env("CITEBOT_MODEL", "off")
         .args(args)
         .arg("--index")
         .arg(index)
@@ -57,8 +58,13 @@ fn federalist() -> String {
 fn assert_ask_contract(v: &Value) {
     let obj = v.as_object().unwrap();
     let keys: Vec<&str> = obj.keys().map(String::as_str).collect();
-    assert_eq!(keys.len(), 3, "{keys:?}");
+    assert_eq!(keys.len(), 4, "{keys:?}");
     assert!(v["query"].is_string());
+    assert!(
+        v["retrieval"] == "lexical" || v["retrieval"] == "hybrid",
+        "{}",
+        v["retrieval"]
+    );
     let answered = v["answered"].as_bool().unwrap();
     let hits = v["hits"].as_array().unwrap();
     assert_eq!(answered, !hits.is_empty());
@@ -365,6 +371,7 @@ fn a_corpus_of_bad_files_says_why_each_was_skipped() {
 fn a_closed_stdout_ends_batch_mode_quietly() {
     let index = tempfile::tempdir().unwrap();
     let mut child = Command::new(BIN)
+        .env("CITEBOT_MODEL", "off")
         .args(["ask", "--json", "--index"])
         .arg(index.path())
         .env_remove("RUST_LOG")
@@ -574,6 +581,7 @@ fn config_precedence_file_then_environment_then_flags() {
     let config_arg = config.to_string_lossy().into_owned();
     let hits = |extra_env: &[(&str, &str)], extra_args: &[&str]| {
         let mut cmd = Command::new(BIN);
+        cmd.env("CITEBOT_MODEL", "off");
         cmd.args(["--config", &config_arg, "ask", "--json", "--index"])
             .arg(index.path())
             .args(["--corpus", &federalist()])

@@ -38,6 +38,8 @@ fn open(corpus: &Path, index: &Path) -> (Engine, OpenReport) {
         corpus: corpus.to_path_buf(),
         index: Some(index.to_path_buf()),
         strict: true,
+        model: "off".into(),
+        hub: Default::default(),
     })
     .unwrap()
 }

@@ -26,8 +26,6 @@ pub(crate) struct BertConfig {
     pub num_hidden_layers: usize,
     /// Attention heads per layer.
     pub num_attention_heads: usize,
-    /// Width of the feed-forward layer.
-    pub intermediate_size: usize,
     /// Longest input the position embeddings cover.
     pub max_position_embeddings: usize,
     /// Epsilon of the layer norms.

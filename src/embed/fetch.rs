@@ -136,6 +136,13 @@ pub struct HubSettings {
     pub offline: bool,
 }
 
+impl Default for HubSettings {
+    /// The settings with none of the variables set.
+    fn default() -> Self {
+        HubSettings::from_env(&std::collections::BTreeMap::new())
+    }
+}
+
 impl HubSettings {
     /// The settings that the variables in `env` give.
     pub fn from_env(env: &std::collections::BTreeMap<String, String>) -> HubSettings {

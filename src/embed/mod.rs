@@ -15,7 +15,7 @@ mod model;
 use std::path::{Path, PathBuf};
 
 pub use fetch::HubSettings;
-pub(crate) use fetch::{DEFAULT_REPO, Download, ModelSetting, locate, sha256_file};
+pub(crate) use fetch::{Download, ModelSetting, locate, sha256_file};
 pub(crate) use model::{Encoder, ModelFiles};
 
 /// Why the model could not be found, fetched, loaded or run.

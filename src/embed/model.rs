@@ -145,11 +145,6 @@ impl Encoder {
         self.dim
     }
 
-    /// The longest input, in tokens; longer texts are truncated.
-    pub fn max_tokens(&self) -> usize {
-        self.max_tokens
-    }
-
     /// Where the model came from.
     pub fn files(&self) -> &ModelFiles {
         &self.files
@@ -281,7 +276,7 @@ mod tests {
     fn matches_the_reference_implementation() {
         let encoder = Encoder::load(&shared_model()).unwrap();
         assert_eq!(encoder.dim(), 384);
-        assert_eq!(encoder.max_tokens(), 256);
+        assert_eq!(encoder.max_tokens, 256);
         let fixture = std::fs::read_to_string("tests/fixtures/embeddings.json").unwrap();
         let references: Vec<Reference> = serde_json::from_str(&fixture).unwrap();
         let texts: Vec<&str> = references.iter().map(|r| r.text.as_str()).collect();

@@ -9,6 +9,7 @@ struct AskJson<'a> {
     query: &'a str,
     answered: bool,
     hits: Vec<HitJson<'a>>,
+    retrieval: &'static str,
 }
 
 /// Where a passage is: the fields `ask` hits and `cite` matches share, in contract order.
@@ -74,6 +75,7 @@ pub fn answer(answer: &Answer) -> String {
         query: &answer.query,
         answered: answer.answered,
         hits: answer.hits.iter().map(HitJson::of).collect(),
+        retrieval: answer.retrieval.name(),
     };
     serde_json::to_string(&json).expect("answers serialize")
 }

@@ -50,3 +50,38 @@ pub const ASK_FIRST: &str = "Ask a question first.";
 
 /// `more` when every result has been shown.
 pub const NO_MORE: &str = "No further results.";
+
+// The model: what citebot says when it answers without it.
+
+/// How to get the model, said whenever citebot answers lexically for lack of it.
+pub const MODEL_FIX: &str = "To match questions asked in other words than the essays use, \
+     run `citebot model fetch` once with network (it downloads \
+     sentence-transformers/all-MiniLM-L6-v2, 90 MB, into the Hugging Face cache), \
+     or set `model` in config/citebot.toml (or CITEBOT_MODEL) to a folder holding \
+     that model's files; `model = \"off\"` answers lexically without this notice.";
+
+/// The one notice for answers given without the model, naming the fix;
+/// `None` when the model is ready, pending or turned off.
+pub fn model_notice(state: &crate::model::ModelState) -> Option<String> {
+    match state {
+        crate::model::ModelState::Unavailable { reason } => Some(format!(
+            "citebot answers lexically: the sentence-embedding model is unavailable ({reason}). {MODEL_FIX}"
+        )),
+        _ => None,
+    }
+}
+
+/// The model's state in a few words, for `citebot model`, `index` and `/healthz`.
+pub fn model_state(state: &crate::model::ModelState) -> String {
+    use crate::model::ModelState;
+    match state {
+        ModelState::Off => "off (lexical retrieval)".to_string(),
+        ModelState::Pending { done, total } => {
+            format!("embedding the corpus: {done}/{total} passages (lexical until done)")
+        }
+        ModelState::Unavailable { reason } => format!("unavailable: {reason} (lexical retrieval)"),
+        ModelState::Ready { model, folder } => {
+            format!("{model} in {} (hybrid retrieval)", folder.display())
+        }
+    }
+}
