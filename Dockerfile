@@ -1,12 +1,18 @@
 # citebot: build with rustls (no system OpenSSL), run as a non-root user.
 #   docker build -t citebot .
 #   docker run --rm -e TELOXIDE_TOKEN=123:abc citebot            # the bot (default)
-#   docker run --rm citebot ask "Why does China matter to so many countries?"
+#   docker run --rm --network none citebot ask "Why does China matter to so many countries?"
+#
+# The image carries the sentence-embedding model: the build fetches it once
+# from the Hugging Face Hub (checked against pinned sha256s) into the image's
+# Hugging Face cache, so the container needs no network to use it.
 
 FROM rust:1-bookworm AS build
 WORKDIR /src
 COPY . .
 RUN cargo build --release --locked --bin citebot
+ENV HF_HOME=/hf
+RUN ./target/release/citebot model fetch
 
 FROM debian:bookworm-slim
 RUN apt-get update \
@@ -17,6 +23,8 @@ WORKDIR /app
 COPY --from=build /src/target/release/citebot /usr/local/bin/citebot
 COPY corpus corpus
 COPY config config
+COPY --from=build /hf /app/hf
+ENV HF_HOME=/app/hf HF_HUB_OFFLINE=1
 RUN mkdir data && chown citebot:citebot data
 USER citebot
 # The index is built into /app/data on first start; mount a volume there to keep it.

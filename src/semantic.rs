@@ -126,7 +126,8 @@ impl Semantic {
             return self.state();
         }
         if let Err(why) = self.load(store, download, progress, true) {
-            tracing::warn!(%why, "answering lexically");
+            // The transports say it to the user (see `labels::model_notice`).
+            tracing::debug!(%why, "answering lexically");
             *self.state.lock().expect("lock") = ModelState::Unavailable {
                 reason: why.to_string(),
             };
@@ -145,6 +146,10 @@ impl Semantic {
         let encoder = self.encoder(download, progress)?;
         let key = weights_key(encoder.files(), &self.index_dir)?;
         let mut vectors = Vectors::open(&self.index_dir, store, &key, encoder.dim())?;
+        *self.state.lock().expect("lock") = ModelState::Pending {
+            done: store.len() - vectors.missing_passages(store),
+            total: store.len(),
+        };
         let mut report = None;
         if !vectors.complete() && embed {
             std::fs::create_dir_all(&self.index_dir).map_err(|e| VectorError::Io {
@@ -154,9 +159,13 @@ impl Semantic {
             let lock = lock(&self.index_dir)?;
             // Another process may have finished while we waited.
             vectors = Vectors::open(&self.index_dir, store, &key, encoder.dim())?;
+            let before = store.len() - vectors.missing_passages(store);
             let track = |step: Progress| {
-                if let Progress::Embed { done, total, .. } = step {
-                    *self.state.lock().expect("lock") = ModelState::Pending { done, total };
+                if let Progress::Embed { done, .. } = step {
+                    *self.state.lock().expect("lock") = ModelState::Pending {
+                        done: before + done,
+                        total: store.len(),
+                    };
                 }
                 progress(step);
             };

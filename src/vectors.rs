@@ -194,6 +194,14 @@ impl Vectors {
         Ok(vectors)
     }
 
+    /// How many passages of `store` have no vectors yet.
+    pub fn missing_passages(&self, store: &Store) -> usize {
+        self.missing
+            .iter()
+            .map(|&e| store.passages_of(e).len())
+            .sum()
+    }
+
     /// True when every passage has vectors, so search may use them.
     pub fn complete(&self) -> bool {
         self.missing.is_empty()

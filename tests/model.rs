@@ -155,7 +155,12 @@ fn a_repo_id_is_downloaded_once_checked_and_then_used_offline() {
         text(&out.stderr)
     );
 
-    let out = citebot(&["model"], &endpoint, home.path(), &[]);
+    let out = citebot(
+        &["model", "--index", index.path().to_str().unwrap()],
+        &endpoint,
+        home.path(),
+        &[],
+    );
     let report = text(&out.stdout);
     assert!(
         report.contains(REPO) && report.contains("hybrid"),

@@ -76,9 +76,9 @@ pub fn model_state(state: &crate::model::ModelState) -> String {
     use crate::model::ModelState;
     match state {
         ModelState::Off => "off (lexical retrieval)".to_string(),
-        ModelState::Pending { done, total } => {
-            format!("embedding the corpus: {done}/{total} passages (lexical until done)")
-        }
+        ModelState::Pending { done, total } => format!(
+            "vectors for {done} of {total} passages (lexical until all have them; `citebot index` embeds the rest)"
+        ),
         ModelState::Unavailable { reason } => format!("unavailable: {reason} (lexical retrieval)"),
         ModelState::Ready { model, folder } => {
             format!("{model} in {} (hybrid retrieval)", folder.display())
