@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 
-use citebot::config::Config;
+use citebot::config::{Config, Secrets};
 use citebot::render::{json, text};
 use citebot::{Engine, EngineOptions, OpenReport};
 
@@ -113,8 +113,8 @@ impl Command {
     }
 }
 
-/// Runs a command with its final config.
-pub fn run(command: Command, config: Config) -> Result<()> {
+/// Runs a command with its final config (and the secrets, which only `serve` uses).
+pub fn run(command: Command, config: Config, secrets: Secrets) -> Result<()> {
     match command {
         Command::Index { .. } => index(&config),
         Command::Ask { json, question, .. } => ask(&config, json, &question.join(" ")),
@@ -131,7 +131,7 @@ pub fn run(command: Command, config: Config) -> Result<()> {
                 listen,
                 metrics,
             };
-            citebot::telegram::serve(config, options).context("running the Telegram bot")
+            citebot::telegram::serve(config, secrets, options).context("running the Telegram bot")
         }
     }
 }

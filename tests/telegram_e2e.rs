@@ -939,23 +939,25 @@ async fn burst_from_200_chats_at_telegrams_pace() {
     all_confirmed(&api, &bot).await;
     let counts = answers_per_chat(&api);
     assert!(users.iter().all(|u| counts[u] == 1), "each answered once");
-    let sends: Vec<Instant> = api
+    let mut sends: Vec<Instant> = api
         .successful_calls_to("sendmessage")
         .iter()
         .map(|c| c.at)
         .collect();
+    sends.sort();
+    // The bot grants at most 30 sends in any rolling second. What reaches the
+    // server can bunch: on a loaded machine one second's sends may arrive
+    // late, together with the next second's. So at the server the bound is
+    // twice the pace; an unpaced bot sends all 200 within a second.
     let busiest = sends
         .iter()
-        .map(|&t| {
-            sends
-                .iter()
-                .filter(|&&u| u >= t && u < t + Duration::from_secs(1))
-                .count()
-        })
+        .enumerate()
+        .map(|(i, &t)| sends[i..].partition_point(|&u| u < t + Duration::from_secs(1)))
         .max()
         .unwrap();
-    // Throttle keeps to ~30 messages a second (arrival jitter bunches a few).
-    assert!(busiest <= 45, "{busiest} messages in one second");
+    assert!(busiest <= 60, "{busiest} messages in one second");
+    // A count, not a speed: 200 sends at 30 a second need more than 5.5 s
+    // whatever the load (load only makes it longer).
     let took = *sends.last().unwrap() - sends[0];
     assert!(
         took >= Duration::from_millis(5500),
@@ -978,11 +980,9 @@ async fn flooding_user_is_limited_without_delaying_others() {
     let others: Vec<(i64, i64)> = (3002..3007)
         .map(|u| (u, api.push_private_text(u, QUESTION)))
         .collect();
-    let pushed = Instant::now();
     for &(user, update) in &others {
         reply_to(&api, &bot, user, update).await;
     }
-    let others_done = pushed.elapsed();
     let notice = |s: &ApiState| {
         s.sent_to(flooder)
             .iter()
@@ -990,7 +990,6 @@ async fn flooding_user_is_limited_without_delaying_others() {
     };
     assert!(api.wait_for(notice, WAIT).await, "{}", bot.tail());
     all_confirmed(&api, &bot).await;
-    let flooder_done = pushed.elapsed();
     let sent = api.with_state(|s| s.sent_to(flooder).into_iter().cloned().collect::<Vec<_>>());
     assert_eq!(sent.len(), 4, "3 answers and one notice");
     assert_eq!(
@@ -999,10 +998,24 @@ async fn flooding_user_is_limited_without_delaying_others() {
             .count(),
         1
     );
-    assert!(
-        others_done < flooder_done && others_done < Duration::from_secs(3),
-        "others answered in {others_done:?}, the flooder's chat took {flooder_done:?}"
-    );
+    // Order, not speed: the flooder's chat is paced at one message a second,
+    // so its third answer goes out at least 2 s after its first; the other
+    // chats, asked after all 50 of the flooder's messages, wait for nothing
+    // and are all answered before it.
+    let order = |chat: i64| {
+        api.successful_calls_to("sendmessage")
+            .iter()
+            .filter(|c| c.params["chat_id"].to_string().trim_matches('"') == chat.to_string())
+            .map(|c| c.seq)
+            .collect::<Vec<_>>()
+    };
+    let flooders_third = order(flooder)[2];
+    for &(user, _) in &others {
+        assert!(
+            order(user)[0] < flooders_third,
+            "chat {user} waited behind the flooder's backlog"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
