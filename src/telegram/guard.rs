@@ -14,9 +14,16 @@
 //!    the journal; and `inline_rate_limit_per_minute` for inline queries,
 //!    which arrive as people type. The first request over a limit gets a
 //!    "slow down", the rest of the minute is dropped without a word.
+//! 3. **the chat's pace**, when sends are paced: Telegram lets the bot answer
+//!    a chat about once a second (20 times a minute in a group), so a
+//!    question that would wait more than [`HORIZON`] for its chat's turn is
+//!    not taken on (one "slow down" a minute per chat). Updates are confirmed
+//!    to Telegram in order, so a chat with a long queue would hold back the
+//!    confirmation, and with it the delivery, of everyone else's updates.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use teloxide::dispatching::DpHandlerDescription;
 use teloxide::dptree::{self, Handler};
@@ -27,9 +34,14 @@ use teloxide::types::{
 use super::handlers::{App, Asked, Handled};
 use super::journal::{Journal, unix_now};
 use super::metrics::Metrics;
-use super::ratelimit::{Decision, RateLimiter};
+use super::pacer::ChatSlots;
+use super::ratelimit::{Decision, RateLimiter, WINDOW_SECONDS};
 use crate::config::TelegramConfig;
 use crate::render::{bot_texts, html};
+
+/// How long a question may have to wait for its chat's turn: with one
+/// answer a second, a chat may have three questions in hand.
+pub(crate) const HORIZON: Duration = Duration::from_secs(2);
 
 /// What an asker is asking with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,6 +89,10 @@ pub(crate) struct Guard {
     messages: RateLimiter,
     inline: RateLimiter,
     refused: Mutex<HashSet<i64>>,
+    /// Each chat's turns, by the time its messages were sent (when paced).
+    pace: Option<Mutex<ChatSlots<Duration>>>,
+    /// When each chat was last told to slow down, in unix seconds.
+    told: Mutex<HashMap<i64, u64>>,
     journal: Option<Arc<Journal>>,
 }
 
@@ -91,6 +107,8 @@ impl Guard {
             messages: RateLimiter::new(config.rate_limit_per_minute),
             inline: RateLimiter::new(config.inline_rate_limit_per_minute),
             refused: Mutex::default(),
+            pace: config.throttle.then(Mutex::default),
+            told: Mutex::default(),
             journal,
         };
         if let Some(journal) = &guard.journal {
@@ -126,9 +144,50 @@ impl Guard {
             }
         };
         match decision {
-            Decision::Allow => Pass::Admit,
-            Decision::SlowDown => Pass::SlowDown,
+            Decision::Allow => self.pace(asker),
+            Decision::SlowDown => {
+                if let Some(chat) = asker.chat {
+                    self.first_notice(chat, asker.at);
+                }
+                Pass::SlowDown
+            }
             Decision::Drop => Pass::Drop,
+        }
+    }
+
+    /// Takes the request on if its chat's turn comes soon enough.
+    fn pace(&self, asker: &Asker) -> Pass {
+        let (Some(pace), Some(chat), false) = (&self.pace, asker.chat, asker.kind == Kind::Inline)
+        else {
+            return Pass::Admit;
+        };
+        let now = Duration::from_secs(asker.at);
+        let mut slots = pace.lock().unwrap_or_else(|e| e.into_inner());
+        let turn = slots.next(chat, now);
+        if turn <= now + HORIZON {
+            slots.book(chat, turn);
+            return Pass::Admit;
+        }
+        drop(slots);
+        if self.first_notice(chat, asker.at) {
+            Pass::SlowDown
+        } else {
+            Pass::Drop
+        }
+    }
+
+    /// Whether `chat` may be told to slow down at `now` (once a minute).
+    fn first_notice(&self, chat: ChatId, now: u64) -> bool {
+        let mut told = self.told.lock().unwrap_or_else(|e| e.into_inner());
+        if told.len() >= 10_000 {
+            told.retain(|_, &mut at| now.saturating_sub(at) < WINDOW_SECONDS);
+        }
+        match told.get(&chat.0) {
+            Some(&at) if now.saturating_sub(at) < WINDOW_SECONDS => false,
+            _ => {
+                told.insert(chat.0, now);
+                true
+            }
         }
     }
 
@@ -272,6 +331,7 @@ mod tests {
         config.allowed_users = users.to_vec();
         config.rate_limit_per_minute = 2;
         config.inline_rate_limit_per_minute = 3;
+        config.throttle = false;
         config
     }
 
@@ -329,6 +389,43 @@ mod tests {
         assert_eq!(
             passes(Kind::Inline, 5),
             [Admit, Admit, Admit, SlowDown, Drop]
+        );
+    }
+
+    #[test]
+    fn a_chat_may_have_three_questions_waiting_for_its_pace() {
+        let mut config = config(&[], &[]);
+        config.throttle = true;
+        config.rate_limit_per_minute = 100;
+        let guard = Guard::new(&config, None);
+        let at = |user, chat: i64, second| Asker {
+            at: 1_700_000_000 + second,
+            ..asker(user, Some(chat), Kind::Message)
+        };
+        use Pass::*;
+        let burst: Vec<Pass> = (0..6).map(|_| guard.check(&at(1, 1, 0))).collect();
+        assert_eq!(burst, [Admit, Admit, Admit, SlowDown, Drop, Drop]);
+        assert_eq!(
+            guard.check(&at(2, 2, 0)),
+            Admit,
+            "other chats are not affected"
+        );
+        assert_eq!(guard.check(&at(1, 1, 1)), Admit, "a turn a second");
+        assert_eq!(guard.check(&at(1, 1, 1)), Drop, "told once a minute");
+        let group: Vec<Pass> = (0..23u64).map(|s| guard.check(&at(3, -100, s))).collect();
+        assert!(group[..20].iter().all(|p| *p == Admit), "{group:?}");
+        assert_eq!(
+            group[20..],
+            [SlowDown, Drop, Drop],
+            "20 a minute in a group"
+        );
+        let inline: Vec<Pass> = (0..3)
+            .map(|_| guard.check(&asker(1, Some(1), Kind::Inline)))
+            .collect();
+        assert_eq!(
+            inline,
+            [Admit, Admit, Admit],
+            "inline answers are not paced"
         );
     }
 

@@ -12,6 +12,7 @@
 //! a `429` in one chat freezes all of them. See BENCHMARKS.md.)
 
 use std::collections::{HashMap, VecDeque};
+use std::ops::Add;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -30,18 +31,64 @@ const MINUTE: Duration = Duration::from_secs(60);
 /// Forget idle chats once this many are tracked.
 const PRUNE_AT: usize = 10_000;
 
+/// Telegram's per-chat limits as a timetable: when each chat may next get a
+/// message. `T` is the clock: [`Instant`] for sends, the time since the
+/// epoch for the guard, which plans by the time messages were sent.
+#[derive(Debug)]
+pub(crate) struct ChatSlots<T> {
+    /// Per chat, the times of its last slots (at most [`GROUP_PER_MINUTE`]).
+    chats: HashMap<i64, VecDeque<T>>,
+}
+
+impl<T> Default for ChatSlots<T> {
+    fn default() -> Self {
+        ChatSlots {
+            chats: HashMap::new(),
+        }
+    }
+}
+
+impl<T: Copy + Ord + Add<Duration, Output = T>> ChatSlots<T> {
+    /// The earliest slot for `chat` at or after `now`.
+    pub fn next(&self, chat: ChatId, now: T) -> T {
+        let Some(slots) = self.chats.get(&chat.0) else {
+            return now;
+        };
+        let mut at = now;
+        if let Some(&last) = slots.back() {
+            at = at.max(last + CHAT_GAP);
+        }
+        if chat.0 < 0 && slots.len() >= GROUP_PER_MINUTE {
+            at = at.max(slots[slots.len() - GROUP_PER_MINUTE] + MINUTE);
+        }
+        at
+    }
+
+    /// Books `chat`'s slot `at` (from [`ChatSlots::next`]).
+    pub fn book(&mut self, chat: ChatId, at: T) {
+        if self.chats.len() >= PRUNE_AT {
+            self.chats
+                .retain(|_, slots| slots.back().is_some_and(|&last| last + MINUTE > at));
+        }
+        let slots = self.chats.entry(chat.0).or_default();
+        slots.push_back(at);
+        while slots.len() > GROUP_PER_MINUTE {
+            slots.pop_front();
+        }
+    }
+}
+
 /// Keeps sends within Telegram's limits.
 #[derive(Debug)]
 pub(crate) struct Pacer {
-    /// Per chat, the times of its last sends (at most [`GROUP_PER_MINUTE`]).
-    chats: Mutex<HashMap<i64, VecDeque<Instant>>>,
+    slots: Mutex<ChatSlots<Instant>>,
     overall: Arc<Semaphore>,
 }
 
 impl Default for Pacer {
     fn default() -> Pacer {
         Pacer {
-            chats: Mutex::default(),
+            slots: Mutex::default(),
             overall: Arc::new(Semaphore::new(PER_SECOND)),
         }
     }
@@ -61,24 +108,11 @@ impl Pacer {
         }
     }
 
-    /// Takes `chat`'s next slot at or after `now`, and returns when it is.
+    /// Books `chat`'s next slot at or after `now`, and returns when it is.
     fn reserve(&self, chat: ChatId, now: Instant) -> Instant {
-        let mut chats = self.chats.lock().unwrap_or_else(|e| e.into_inner());
-        if chats.len() >= PRUNE_AT {
-            chats.retain(|_, sent| sent.back().is_some_and(|&last| last + MINUTE > now));
-        }
-        let sent = chats.entry(chat.0).or_default();
-        let mut at = now;
-        if let Some(&last) = sent.back() {
-            at = at.max(last + CHAT_GAP);
-        }
-        if chat.0 < 0 && sent.len() >= GROUP_PER_MINUTE {
-            at = at.max(sent[sent.len() - GROUP_PER_MINUTE] + MINUTE);
-        }
-        sent.push_back(at);
-        while sent.len() > GROUP_PER_MINUTE {
-            sent.pop_front();
-        }
+        let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+        let at = slots.next(chat, now);
+        slots.book(chat, at);
         at
     }
 }

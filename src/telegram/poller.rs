@@ -31,8 +31,13 @@ use super::{Shutdown, TelegramError};
 const POLL_TIMEOUT: u32 = 10;
 /// Updates per `getUpdates`.
 const BATCH: u8 = 100;
-/// How long to wait for a handler to finish when a poll brought nothing new.
+/// How long to wait for a handler to finish when a full batch brought
+/// nothing new (nothing else can be fetched until the offset moves).
 const IDLE_WAIT: Duration = Duration::from_millis(500);
+/// How long to wait when a short batch brought nothing new: Telegram
+/// answers at once while updates in hand are unconfirmed, so new ones are
+/// seen only by asking again.
+const REPOLL_WAIT: Duration = Duration::from_millis(50);
 /// Time allowed for the final, confirming `getUpdates`.
 const CONFIRM_TIMEOUT: Duration = Duration::from_secs(1);
 
@@ -183,13 +188,16 @@ impl Poller {
                 // Telegram has now forgotten everything below `offset`.
                 self.lock().journal.confirm(offset);
             }
+            let full = updates.len() >= usize::from(BATCH);
             let fresh = self.hand_over(updates);
             if fresh == 0 && self.lock().tracker.offset() == offset {
-                // Only updates in hand came back: wait for one to finish.
+                // Only updates in hand came back: wait for one to finish, or
+                // (when there may be more behind them) for new ones.
+                let wait = if full { IDLE_WAIT } else { REPOLL_WAIT };
                 tokio::select! {
                     _ = shutdown.wait() => return,
                     _ = self.progress.notified() => {}
-                    _ = tokio::time::sleep(IDLE_WAIT) => {}
+                    _ = tokio::time::sleep(wait) => {}
                 }
             }
         }
