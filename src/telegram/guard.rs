@@ -145,13 +145,18 @@ impl Guard {
         };
         match decision {
             Decision::Allow => self.pace(asker),
-            Decision::SlowDown => {
-                if let Some(chat) = asker.chat {
-                    self.first_notice(chat, asker.at);
-                }
-                Pass::SlowDown
-            }
+            Decision::SlowDown => self.slow_down(asker),
             Decision::Drop => Pass::Drop,
+        }
+    }
+
+    /// A "slow down" notice, unless the chat was told in the last minute (a
+    /// message in the chat is not the place to repeat it; a button's pop-up
+    /// or an inline hint is).
+    fn slow_down(&self, asker: &Asker) -> Pass {
+        match (asker.kind, asker.chat) {
+            (Kind::Message, Some(chat)) if !self.first_notice(chat, asker.at) => Pass::Drop,
+            _ => Pass::SlowDown,
         }
     }
 
@@ -169,11 +174,7 @@ impl Guard {
             return Pass::Admit;
         }
         drop(slots);
-        if self.first_notice(chat, asker.at) {
-            Pass::SlowDown
-        } else {
-            Pass::Drop
-        }
+        self.slow_down(asker)
     }
 
     /// Whether `chat` may be told to slow down at `now` (once a minute).
@@ -426,6 +427,40 @@ mod tests {
             inline,
             [Admit, Admit, Admit],
             "inline answers are not paced"
+        );
+    }
+
+    #[test]
+    fn a_chat_is_told_to_slow_down_once_whichever_limit_it_hits() {
+        let mut config = config(&[], &[]);
+        config.throttle = true;
+        config.rate_limit_per_minute = 4;
+        let guard = Guard::new(&config, None);
+        use Pass::*;
+        let burst: Vec<Pass> = (0..6)
+            .map(|_| guard.check(&asker(1, Some(1), Kind::Message)))
+            .collect();
+        // Three fit the chat's pace, the fourth is told; the fifth is the
+        // first over the rate limit, but the chat was told a moment ago.
+        assert_eq!(burst, [Admit, Admit, Admit, SlowDown, Drop, Drop]);
+        assert_eq!(
+            guard.check(&asker(1, Some(1), Kind::Button)),
+            Drop,
+            "over the rate limit, already told"
+        );
+        let mut config = config.clone();
+        config.rate_limit_per_minute = 100;
+        let guard = Guard::new(&config, None);
+        for _ in 0..3 {
+            guard.check(&asker(2, Some(2), Kind::Message));
+        }
+        let presses: Vec<Pass> = (0..2)
+            .map(|_| guard.check(&asker(2, Some(2), Kind::Button)))
+            .collect();
+        assert_eq!(
+            presses,
+            [SlowDown, SlowDown],
+            "a button's pop-up costs the chat nothing, so it is always shown"
         );
     }
 

@@ -693,6 +693,10 @@ pub struct ApiState {
     local: bool,
     /// Old group id → the supergroup it became.
     migrated: HashMap<i64, i64>,
+    /// Ids were picked afresh ([`FakeBotApi::restart_update_ids`]).
+    ids_restarted: bool,
+    /// The highest update id delivered (by `getUpdates` or the webhook).
+    last_delivered: i64,
     queued_faults: HashMap<String, VecDeque<Fault>>,
     fault_windows: Vec<(String, Fault, Instant)>,
     closing: bool,
@@ -837,6 +841,8 @@ impl ApiState {
             webhook_deliveries: Vec::new(),
             local: config.local,
             migrated: HashMap::new(),
+            ids_restarted: false,
+            last_delivered: 0,
             queued_faults: HashMap::new(),
             fault_windows: Vec::new(),
             closing: false,
@@ -987,11 +993,12 @@ impl ApiState {
         self.push_update(json!({ "inline_query": query }))
     }
 
-    /// Applies a `getUpdates` offset: confirms (forgets) older updates. An
-    /// offset beyond the next update id (left from before
-    /// [`FakeBotApi::restart_update_ids`]) confirms nothing.
+    /// Applies a `getUpdates` offset: confirms (forgets) older updates.
+    /// After [`FakeBotApi::restart_update_ids`], an offset beyond what the
+    /// new sequence has delivered is left from the old one and confirms
+    /// nothing.
     fn confirm(&mut self, offset: i64) {
-        if offset > self.next_update_id {
+        if self.ids_restarted && offset > self.last_delivered + 1 {
             return;
         }
         if offset > 0 {
@@ -1041,6 +1048,7 @@ impl ApiState {
             if self.is_allowed(&self.pending[i]) {
                 let update = self.pending[i].clone();
                 *self.deliveries.entry(update_id(&update)).or_default() += 1;
+                self.last_delivered = self.last_delivered.max(update_id(&update));
                 batch.push(update);
                 i += 1;
             } else {
@@ -1836,6 +1844,7 @@ async fn deliver_webhooks(shared: Arc<Shared>) {
                 while let Some(update) = state.pending.front().cloned() {
                     if state.is_allowed(&update) {
                         *state.deliveries.entry(update_id(&update)).or_default() += 1;
+                        state.last_delivered = state.last_delivered.max(update_id(&update));
                         return Some((url, secret, update));
                     }
                     state.pending.pop_front();
@@ -2403,8 +2412,8 @@ impl FakeBotApi {
     }
 
     /// Telegram picks update ids afresh (as after a week without updates):
-    /// the next pushed update gets `first`. Offsets beyond it, left from the
-    /// old sequence, confirm nothing.
+    /// the next pushed update gets `first`. Offsets left from the old
+    /// sequence confirm nothing until the new one has delivered that far.
     pub fn restart_update_ids(&self, first: i64) {
         self.mutate(|s| {
             assert!(
@@ -2413,6 +2422,8 @@ impl FakeBotApi {
             );
             s.next_update_id = first;
             s.confirmed_offset = 0;
+            s.ids_restarted = true;
+            s.last_delivered = first - 1;
         })
     }
 
