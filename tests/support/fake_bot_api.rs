@@ -2193,6 +2193,16 @@ impl FakeBotApiBatch<'_> {
         self.state.borrow_mut().push_message(message)
     }
 
+    /// Like [`FakeBotApi::push_private_text`].
+    pub fn push_private_text(&self, user_id: i64, text: &str) -> i64 {
+        self.push_message(IncomingMessage::private(user_id, text))
+    }
+
+    /// Like [`FakeBotApi::push_inline_query`].
+    pub fn push_inline_query(&self, query: IncomingInlineQuery) -> i64 {
+        self.state.borrow_mut().push_inline_query(query)
+    }
+
     /// Like [`FakeBotApi::migrate_group`].
     pub fn migrate_group(&self, old: i64, new: i64, user_id: i64) -> (i64, i64) {
         self.state
