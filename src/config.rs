@@ -79,7 +79,8 @@ pub struct TelegramConfig {
     pub shutdown_grace_seconds: u64,
     /// Crash-recovery journal file; empty for the default.
     pub journal: PathBuf,
-    /// Pace sends to Telegram's limits with teloxide's `Throttle`.
+    /// Pace sends to Telegram's limits (1 a second per chat, 20 a minute per
+    /// group, 30 a second in all), each chat on its own.
     pub throttle: bool,
 }
 
