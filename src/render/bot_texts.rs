@@ -1,5 +1,5 @@
-//! The Telegram bot's own fixed texts: refusals, notices, usage lines, the
-//! greeting and help. Everything else the bot sends is the essays' words.
+//! The Telegram bot's own fixed texts: refusals, notices, usage lines, button
+//! labels, the greeting and help. Everything else the bot sends is the essays' words.
 //!
 //! Plain texts are constants (the caller escapes them with
 //! [`html::escape`](crate::render::html::escape), or sends them as plain
@@ -46,6 +46,13 @@ pub const INLINE_CITE_HINT: &str = "Type a quote after cite:";
 pub const INLINE_NOTHING: &str = "Nothing in the essays matches that";
 /// The inline `cite:` result's description when nothing matches.
 pub const INLINE_CITE_NOTHING: &str = "Nothing in the essays matches that quote closely enough.";
+
+/// The button under an answer that shows the paragraphs around a quote.
+pub const CONTEXT_BUTTON: &str = "Context";
+/// The button that copies a ready-made citation line.
+pub const COPY_CITATION_BUTTON: &str = "Copy citation";
+/// The button under a full page of results that shows the next page.
+pub const MORE_BUTTON: &str = "More";
 
 /// `/unknown`: the command is named back, escaped.
 pub fn unknown_command(name: &str) -> String {

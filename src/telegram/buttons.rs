@@ -9,7 +9,7 @@ use teloxide::types::{CopyTextButton, InlineKeyboardButton, InlineKeyboardMarkup
 
 use crate::cite::Citation;
 use crate::engine::Hit;
-use crate::render::html;
+use crate::render::{bot_texts, html};
 
 /// Pages **More** can reach.
 pub(crate) const MAX_PAGES: usize = 10;
@@ -61,15 +61,15 @@ pub(crate) fn keyboard(hits: &[Hit], page: usize, per_page: usize) -> InlineKeyb
             let mut row = Vec::new();
             let data = Button::Context(hit.passage.id.clone()).data();
             if data.len() <= MAX_CALLBACK_DATA {
-                row.push(InlineKeyboardButton::callback(label("Context", hit), data));
+                row.push(InlineKeyboardButton::callback(label(bot_texts::CONTEXT_BUTTON, hit), data));
             }
-            row.push(copy_button(label("Copy citation", hit), &hit.citation));
+            row.push(copy_button(label(bot_texts::COPY_CITATION_BUTTON, hit), &hit.citation));
             row
         })
         .collect();
     if hits.len() >= per_page && page + 1 < MAX_PAGES {
         rows.push(vec![InlineKeyboardButton::callback(
-            "More",
+            bot_texts::MORE_BUTTON,
             Button::More(page + 1).data(),
         )]);
     }
@@ -78,7 +78,7 @@ pub(crate) fn keyboard(hits: &[Hit], page: usize, per_page: usize) -> InlineKeyb
 
 /// A single **Copy citation** button.
 pub(crate) fn copy_keyboard(citation: &Citation) -> InlineKeyboardMarkup {
-    InlineKeyboardMarkup::new([[copy_button("Copy citation".to_string(), citation)]])
+    InlineKeyboardMarkup::new([[copy_button(bot_texts::COPY_CITATION_BUTTON.to_string(), citation)]])
 }
 
 fn copy_button(label: String, citation: &Citation) -> InlineKeyboardButton {
