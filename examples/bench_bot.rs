@@ -109,17 +109,8 @@ struct Figures {
 }
 
 fn main() -> Result<()> {
-    if cfg!(debug_assertions) {
-        bail!(
-            "the fake server runs in this process: use `cargo run --release --example bench_bot`"
-        );
-    }
     let options = parse_args()?;
-    ensure!(
-        options.bin.is_file(),
-        "{} not found: run `cargo build --release` first (or pass --bin)",
-        options.bin.display()
-    );
+    bot::preflight("bench_bot", &options.bin)?;
     println!(
         "citebot serve ({}), seed corpus, throttle off; {} sequential questions; \
          {} chats × {} questions at once\n",

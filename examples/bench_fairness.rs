@@ -42,7 +42,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result, bail, ensure};
+use anyhow::{Context, Result, bail};
 use bot::Bot;
 use support::fake_bot_api::{ApiState, FakeBotApi, IncomingMessage};
 
@@ -68,17 +68,8 @@ struct Options {
 }
 
 fn main() -> Result<()> {
-    if cfg!(debug_assertions) {
-        bail!(
-            "the fake server runs in this process: use `cargo run --release --example bench_fairness`"
-        );
-    }
     let options = parse_args()?;
-    ensure!(
-        options.bin.is_file(),
-        "{} not found: run `cargo build --release` first (or pass --bin)",
-        options.bin.display()
-    );
+    bot::preflight("bench_fairness", &options.bin)?;
     println!(
         "{}, throttle on; {} other chats at 20/s, 1 s after the backlog\n",
         options.bin.display(),

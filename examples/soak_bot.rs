@@ -95,15 +95,8 @@ struct Life {
 }
 
 fn main() -> Result<()> {
-    if cfg!(debug_assertions) {
-        bail!("the fake server runs in this process: use `cargo run --release --example soak_bot`");
-    }
     let options = parse_args()?;
-    ensure!(
-        options.bin.is_file(),
-        "{} not found: run `cargo build --release` first (or pass --bin)",
-        options.bin.display()
-    );
+    bot::preflight("soak_bot", &options.bin)?;
     let config = format!(
         "log = \"warn\"\n[telegram]\nthrottle = {}\n",
         options.throttle

@@ -24,6 +24,24 @@ pub fn default_bin() -> Result<PathBuf> {
     Ok(profile_dir.join("citebot"))
 }
 
+/// Fails unless this is a release build (the fake server runs in the
+/// benchmark's process, and a debug build of it would be measured) and `bin`
+/// exists.
+pub fn preflight(example: &str, bin: &Path) -> Result<()> {
+    if cfg!(debug_assertions) {
+        bail!(
+            "the fake server runs in this process: use `cargo run --release --example {example}`"
+        );
+    }
+    if !bin.is_file() {
+        bail!(
+            "{} not found: run `cargo build --release` first (or pass --bin)",
+            bin.display()
+        );
+    }
+    Ok(())
+}
+
 /// A running `citebot serve` in its own temporary directory, killed on drop.
 pub struct Bot {
     /// The process.

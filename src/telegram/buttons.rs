@@ -61,9 +61,15 @@ pub(crate) fn keyboard(hits: &[Hit], page: usize, per_page: usize) -> InlineKeyb
             let mut row = Vec::new();
             let data = Button::Context(hit.passage.id.clone()).data();
             if data.len() <= MAX_CALLBACK_DATA {
-                row.push(InlineKeyboardButton::callback(label(bot_texts::CONTEXT_BUTTON, hit), data));
+                row.push(InlineKeyboardButton::callback(
+                    label(bot_texts::CONTEXT_BUTTON, hit),
+                    data,
+                ));
             }
-            row.push(copy_button(label(bot_texts::COPY_CITATION_BUTTON, hit), &hit.citation));
+            row.push(copy_button(
+                label(bot_texts::COPY_CITATION_BUTTON, hit),
+                &hit.citation,
+            ));
             row
         })
         .collect();
@@ -78,7 +84,10 @@ pub(crate) fn keyboard(hits: &[Hit], page: usize, per_page: usize) -> InlineKeyb
 
 /// A single **Copy citation** button.
 pub(crate) fn copy_keyboard(citation: &Citation) -> InlineKeyboardMarkup {
-    InlineKeyboardMarkup::new([[copy_button(bot_texts::COPY_CITATION_BUTTON.to_string(), citation)]])
+    InlineKeyboardMarkup::new([[copy_button(
+        bot_texts::COPY_CITATION_BUTTON.to_string(),
+        citation,
+    )]])
 }
 
 fn copy_button(label: String, citation: &Citation) -> InlineKeyboardButton {

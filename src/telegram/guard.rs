@@ -393,12 +393,17 @@ mod tests {
         );
     }
 
-    #[test]
-    fn a_chat_may_have_three_questions_waiting_for_its_pace() {
+    /// An open guard with sends paced and `rate_limit` messages a minute.
+    fn paced(rate_limit: u32) -> Guard {
         let mut config = config(&[], &[]);
         config.throttle = true;
-        config.rate_limit_per_minute = 100;
-        let guard = Guard::new(&config, None);
+        config.rate_limit_per_minute = rate_limit;
+        Guard::new(&config, None)
+    }
+
+    #[test]
+    fn a_chat_may_have_three_questions_waiting_for_its_pace() {
+        let guard = paced(100);
         let at = |user, chat: i64, second| Asker {
             at: 1_700_000_000 + second,
             ..asker(user, Some(chat), Kind::Message)
@@ -432,10 +437,7 @@ mod tests {
 
     #[test]
     fn a_chat_is_told_to_slow_down_once_whichever_limit_it_hits() {
-        let mut config = config(&[], &[]);
-        config.throttle = true;
-        config.rate_limit_per_minute = 4;
-        let guard = Guard::new(&config, None);
+        let guard = paced(4);
         use Pass::*;
         let burst: Vec<Pass> = (0..6)
             .map(|_| guard.check(&asker(1, Some(1), Kind::Message)))
@@ -448,9 +450,7 @@ mod tests {
             Drop,
             "over the rate limit, already told"
         );
-        let mut config = config.clone();
-        config.rate_limit_per_minute = 100;
-        let guard = Guard::new(&config, None);
+        let guard = paced(100);
         for _ in 0..3 {
             guard.check(&asker(2, Some(2), Kind::Message));
         }
