@@ -124,12 +124,27 @@ async fn another_bot_on_the_same_journal_starts_afresh() {
         }
     });
     all_answered(&first, &bot, &users, WAIT).await;
+    // Each answer is journalled just after Telegram accepts it.
+    let answered = |bot: &BotProcess| {
+        journal_lines(bot, "journal")
+            .iter()
+            .filter(|l| l.starts_with("a "))
+            .count()
+    };
+    let deadline = std::time::Instant::now() + WAIT;
+    while answered(&bot) < users.len() && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     bot.stop("KILL").await;
     let left = journal_lines(&bot, "journal");
-    let answered = left.iter().filter(|l| l.starts_with("a ")).count();
     assert_eq!(
-        answered, 20,
-        "the first bot's ids 1..=20 are unconfirmed: {left:?}"
+        answered(&bot),
+        20,
+        "the first bot's ids 1..=20 are journalled: {left:?}"
+    );
+    assert!(
+        left.contains(&"c 0".to_string()),
+        "and unconfirmed: {left:?}"
     );
 
     // Another bot (another token and id); its update ids are 1..=20 too.
