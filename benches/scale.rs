@@ -243,7 +243,11 @@ fn incremental(engine: Engine, corpus: &Path, index: &Path) -> Result<(f64, f64,
     let victim = engine
         .passage(&format!("{}_1", sources[sources.len() / 2].id))
         .context("an essay to change")?;
-    let file = corpus.join(&engine.essay(&victim.passage).file);
+    let file = corpus.join(
+        engine
+            .essay_file(&victim.source.id)
+            .context("the essay's file")?,
+    );
     let added_file = corpus.join("zz-bench-added.md");
     let original = std::fs::read_to_string(&file)?;
     let result = (|| {

@@ -5,29 +5,19 @@
 //! its way to the index: it is never parsed as query syntax.
 
 use std::collections::{HashMap, HashSet};
-use std::hash::BuildHasherDefault;
 use std::ops::Range;
 use std::sync::OnceLock;
 
-use crate::corpus::Fnv;
+use fnv::FnvBuildHasher;
 use tantivy::tokenizer::{
     Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer, TextAnalyzer, TokenStream,
 };
 
 /// A hash set for short words: FNV, which beats SipHash on a few bytes and
 /// needs no protection from hostile keys here.
-pub type FastSet<T> = HashSet<T, BuildHasherDefault<Fnv>>;
+pub type FastSet<T> = HashSet<T, FnvBuildHasher>;
 /// A hash map for short words (see [`FastSet`]).
-pub type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<Fnv>>;
-
-impl std::hash::Hasher for Fnv {
-    fn write(&mut self, bytes: &[u8]) {
-        Fnv::write(self, bytes);
-    }
-    fn finish(&self) -> u64 {
-        Fnv::finish(self)
-    }
-}
+pub type FastMap<K, V> = HashMap<K, V, FnvBuildHasher>;
 
 /// Name under which the analyzer is registered with tantivy.
 pub const ANALYZER: &str = "citebot_en";

@@ -1,6 +1,8 @@
 //! Citation: who wrote a passage, where, when, which paragraph, and a link
 //! that lands on the quoted words.
 
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+
 use crate::corpus::Essay;
 
 /// Words taken from each end of a long quote for a text fragment.
@@ -25,7 +27,7 @@ pub struct Citation {
 
 impl Citation {
     /// The citation of `quoted` words from paragraph `paragraph` of `essay`.
-    pub fn new(essay: &Essay, paragraph: u32, quoted: &str) -> Citation {
+    pub(crate) fn new(essay: &Essay, paragraph: u32, quoted: &str) -> Citation {
         Citation {
             author: essay.author.clone(),
             title: essay.title.clone(),
@@ -79,7 +81,7 @@ pub fn deep_link(url: &str, quoted: &str) -> String {
 }
 
 /// The `text=` directive value for `quoted`, percent-encoded per the Text Fragments spec.
-pub fn text_fragment(quoted: &str) -> String {
+fn text_fragment(quoted: &str) -> String {
     let quoted = quoted.trim_matches(|c: char| c == '…' || c.is_whitespace());
     let words: Vec<&str> = quoted.split_whitespace().collect();
     if words.is_empty() {
@@ -93,18 +95,14 @@ pub fn text_fragment(quoted: &str) -> String {
     format!("{},{}", encode(&start), encode(&end))
 }
 
-/// Percent-encodes everything but ASCII letters, digits and `._~`; in
-/// particular `-`, `,` and `&`, which the fragment syntax reserves.
-pub fn encode(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for &b in text.as_bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+/// What a text directive leaves as it is: ASCII letters, digits and `._~`.
+/// Everything else is percent-encoded, in particular `-`, `,` and `&`, which
+/// the fragment syntax reserves.
+const FRAGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'.').remove(b'_').remove(b'~');
+
+/// Percent-encodes `text` for a text directive (see [`FRAGMENT`]), as UTF-8.
+fn encode(text: &str) -> String {
+    utf8_percent_encode(text, FRAGMENT).to_string()
 }
 
 #[cfg(test)]
@@ -134,6 +132,16 @@ mod tests {
     #[test]
     fn unicode_is_utf8_percent_encoded() {
         assert_eq!(encode("Xi’s"), "Xi%E2%80%99s");
+    }
+
+    #[test]
+    fn only_unreserved_ascii_is_left_as_it_is() {
+        for b in 0u8..=0x7f {
+            let c = char::from(b).to_string();
+            let kept = b.is_ascii_alphanumeric() || b"._~".contains(&b);
+            let expected = if kept { c.clone() } else { format!("%{b:02X}") };
+            assert_eq!(encode(&c), expected, "{b:#04x}");
+        }
     }
 
     #[test]

@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 
 use citebot::config::{Config, Secrets};
-use citebot::render::{json, text};
+use citebot::render::{json, labels, text};
 use citebot::{Engine, EngineOptions, OpenReport};
 
 /// Answers questions with quoted, cited excerpts from a corpus of essays.
@@ -114,7 +114,26 @@ impl Command {
 }
 
 /// Runs a command with its final config (and the secrets, which only `serve` uses).
+///
+/// A closed stdout (`citebot ask < questions | head -1`) ends the command
+/// quietly and successfully, as it does for other command-line tools.
 pub fn run(command: Command, config: Config, secrets: Secrets) -> Result<()> {
+    match run_command(command, config, secrets) {
+        Err(e) if is_broken_pipe(&e) => Ok(()),
+        other => other,
+    }
+}
+
+/// True when `error` comes from writing to a pipe whose reader has gone.
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+fn run_command(command: Command, config: Config, secrets: Secrets) -> Result<()> {
     match command {
         Command::Index { .. } => index(&config),
         Command::Ask { json, question, .. } => ask(&config, json, &question.join(" ")),
@@ -158,7 +177,6 @@ pub fn open_engine(config: &Config) -> Result<(Engine, OpenReport)> {
         .with_context(|| format!("opening corpus {}", options.corpus.display()))?;
     for warning in &report.warnings {
         eprintln!("warning: {warning}");
-        tracing::warn!(%warning, "skipped corpus file");
     }
     Ok((engine, report))
 }
@@ -176,13 +194,14 @@ fn index(config: &Config) -> Result<()> {
             sync.added, sync.changed, sync.removed
         )
     };
-    println!(
+    writeln!(
+        std::io::stdout(),
         "{} essays, {} passages, index {what} in {:.3} s, {} warnings",
         report.essays,
         report.passages,
         report.seconds,
         report.warnings.len()
-    );
+    )?;
     Ok(())
 }
 
@@ -257,69 +276,89 @@ fn each_input(
     Ok(())
 }
 
-const CHAT_HELP: &str = "Ask a question in your own words. Then:
-  more      further results
-  context   the paragraphs around the top quote
-  sources   the essays in the corpus
-  cite TEXT check a quotation
-  help      this list
-  quit      leave (or Ctrl-D)";
-
 fn chat(config: &Config) -> Result<()> {
     let (engine, report) = open_engine(config)?;
-    let style = style();
-    println!(
+    let mut session = Chat {
+        engine: &engine,
+        top: config.top,
+        style: style(),
+        last_question: None,
+        shown: 0,
+        top_passage: None,
+    };
+    let mut out = std::io::stdout();
+    writeln!(
+        out,
         "citebot: {} essays, {} passages. Type a question, or `help`.",
         report.essays, report.passages
-    );
-    let mut last_question: Option<String> = None;
-    let mut shown = 0;
-    let mut top_passage: Option<String> = None;
-    let prompt = || {
-        print!("> ");
-        let _ = std::io::stdout().flush();
-    };
-    prompt();
+    )?;
+    write!(out, "> ")?;
+    out.flush()?;
     for_each_line(|line| {
-        let line = line.trim();
-        match line {
-            "" => {}
-            "quit" | "exit" => std::process::exit(0),
-            "help" | "?" => println!("{CHAT_HELP}"),
-            "sources" => print!("{}", text::sources(&engine.sources())),
-            "context" => match top_passage.as_deref().and_then(|id| engine.passage(id)) {
-                Some(view) => print!("{}", text::context(&view, style)),
-                None => println!("Ask a question first."),
-            },
-            "more" => match &last_question {
-                Some(q) => {
-                    let answer = engine.ask(q, shown + config.top)?;
-                    let more: Vec<_> = answer.hits.into_iter().skip(shown).collect();
-                    if more.is_empty() {
-                        println!("No further results.");
-                    } else {
-                        shown += more.len();
-                        for hit in &more {
-                            println!("{}", text::hit(hit, style));
-                        }
-                    }
-                }
-                None => println!("Ask a question first."),
-            },
-            _ if line.starts_with("cite ") => {
-                print!("{}", text::cite(&engine.cite(&line[5..])?, style));
-            }
-            question => {
-                let answer = engine.ask(question, config.top)?;
-                shown = answer.hits.len();
-                top_passage = answer.hits.first().map(|h| h.passage.id.clone());
-                last_question = Some(question.to_string());
-                println!("{}", text::answer(&answer, style));
-            }
-        }
-        prompt();
+        let Some(reply) = session.reply(line.trim())? else {
+            out.flush()?;
+            std::process::exit(0);
+        };
+        write!(out, "{reply}> ")?;
+        out.flush()?;
         Ok(())
     })?;
-    println!();
+    writeln!(out)?;
     Ok(())
+}
+
+/// A `chat` session: what was asked last, and how much of it was shown.
+struct Chat<'e> {
+    engine: &'e Engine,
+    top: usize,
+    style: text::Style,
+    last_question: Option<String>,
+    shown: usize,
+    top_passage: Option<String>,
+}
+
+impl Chat<'_> {
+    /// The reply to one line; None to leave.
+    fn reply(&mut self, line: &str) -> Result<Option<String>> {
+        let engine = self.engine;
+        let style = self.style;
+        let reply = match line {
+            "" => String::new(),
+            "quit" | "exit" => return Ok(None),
+            "help" | "?" => format!("{}\n", labels::CHAT_HELP),
+            "sources" => text::sources(&engine.sources()),
+            "context" => match self
+                .top_passage
+                .as_deref()
+                .and_then(|id| engine.passage(id))
+            {
+                Some(view) => text::context(&view, style),
+                None => format!("{}\n", labels::ASK_FIRST),
+            },
+            "more" => match &self.last_question {
+                Some(q) => {
+                    let answer = engine.ask(q, self.shown + self.top)?;
+                    let more: Vec<_> = answer.hits.into_iter().skip(self.shown).collect();
+                    self.shown += more.len();
+                    if more.is_empty() {
+                        format!("{}\n", labels::NO_MORE)
+                    } else {
+                        more.iter()
+                            .map(|hit| text::hit(hit, style) + "\n")
+                            .collect()
+                    }
+                }
+                None => format!("{}\n", labels::ASK_FIRST),
+            },
+            _ if line.starts_with("cite ") => text::cite(&engine.cite(&line[5..])?, style),
+            question => {
+                let answer = engine.ask(question, self.top)?;
+                self.shown = answer.hits.len();
+                self.top_passage = answer.hits.first().map(|h| h.passage.id.clone());
+                self.last_question = Some(question.to_string());
+                format!("{}\n", text::answer(&answer, style))
+            }
+        };
+        Ok(Some(reply))
+    }
 }

@@ -23,7 +23,7 @@ pub enum Error {
     },
     /// The search index failed.
     #[error("index: {0}")]
-    Index(#[from] tantivy::TantivyError),
+    Index(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// The index folder holds something we cannot use.
     #[error("index {path}: {message}")]
     IndexMeta {
@@ -44,6 +44,11 @@ impl Error {
             path: path.into(),
             source,
         }
+    }
+
+    /// Wraps an error of the search library, which stays out of the public API.
+    pub(crate) fn index(error: impl Into<tantivy::TantivyError>) -> Self {
+        Error::Index(Box::new(error.into()))
     }
 }
 

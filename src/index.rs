@@ -1,10 +1,14 @@
 //! Index: the tantivy index on disk, kept in step with the corpus.
 //!
-//! Each passage is one document. The index remembers a fingerprint per essay
-//! (in `citebot.json` beside tantivy's files), so opening it re-indexes only
-//! the essays that were added, changed or removed, and opening an index that
-//! is up to date writes nothing. A document stores its essay's key and its
-//! ordinal within the essay, which map a hit back to its passage.
+//! Each passage is one document. The index remembers each essay's
+//! [`Store::digest`] (in `citebot.json` beside tantivy's files), so opening
+//! it re-indexes only the essays that were added, changed or removed
+//! ([`Changes`]), and opening an index that is up to date writes nothing. A
+//! document stores its essay's key and its ordinal within the essay, which
+//! map a hit back to its passage ordinal.
+//!
+//! tantivy stays inside this module and [`crate::search`]: nothing public
+//! names a tantivy type.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -19,9 +23,10 @@ use tantivy::{
 };
 
 use crate::analysis::{ANALYZER, analyzer};
-use crate::corpus::{Essay, Fnv, fnv1a};
 use crate::error::{Error, Result};
-use crate::passage::{Layout, MAX_WORDS};
+use crate::names::{slugify, stable_hash};
+use crate::passage::MAX_WORDS;
+use crate::store::{Changes, Store};
 
 /// Bumped whenever the schema, the analyzer or passage splitting changes.
 const FORMAT: u32 = 2;
@@ -41,7 +46,7 @@ const REWRITE_LIMIT: u32 = 20_000;
 pub struct Fields {
     /// The passage text, stemmed, with positions.
     pub body: Field,
-    /// The key of the passage's essay ([`essay_key`]): for deleting an
+    /// The key of the passage's essay (`essay_key`): for deleting an
     /// essay's passages, and to map a hit back to its passage.
     pub essay: Field,
     /// The passage's ordinal within its essay.
@@ -110,148 +115,66 @@ pub struct SearchIndex {
 }
 
 /// Key of an essay id as stored in the index.
-pub fn essay_key(id: &str) -> u64 {
-    fnv1a(id.as_bytes())
+fn essay_key(id: &str) -> u64 {
+    stable_hash(id.as_bytes())
+}
+
+/// What to write to bring the index up to date.
+struct Plan {
+    /// Keys of the essays whose documents go.
+    deleted: HashSet<u64>,
+    /// The essays (indexes into the store) whose passages are written, in order.
+    write: Vec<usize>,
 }
 
 impl SearchIndex {
-    /// Opens the index in `dir`, creating or updating it to match `essays`
-    /// (the corpus, in order, each essay with its passages).
+    /// Opens the index in `dir`, creating or updating it to match `store`.
     ///
-    /// Only essays whose fingerprint differs from the one recorded are
+    /// Only essays whose [`Store::digest`] differs from the one recorded are
     /// re-indexed. `progress` is told how many passages of how many have been
     /// written.
     pub fn open(
         dir: &Path,
-        essays: &[(&Essay, &Layout)],
+        store: &Store,
         progress: &dyn Fn(usize, usize),
     ) -> Result<(SearchIndex, SyncReport)> {
         let (schema, fields) = Fields::schema();
-        let wanted: BTreeMap<String, String> = essays
-            .iter()
-            .map(|(essay, layout)| (essay.id.clone(), fingerprint(essay, layout)))
-            .collect();
         let meta = read_meta(dir);
-        let mut report = SyncReport::default();
-        let index = match &meta {
-            Some(meta) if meta.format == FORMAT && meta.max_words == MAX_WORDS => {
-                let index = Index::open_in_dir(dir)?;
-                if index.schema() != schema {
-                    return Err(Error::IndexMeta {
-                        path: dir.to_path_buf(),
-                        message: "schema does not match; delete the folder to rebuild".into(),
-                    });
-                }
-                index
-            }
-            _ => {
-                prepare_empty_dir(dir)?;
-                report.rebuilt = true;
-                Index::create_in_dir(dir, schema)?
-            }
-        };
-        index.tokenizers().register(ANALYZER, analyzer());
-
-        let old = meta.map(|m| m.essays).unwrap_or_default();
-        let stale: Vec<&str> = old
-            .iter()
-            .filter(|(id, fp)| wanted.get(*id) != Some(*fp))
-            .map(|(id, _)| id.as_str())
-            .collect();
-        let fresh: Vec<usize> = essays
-            .iter()
-            .enumerate()
-            .filter(|(_, (e, _))| report.rebuilt || old.get(&e.id) != wanted.get(&e.id))
-            .map(|(i, _)| i)
-            .collect();
-        report.removed = stale.iter().filter(|id| !wanted.contains_key(**id)).count();
-        report.changed = stale.len() - report.removed;
-        report.added = fresh.len() - report.changed;
-
-        if !stale.is_empty() || !fresh.is_empty() {
-            let mut deleted: HashSet<u64> = stale.iter().map(|id| essay_key(id)).collect();
-            let rewrite = if stale.is_empty() {
-                HashSet::new()
-            } else {
-                rewrite_set(&index, fields, &deleted)?
-            };
-            let mut todo = fresh;
-            let changed: HashSet<usize> = todo.iter().copied().collect();
-            for (i, (essay, layout)) in essays.iter().enumerate() {
-                if !changed.contains(&i) && rewrite.contains(&essay_key(&essay.id)) {
-                    todo.push(i);
-                    report.passages_rewritten += layout.len();
-                }
-            }
-            todo.sort_unstable();
-            deleted.extend(rewrite);
-            let total: usize = todo.iter().map(|&i| essays[i].1.len()).sum();
-            write(&index, fields, essays, &deleted, &todo, total, progress)?;
-            report.passages_written = total;
-            write_meta(
-                dir,
-                &Meta {
-                    format: FORMAT,
-                    max_words: MAX_WORDS,
-                    essays: wanted,
-                },
-            )?;
-        }
-
-        let reader: IndexReader = index
-            .reader_builder()
-            .reload_policy(ReloadPolicy::Manual)
-            .try_into()?;
-        let searcher = reader.searcher();
-        let mut columns = Vec::new();
-        for segment in searcher.segment_readers() {
-            let fast = segment.fast_fields();
-            columns.push((fast.u64("essay")?, fast.u64("slot")?));
-        }
-        let mut by_key = HashMap::with_capacity(essays.len());
-        let mut first = 0u32;
-        for (essay, layout) in essays {
-            let count = layout.len() as u32;
-            if by_key
-                .insert(essay_key(&essay.id), (first, count))
-                .is_some()
-            {
-                return Err(Error::IndexMeta {
-                    path: dir.to_path_buf(),
-                    message: format!(
-                        "two essay ids hash alike (one is {:?}); rename a file",
-                        essay.id
-                    ),
-                });
-            }
-            first += count;
-        }
-        Ok((
-            SearchIndex {
-                fields,
-                searcher,
-                columns,
-                essays: by_key,
-            },
-            report,
-        ))
+        let (index, rebuilt) = open_or_create(dir, meta.as_ref(), schema)?;
+        let recorded = meta.map(|m| m.essays).unwrap_or_default();
+        let report = sync(dir, &index, fields, store, &recorded, rebuilt, progress)?;
+        let index = SearchIndex::read(dir, &index, fields, store)?;
+        Ok((index, report))
     }
 
-    /// The schema's fields.
-    pub fn fields(&self) -> Fields {
-        self.fields
+    /// A reader of `index` as committed, mapping its documents to the passages of `store`.
+    fn read(dir: &Path, index: &Index, fields: Fields, store: &Store) -> Result<SearchIndex> {
+        let searcher = searcher(index)?;
+        let columns = searcher
+            .segment_readers()
+            .iter()
+            .map(|segment| {
+                let fast = segment.fast_fields();
+                Ok((fast.u64("essay")?, fast.u64("slot")?))
+            })
+            .collect::<tantivy::Result<_>>()
+            .map_err(Error::index)?;
+        Ok(SearchIndex {
+            fields,
+            searcher,
+            columns,
+            essays: essay_keys(dir, store)?,
+        })
+    }
+
+    /// The passage text field.
+    pub fn body(&self) -> Field {
+        self.fields.body
     }
 
     /// A searcher over the index as it was opened.
     pub fn searcher(&self) -> &Searcher {
         &self.searcher
-    }
-
-    /// The ordinal (in corpus order) of the first passage of the essay with id `essay_id`.
-    pub fn first_passage(&self, essay_id: &str) -> Option<usize> {
-        self.essays
-            .get(&essay_key(essay_id))
-            .map(|&(first, _)| first as usize)
     }
 
     /// The passage ordinal (in corpus order) a document stands for.
@@ -263,14 +186,151 @@ impl SearchIndex {
     }
 }
 
-/// Deletes the documents of the essays with keys in `deleted` and adds the
-/// passages of the `fresh` essays (indexes into `essays`), in one commit.
+/// Brings `index` in `dir` up to date with `store`: re-indexes the essays
+/// whose digest differs from the one `recorded` (every essay when
+/// `rebuilt`), then records the new digests. Writes nothing when nothing
+/// changed.
+fn sync(
+    dir: &Path,
+    index: &Index,
+    fields: Fields,
+    store: &Store,
+    recorded: &BTreeMap<String, String>,
+    rebuilt: bool,
+    progress: &dyn Fn(usize, usize),
+) -> Result<SyncReport> {
+    let wanted = store.digests();
+    let changes = Changes::between(recorded, &wanted);
+    let (plan, report) = plan(index, fields, store, &changes, rebuilt)?;
+    if plan.deleted.is_empty() && plan.write.is_empty() {
+        return Ok(report);
+    }
+    write(
+        index,
+        fields,
+        store,
+        &plan,
+        report.passages_written,
+        progress,
+    )?;
+    let essays = wanted
+        .iter()
+        .map(|(id, digest)| (id.to_string(), digest.to_string()))
+        .collect();
+    write_meta(
+        dir,
+        &Meta {
+            format: FORMAT,
+            max_words: MAX_WORDS,
+            essays,
+        },
+    )?;
+    Ok(report)
+}
+
+/// The index in `dir` when `meta` says it is of this format, else a new one.
+/// Returns it and whether it is new.
+fn open_or_create(dir: &Path, meta: Option<&Meta>, schema: Schema) -> Result<(Index, bool)> {
+    let current = meta.is_some_and(|m| m.format == FORMAT && m.max_words == MAX_WORDS);
+    let (index, rebuilt) = if current {
+        let index = Index::open_in_dir(dir).map_err(Error::index)?;
+        if index.schema() != schema {
+            return Err(Error::IndexMeta {
+                path: dir.to_path_buf(),
+                message: "schema does not match; delete the folder to rebuild".into(),
+            });
+        }
+        (index, false)
+    } else {
+        prepare_empty_dir(dir)?;
+        (
+            Index::create_in_dir(dir, schema).map_err(Error::index)?,
+            true,
+        )
+    };
+    index.tokenizers().register(ANALYZER, analyzer());
+    Ok((index, rebuilt))
+}
+
+/// What to delete and write for `changes` (all essays when `rebuilt`), and
+/// the report of it.
+fn plan(
+    index: &Index,
+    fields: Fields,
+    store: &Store,
+    changes: &Changes,
+    rebuilt: bool,
+) -> Result<(Plan, SyncReport)> {
+    let stale: Vec<&String> = changes.changed.iter().chain(&changes.removed).collect();
+    let fresh: HashSet<&str> = changes
+        .added
+        .iter()
+        .chain(&changes.changed)
+        .map(String::as_str)
+        .collect();
+    let mut write: Vec<usize> = (0..store.essay_count())
+        .filter(|&e| rebuilt || fresh.contains(store.essay(e).id.as_str()))
+        .collect();
+    let mut report = SyncReport {
+        rebuilt,
+        added: write.len() - changes.changed.len(),
+        changed: changes.changed.len(),
+        removed: changes.removed.len(),
+        ..SyncReport::default()
+    };
+    let mut deleted: HashSet<u64> = stale.iter().map(|id| essay_key(id)).collect();
+    if !deleted.is_empty() {
+        let rewrite = rewrite_set(index, fields, &deleted)?;
+        let written: HashSet<usize> = write.iter().copied().collect();
+        for e in 0..store.essay_count() {
+            if !written.contains(&e) && rewrite.contains(&essay_key(&store.essay(e).id)) {
+                write.push(e);
+                report.passages_rewritten += store.layout(e).len();
+            }
+        }
+        write.sort_unstable();
+        deleted.extend(rewrite);
+    }
+    report.passages_written = write.iter().map(|&e| store.layout(e).len()).sum();
+    Ok((Plan { deleted, write }, report))
+}
+
+/// Essay key → the ordinal of the essay's first passage, and its passage count.
+fn essay_keys(dir: &Path, store: &Store) -> Result<HashMap<u64, (u32, u32)>> {
+    let mut keys = HashMap::with_capacity(store.essay_count());
+    for (e, essay) in store.essays().enumerate() {
+        let passages = store.passages_of(e);
+        let entry = (passages.start as u32, passages.len() as u32);
+        if keys.insert(essay_key(&essay.id), entry).is_some() {
+            return Err(Error::IndexMeta {
+                path: dir.to_path_buf(),
+                message: format!(
+                    "two essay ids hash alike (one is {:?}); rename a file",
+                    essay.id
+                ),
+            });
+        }
+    }
+    Ok(keys)
+}
+
+/// A searcher over the index as committed.
+fn searcher(index: &Index) -> Result<Searcher> {
+    let reader: IndexReader = index
+        .reader_builder()
+        .reload_policy(ReloadPolicy::Manual)
+        .try_into()
+        .map_err(Error::index)?;
+    Ok(reader.searcher())
+}
+
+/// Deletes the documents of the essays in `plan.deleted` and adds the
+/// passages of the essays in `plan.write` (`total` of them), in one commit.
 fn write(
     index: &Index,
     fields: Fields,
-    essays: &[(&Essay, &Layout)],
-    deleted: &HashSet<u64>,
-    fresh: &[usize],
+    store: &Store,
+    plan: &Plan,
     total: usize,
     progress: &dyn Fn(usize, usize),
 ) -> Result<()> {
@@ -283,28 +343,29 @@ fn write(
     } else {
         (threads, WRITER_HEAP_PER_THREAD * threads)
     };
-    let mut writer: IndexWriter = index.writer_with_num_threads(threads, heap)?;
-    for &key in deleted {
+    let mut writer: IndexWriter = index
+        .writer_with_num_threads(threads, heap)
+        .map_err(Error::index)?;
+    for &key in &plan.deleted {
         writer.delete_term(Term::from_field_u64(fields.essay, key));
     }
     let mut done = 0;
-    for &i in fresh {
-        let (essay, layout) = essays[i];
-        let key = essay_key(&essay.id);
-        for slot in 0..layout.len() {
+    for &e in &plan.write {
+        let key = essay_key(&store.essay(e).id);
+        for (slot, ordinal) in store.passages_of(e).enumerate() {
             let mut doc = TantivyDocument::default();
-            doc.add_text(fields.body, layout.text(essay, slot));
+            doc.add_text(fields.body, store.text(ordinal));
             doc.add_u64(fields.essay, key);
             doc.add_u64(fields.slot, slot as u64);
-            writer.add_document(doc)?;
+            writer.add_document(doc).map_err(Error::index)?;
             if done % 1000 == 0 {
                 progress(done, total);
             }
             done += 1;
         }
     }
-    writer.commit()?;
-    writer.wait_merging_threads()?;
+    writer.commit().map_err(Error::index)?;
+    writer.wait_merging_threads().map_err(Error::index)?;
     progress(total, total);
     Ok(())
 }
@@ -323,20 +384,14 @@ fn write(
 /// passages, a few out of tens of thousands, stay counted until tantivy's
 /// merge policy merges their segment.
 fn rewrite_set(index: &Index, fields: Fields, deleted: &HashSet<u64>) -> Result<HashSet<u64>> {
-    let reader: IndexReader = index
-        .reader_builder()
-        .reload_policy(ReloadPolicy::Manual)
-        .try_into()?;
-    let searcher = reader.searcher();
+    let searcher = searcher(index)?;
     let mut dirty = Vec::new();
     for segment in searcher.segment_readers() {
-        let inverted = segment.inverted_index(fields.essay)?;
+        let inverted = segment.inverted_index(fields.essay).map_err(Error::index)?;
         let mut touched = segment.has_deletes();
         for &key in deleted {
             let term = Term::from_field_u64(fields.essay, key);
-            let docs = inverted
-                .doc_freq(&term)
-                .map_err(|e| Error::Index(e.into()))?;
+            let docs = inverted.doc_freq(&term).map_err(Error::index)?;
             touched = touched || docs > 0;
         }
         if touched {
@@ -346,27 +401,11 @@ fn rewrite_set(index: &Index, fields: Fields, deleted: &HashSet<u64>) -> Result<
     let mut keys = HashSet::new();
     if dirty.iter().map(|s| s.max_doc()).sum::<u32>() <= REWRITE_LIMIT {
         for segment in dirty {
-            let column = segment.fast_fields().u64("essay")?;
+            let column = segment.fast_fields().u64("essay").map_err(Error::index)?;
             keys.extend(segment.doc_ids_alive().filter_map(|doc| column.first(doc)));
         }
     }
     Ok(keys)
-}
-
-/// A hash of an essay's file and of how it was split into passages, so that
-/// a change to either re-indexes the essay.
-fn fingerprint(essay: &Essay, layout: &Layout) -> String {
-    let mut h = Fnv::new();
-    h.write(&essay.fingerprint.to_le_bytes());
-    for i in 0..layout.len() {
-        let (paragraph, window) = layout.position(i);
-        let range = layout.range(i);
-        h.write(&paragraph.to_le_bytes());
-        h.write(&window.to_le_bytes());
-        h.write(&(range.start as u64).to_le_bytes());
-        h.write(&(range.end as u64).to_le_bytes());
-    }
-    format!("{:016x}", h.finish())
 }
 
 /// The default index folder for a corpus: `data/index-<name>-<hash of its path>`.
@@ -374,13 +413,13 @@ pub fn default_dir(corpus_dir: &Path) -> PathBuf {
     let canonical = corpus_dir
         .canonicalize()
         .unwrap_or_else(|_| corpus_dir.to_path_buf());
-    let name = crate::corpus::slugify(
+    let name = slugify(
         &canonical
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default(),
     );
-    let hash = fnv1a(canonical.to_string_lossy().as_bytes()) & 0xffff_ffff;
+    let hash = stable_hash(canonical.to_string_lossy().as_bytes()) & 0xffff_ffff;
     PathBuf::from("data").join(format!("index-{name}-{hash:08x}"))
 }
 

@@ -8,26 +8,58 @@
 //! Data flows one way:
 //!
 //! ```text
-//!  corpus ──▶ passage ──▶ index ──▶ search ──▶ quote + cite ──▶ render ──▶ transports
-//!  (files)   (paragraphs, (tantivy,  (BM25 +    (excerpt,       (text,      (cli in the
-//!             windows,     on disk)   re-rank,   citation,       html,       binary,
-//!             ids)                    abstain)   deep link)      json)       telegram)
-//!                                        │
-//!                          lookup + align: "where does this quote come from?"
+//!  corpus ──▶ passage ──▶ store ──▶ index ──▶ search ──▶ quote + cite ──▶ engine ──▶ render ──▶ transports
+//!  (files,    (windows,   (essays,  (tantivy, (BM25,     (excerpt,        (façade)   (text,     (cli in the
+//!   parsing,   sentences)  passages  on disk)  evidence,  citation,                    html,      binary,
+//!   ids)                   by ordinal          decision)  deep link)                   json,      telegram)
+//!                          and id)                │                                    labels)
+//!                                      lookup + align: "where does this quote come from?"
 //! ```
 //!
+//! and every module imports only modules below it in this list, or beside
+//! it in its row (`error`, which nearly every layer uses, is left out of
+//! the imports; the leaves at the bottom import nothing of the crate):
+//!
+//! | layer | modules | imports |
+//! | --- | --- | --- |
+//! | transports | `cli` (the binary), [`telegram`] | engine, model, render, config |
+//! | rendering | [`render`] (`text`, `html`, `json`, `labels`) | model, clean |
+//! | façade | [`engine`] | the stages below, model, cite, corpus, config |
+//! | quoting | `quote`; `lookup` with `align` | search, index, store, model, cite, analysis |
+//! | ranking | `search` | index, store, analysis |
+//! | index | `index` | store, passage, analysis, names |
+//! | passages | `store`, [`passage`] | model, corpus, analysis |
+//! | nouns | [`model`], [`cite`] | cite, corpus |
+//! | corpus | [`corpus`] | names, clean |
+//! | settings | [`config`] | — |
+//! | leaves | `analysis`, `names`, `clean`, [`error`] | — |
+//!
 //! - [`corpus`]: reads a folder of `.md`/`.txt` essays; bad files become warnings.
-//! - [`passage`]: paragraphs, split into sentence windows when long; stable ids.
-//! - [`analysis`]: the one analyzer used for indexing, querying and marking.
-//! - [`index`]: the tantivy index on disk, updated per essay when files change.
-//! - [`search`]: ranking and abstention.
-//! - [`quote`]: the sentences of a passage to show.
+//!   [`corpus::parse_essay`] is public: the file format is part of the product.
+//! - [`passage`]: paragraphs, split into sentence windows when long.
+//! - `store`: the loaded essays and their passages, by ordinal and by id;
+//!   what a reload added, changed and removed.
+//! - `analysis`: the one analyzer used for indexing, querying and marking.
+//! - `index`: the tantivy index on disk, updated per essay when files change.
+//! - `search`: candidates, their lexical evidence, and the one ranking and
+//!   abstention decision.
+//! - `quote`: the sentences of a passage to show.
 //! - [`cite`]: citations and text-fragment deep links.
-//! - [`align`] and [`lookup`]: quote verification for `cite`.
-//! - [`engine`]: the one seam the transports use: `ask`, `cite`, `passage`, `sources`.
-//! - [`render`]: pure formatting for terminals, Telegram and JSON.
+//! - `align` and `lookup`: quote verification for `cite`.
+//! - [`model`]: the nouns the engine hands out: answers, hits, passages, verdicts.
+//! - [`engine`]: the one seam the transports use: `open`, `ask`, `cite`,
+//!   `passage`, `sources`, `reload`.
+//! - [`render`]: pure formatting for terminals, Telegram and JSON, with the
+//!   fixed words they share in [`render::labels`].
 //! - [`config`]: settings and their precedence.
 //! - [`telegram`]: the bot, a thin transport over the engine.
+//! - `names` (slugs, a stable hash) and `clean` (control characters): small
+//!   rules several layers share.
+//!
+//! Only the façade, the model, `config`, `render`, `error`, the transports,
+//! the corpus file format ([`corpus::parse_essay`]), how text splits into
+//! passages ([`passage::MAX_WORDS`], [`passage::sentences`]) and the deep
+//! link ([`cite::deep_link`]) are public; no tantivy type is.
 //!
 //! # Example
 //!
@@ -42,7 +74,7 @@
 //!     strict: true,
 //! })?;
 //!
-//! let answer = engine.ask("What has Xi done to private businesses?", 3)?;
+//! let answer = engine.ask("Which of Xi's policies have harmed China's interests?", 3)?;
 //! let top = &answer.hits[0];
 //! assert!(top.quote_text().contains("cracking down on private businesses"));
 //! assert_eq!(top.citation.author.as_deref(), Some("Susan Shirk"));
@@ -54,21 +86,31 @@
 //! # }
 //! ```
 
-pub mod align;
-pub mod analysis;
+#![deny(missing_docs)]
+
 pub mod cite;
 pub mod config;
 pub mod corpus;
 pub mod engine;
 pub mod error;
-pub mod index;
-pub mod lookup;
+pub mod model;
 pub mod passage;
-pub mod quote;
 pub mod render;
-pub mod search;
 pub mod telegram;
 
-pub use engine::{Answer, Engine, EngineOptions, Hit, OpenReport, PassageView, Source};
+pub(crate) mod align;
+pub(crate) mod analysis;
+pub(crate) mod clean;
+pub(crate) mod index;
+pub(crate) mod lookup;
+pub(crate) mod names;
+pub(crate) mod quote;
+pub(crate) mod search;
+pub(crate) mod store;
+
+pub use engine::{Engine, EngineOptions, OpenReport, SyncReport};
 pub use error::{Error, Result};
-pub use lookup::{CiteResult, Verdict};
+pub use model::{
+    Answer, Citation, CiteMatch, CiteResult, Difference, Hit, Passage, PassageView, Quote, Source,
+    Verdict,
+};

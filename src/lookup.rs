@@ -7,13 +7,14 @@
 
 use std::collections::HashSet;
 
-use crate::align::{self, Alignment, CLOSE_THRESHOLD, Difference};
+use crate::align::{self, Alignment};
 use crate::analysis::terms;
 use crate::cite::Citation;
-use crate::engine::{Engine, Source};
 use crate::error::Result;
-use crate::passage::Passage;
+use crate::index::SearchIndex;
+use crate::model::{CiteMatch, CiteResult, Source, Verdict};
 use crate::search;
+use crate::store::Store;
 
 /// Candidate passages aligned per lookup.
 const CANDIDATES: usize = 12;
@@ -23,122 +24,26 @@ const MAX_QUOTE_TERMS: usize = 64;
 /// a few shared words around an invented claim are not a citation.
 const MIN_WORDS_KEPT: f32 = 0.7;
 
-/// How faithfully a quote matches the corpus.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verdict {
-    /// The same words, ignoring case, punctuation, quote marks, dashes and whitespace.
-    Exact,
-    /// A recognisable misquote or close paraphrase.
-    Close,
-    /// Nothing in the corpus is close enough.
-    NotFound,
-}
-
-impl Verdict {
-    /// The name used in JSON: `exact`, `close` or `not_found`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Verdict::Exact => "exact",
-            Verdict::Close => "close",
-            Verdict::NotFound => "not_found",
-        }
-    }
-}
-
-/// Where a quote was found.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CiteMatch {
-    /// The passage the original words start in.
-    pub passage: Passage,
-    /// Its essay.
-    pub source: Source,
-    /// The verbatim span of the essay that the quote lines up with.
-    pub original: String,
-    /// Citation, with a deep link to the original span.
-    pub citation: Citation,
-    /// Similarity in [0, 1]; 1 for an exact quote.
-    pub similarity: f32,
-}
-
-/// The answer to a citation check.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CiteResult {
-    /// The quote as given.
-    pub query: String,
-    /// The verdict.
-    pub verdict: Verdict,
-    /// The source, unless not found.
-    pub found: Option<CiteMatch>,
-    /// What the quote changed, in order; empty unless close.
-    pub differences: Vec<Difference>,
-}
-
-/// Looks `quote` up in the engine's corpus.
-pub fn cite(engine: &Engine, quote: &str) -> Result<CiteResult> {
-    let not_found = || CiteResult {
-        query: quote.to_string(),
-        verdict: Verdict::NotFound,
-        found: None,
-        differences: Vec::new(),
+/// Looks `quote` up in the corpus of `store`, indexed by `index`.
+pub fn cite(index: &SearchIndex, store: &Store, quote: &str) -> Result<CiteResult> {
+    let Some((alignment, ordinal)) = best_alignment(index, store, quote)? else {
+        return Ok(CiteResult::not_found(quote));
     };
-    let index = engine.index();
-    let words = terms(quote);
-    let mut seen = HashSet::new();
-    let distinct = words
-        .iter()
-        .map(|t| t.text.as_str())
-        .filter(|t| seen.insert(*t))
-        .take(MAX_QUOTE_TERMS);
-    let top = search::bm25_top(index, distinct, CANDIDATES)?;
-    if top.is_empty() {
-        return Ok(not_found());
-    }
-
-    // Align against whole paragraphs, so a quote may cross window boundaries.
-    let mut paragraphs_seen = HashSet::new();
-    let mut best: Option<(Alignment, Passage)> = None;
-    for (_, addr) in top {
-        let Some(passage) = index.passage_of(addr).and_then(|p| engine.passage_at(p)) else {
-            continue;
-        };
-        if !paragraphs_seen.insert((passage.essay, passage.paragraph)) {
-            continue;
-        }
-        let Some(alignment) = align::align(quote, engine.paragraph(&passage)) else {
-            continue;
-        };
-        let better = best.as_ref().is_none_or(|(b, _)| {
-            alignment.similarity > b.similarity
-                || (alignment.similarity == b.similarity && alignment.matched > b.matched)
-        });
-        if better {
-            best = Some((alignment, passage));
-        }
-    }
-    let Some((alignment, passage)) = best else {
-        return Ok(not_found());
+    let Some(verdict) = verdict(quote, &alignment) else {
+        return Ok(CiteResult::not_found(quote));
     };
-    let quote_words = align::words(quote).len().max(1);
-    let kept = alignment.matched as f32 / quote_words as f32;
-    let verdict = if alignment.exact {
-        Verdict::Exact
-    } else if alignment.similarity >= CLOSE_THRESHOLD && kept >= MIN_WORDS_KEPT {
-        Verdict::Close
-    } else {
-        return Ok(not_found());
-    };
-    let essay = engine.essay(&passage);
-    let paragraph_number = passage.paragraph;
-    let original = engine.paragraph(&passage)[alignment.span.clone()].to_string();
+    let (e, paragraph) = store.paragraph_of(ordinal);
+    let essay = store.essay(e);
+    let original = store.paragraph(ordinal)[alignment.span.clone()].to_string();
     // The passage (window) the original starts in.
-    let holder = engine.window_at(&passage, alignment.span.start);
+    let holder = store.passage(store.window_at(ordinal, alignment.span.start));
     Ok(CiteResult {
         query: quote.to_string(),
         verdict,
         found: Some(CiteMatch {
             passage: holder,
             source: Source::of(essay),
-            citation: Citation::new(essay, paragraph_number, &original),
+            citation: Citation::new(essay, paragraph, &original),
             original,
             similarity: alignment.similarity,
         }),
@@ -148,4 +53,57 @@ pub fn cite(engine: &Engine, quote: &str) -> Result<CiteResult> {
             alignment.differences
         },
     })
+}
+
+/// The best alignment of `quote` with a candidate paragraph, and the
+/// ordinal of the candidate passage it was found through.
+fn best_alignment(
+    index: &SearchIndex,
+    store: &Store,
+    quote: &str,
+) -> Result<Option<(Alignment, usize)>> {
+    let words = terms(quote);
+    let mut seen = HashSet::new();
+    let distinct = words
+        .iter()
+        .map(|t| t.text.as_str())
+        .filter(|t| seen.insert(*t))
+        .take(MAX_QUOTE_TERMS);
+    let top = search::bm25_top(index, distinct, CANDIDATES)?;
+
+    // Align against whole paragraphs, so a quote may cross window boundaries.
+    let mut paragraphs_seen = HashSet::new();
+    let mut best: Option<(Alignment, usize)> = None;
+    for (_, addr) in top {
+        let Some(ordinal) = index.passage_of(addr).filter(|&p| p < store.len()) else {
+            continue;
+        };
+        if !paragraphs_seen.insert(store.paragraph_of(ordinal)) {
+            continue;
+        }
+        let Some(alignment) = align::align(quote, store.paragraph(ordinal)) else {
+            continue;
+        };
+        let better = best.as_ref().is_none_or(|(b, _)| {
+            alignment.similarity > b.similarity
+                || (alignment.similarity == b.similarity && alignment.matched > b.matched)
+        });
+        if better {
+            best = Some((alignment, ordinal));
+        }
+    }
+    Ok(best)
+}
+
+/// The verdict on an alignment; None when it is not close enough to count.
+fn verdict(quote: &str, alignment: &Alignment) -> Option<Verdict> {
+    let quote_words = align::words(quote).len().max(1);
+    let kept = alignment.matched as f32 / quote_words as f32;
+    if alignment.exact {
+        Some(Verdict::Exact)
+    } else if alignment.is_close() && kept >= MIN_WORDS_KEPT {
+        Some(Verdict::Close)
+    } else {
+        None
+    }
 }

@@ -1,12 +1,17 @@
-//! Passages: the units that are indexed, ranked and quoted.
+//! Passages: how an essay divides into the units that are indexed, ranked
+//! and quoted.
 //!
 //! A passage is a paragraph. A paragraph longer than [`MAX_WORDS`] is split
 //! into windows of whole sentences, so long 18th-century paragraphs compete
 //! with short modern ones on equal terms.
 //!
-//! The text is kept once, in the [`Essay`]'s paragraphs; a [`Layout`] records where each
-//! passage and sentence lies in it (about 16 bytes a passage and 8 a
-//! sentence), and a [`Passage`] is made from it only when one is handed out.
+//! The text is kept once, in the [`Essay`]'s paragraphs; a `Layout` records
+//! where each passage and sentence lies in it (about 16 bytes a passage and 8
+//! a sentence), and the store makes a [`crate::model::Passage`] from it only
+//! when one is handed out.
+//!
+//! How text splits is part of the product (passage ids name windows), so
+//! [`MAX_WORDS`], [`sentences`] and [`count`] are public.
 
 use std::ops::Range;
 
@@ -15,21 +20,9 @@ use crate::corpus::Essay;
 /// Paragraphs with more words than this are split into windows.
 pub const MAX_WORDS: usize = 160;
 
-/// One paragraph, or one window of sentences of a long paragraph.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Passage {
-    /// Stable, URL-safe id: `<essay>_<paragraph>` or `<essay>_<paragraph>-<window>`.
-    pub id: String,
-    /// Index of the essay in the corpus, in corpus order.
-    pub essay: usize,
-    /// Paragraph number, counted from 1 as a reader counts them.
-    pub paragraph: u32,
-    /// Window within the paragraph, from 1; 0 when the passage is the whole paragraph.
-    pub window: u16,
-    /// The passage, verbatim.
-    pub text: String,
-    /// Byte ranges of its sentences within `text`.
-    pub sentences: Vec<Range<usize>>,
+/// How many passages `essay` divides into.
+pub fn count(essay: &Essay) -> usize {
+    Layout::of(essay).len()
 }
 
 /// Where one passage lies in its essay.
@@ -46,7 +39,7 @@ struct Slot {
 /// the byte range of every sentence within the essay's text
 /// ([`crate::corpus::Paragraphs::text`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Layout {
+pub(crate) struct Layout {
     slots: Vec<Slot>,
     sentences: Vec<(u32, u32)>,
 }
@@ -86,11 +79,6 @@ impl Layout {
         self.slots.len()
     }
 
-    /// True for an essay without passages.
-    pub fn is_empty(&self) -> bool {
-        self.slots.is_empty()
-    }
-
     /// Paragraph number (from 1) and window (0 for a whole paragraph) of passage `i`.
     pub fn position(&self, i: usize) -> (u32, u16) {
         let slot = self.slots[i];
@@ -124,30 +112,12 @@ impl Layout {
         start..end
     }
 
-    /// Passage `i` of `essay` (the essay at index `essay_index` of the corpus) as a [`Passage`].
-    pub fn passage(&self, essay: &Essay, essay_index: usize, i: usize) -> Passage {
+    /// Byte ranges within the essay's text of the sentences of passage `i`.
+    pub fn sentences(&self, i: usize) -> impl ExactSizeIterator<Item = Range<usize>> + '_ {
         let slot = self.slots[i];
-        let range = self.range(i);
-        Passage {
-            id: passage_id(&essay.id, slot.paragraph, slot.window),
-            essay: essay_index,
-            paragraph: slot.paragraph,
-            window: slot.window,
-            text: essay.paragraphs.text()[range.clone()].to_string(),
-            sentences: self.sentences[slot.first_sentence as usize..slot.end_sentence as usize]
-                .iter()
-                .map(|&(s, e)| s as usize - range.start..e as usize - range.start)
-                .collect(),
-        }
-    }
-}
-
-/// The id of a passage: short enough for a `/start` deep link and a button payload.
-pub fn passage_id(essay_id: &str, paragraph: u32, window: u16) -> String {
-    if window == 0 {
-        format!("{essay_id}_{paragraph}")
-    } else {
-        format!("{essay_id}_{paragraph}-{window}")
+        self.sentences[slot.first_sentence as usize..slot.end_sentence as usize]
+            .iter()
+            .map(|&(s, e)| s as usize..e as usize)
     }
 }
 
@@ -332,18 +302,16 @@ mod tests {
     fn layout_keeps_short_paragraphs_whole_and_windows_long_ones() {
         let long = "This sentence has exactly ten words in it, you see. ".repeat(40);
         let text = format!("+++\ntitle = \"T\"\n+++\n\nShort one. Two.\n\n{long}\n\nLast.\n");
-        let mut essay = crate::corpus::parse_essay("e.md", text.as_bytes()).unwrap();
-        essay.id = "e".into();
+        let essay = crate::corpus::parse_essay("e.md", text.as_bytes()).unwrap();
         let layout = Layout::of(&essay);
-        let passages: Vec<Passage> = (0..layout.len())
-            .map(|i| layout.passage(&essay, 7, i))
-            .collect();
-        assert_eq!(passages[0].id, "e_1");
-        assert_eq!(passages[0].text, "Short one. Two.");
-        assert_eq!(passages[0].sentences, [0..10, 11..15]);
-        assert_eq!(passages[1].id, "e_2-1");
-        assert_eq!(passages.last().unwrap().id, "e_3");
-        assert_eq!(passages.last().unwrap().text, "Last.");
+        let last = layout.len() - 1;
+        assert_eq!(count(&essay), layout.len());
+        assert_eq!(layout.position(0), (1, 0));
+        assert_eq!(layout.text(&essay, 0), "Short one. Two.");
+        assert_eq!(layout.sentences(0).collect::<Vec<_>>(), [0..10, 11..15]);
+        assert_eq!(layout.position(1), (2, 1));
+        assert_eq!(layout.position(last), (3, 0));
+        assert_eq!(layout.text(&essay, last), "Last.");
         let windows = layout.paragraph(2);
         assert!(windows.len() >= 3);
         assert_eq!(layout.paragraph(3), windows.end..windows.end + 1);
@@ -351,17 +319,12 @@ mod tests {
         assert_eq!(layout.find(2, 0), None);
         let joined: Vec<&str> = windows.map(|i| layout.text(&essay, i)).collect();
         assert_eq!(joined.join(" "), long.trim());
-        for p in &passages {
-            assert_eq!(p.essay, 7);
-            for s in &p.sentences {
-                assert!(p.text[s.clone()].ends_with('.'));
+        for i in 0..layout.len() {
+            let range = layout.range(i);
+            for s in layout.sentences(i) {
+                assert!(range.start <= s.start && s.end <= range.end);
+                assert!(essay.paragraphs.text()[s].ends_with('.'));
             }
         }
-    }
-
-    #[test]
-    fn ids_fit_deep_links() {
-        let id = passage_id("abcdefghijklmno-abcd", 12345, 999);
-        assert!(id.len() <= 32, "{id}");
     }
 }

@@ -1,8 +1,15 @@
 //! Quote: the one to three sentences of a passage that best answer a question.
+//!
+//! The question's words are found in the passage ([`matching_terms`]); each
+//! run of up to [`MAX_SENTENCES`] sentences is scored by the question weight
+//! it covers, its phrases and, for a "why" question, whether it gives a
+//! reason; the best run is kept, followed by its answer when it ends on a
+//! question, and cut to [`MAX_QUOTE_WORDS`] words around the matches.
 
 use std::ops::Range;
 
-use crate::analysis::{FastSet, matching_terms};
+use crate::analysis::{FastSet, Term, matching_terms};
+use crate::model::Quote;
 use crate::search::AnalyzedQuery;
 
 /// Longest quote, in words, before a sentence is trimmed with "…".
@@ -10,148 +17,18 @@ const MAX_QUOTE_WORDS: usize = 120;
 /// Most sentences in a quote.
 const MAX_SENTENCES: usize = 3;
 
-/// An excerpt of a passage: a verbatim span plus the words to mark.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Quote {
-    /// Byte range of the excerpt within the passage text.
-    pub span: Range<usize>,
-    /// Text was left out before the excerpt.
-    pub leading: bool,
-    /// Text was left out after the excerpt.
-    pub trailing: bool,
-    /// Byte ranges (within the passage) of the words that matched the question.
-    pub marks: Vec<Range<usize>>,
-}
-
-impl Quote {
-    /// The excerpt as plain text, with "…" where the passage was trimmed.
-    pub fn text(&self, passage: &str) -> String {
-        let mut out = String::new();
-        if self.leading {
-            out.push_str("… ");
-        }
-        out.push_str(&passage[self.span.clone()]);
-        if self.trailing {
-            out.push_str(" …");
-        }
-        out
-    }
-
-    /// The excerpt as pieces of passage text, each flagged when it is a marked word.
-    pub fn pieces<'a>(&self, passage: &'a str) -> Vec<(&'a str, bool)> {
-        let mut out = Vec::new();
-        let mut at = self.span.start;
-        for mark in &self.marks {
-            if mark.start > at {
-                out.push((&passage[at..mark.start], false));
-            }
-            out.push((&passage[mark.clone()], true));
-            at = mark.end;
-        }
-        if at < self.span.end {
-            out.push((&passage[at..self.span.end], false));
-        }
-        out
-    }
-}
-
 /// Picks the excerpt of `text` (with sentence spans `sentences`) that best answers `query`.
 pub fn select(text: &str, sentences: &[Range<usize>], query: &AnalyzedQuery) -> Quote {
     let wanted: FastSet<&str> = query.terms.iter().map(|t| t.text.as_str()).collect();
     let words = matching_terms(text, &wanted);
-    let sentence_of = |offset: usize| {
-        sentences
-            .iter()
-            .position(|s| offset < s.end)
-            .unwrap_or(sentences.len().saturating_sub(1))
-    };
-    // Matched content terms per sentence, and adjacent query pairs seen in order.
-    let mut matched: Vec<Vec<(usize, f32)>> = vec![Vec::new(); sentences.len()];
-    let mut phrases = vec![0usize; sentences.len()];
-    let pairs: FastSet<(&str, &str)> = query
-        .sequence
-        .windows(2)
-        .map(|w| {
-            (
-                query.terms[w[0]].text.as_str(),
-                query.terms[w[1]].text.as_str(),
-            )
-        })
-        .collect();
-    for (i, word) in words.iter().enumerate() {
-        let s = sentence_of(word.offset.start);
-        if let Some(idf) = query.weight(&word.text)
-            && let Some(t) = query.terms.iter().position(|t| t.text == word.text)
-        {
-            matched[s].push((t, idf));
-        }
-        if i > 0
-            && words[i - 1].position + 1 == word.position
-            && pairs.contains(&(words[i - 1].text.as_str(), word.text.as_str()))
-        {
-            phrases[s] += 1;
-        }
-    }
-    let mean_idf = {
-        let content: Vec<f32> = query.content().map(|t| t.idf).collect();
-        if content.is_empty() {
-            1.0
-        } else {
-            content.iter().sum::<f32>() / content.len() as f32
-        }
-    };
-    // A sentence that gives a reason answers a "why" question better.
-    let reasons: Vec<bool> = sentences
-        .iter()
-        .map(|s| query.asks_why && gives_reason(&text[s.clone()]))
-        .collect();
-    let lengths: Vec<usize> = sentences
-        .iter()
-        .map(|s| text[s.clone()].split_whitespace().count())
-        .collect();
-    let mut best = (f32::MIN, 0..1.min(sentences.len()));
-    for start in 0..sentences.len() {
-        for end in start + 1..=(start + MAX_SENTENCES).min(sentences.len()) {
-            // Several sentences only while they stay short enough to read at a glance.
-            if end - start > 1 && lengths[start..end].iter().sum::<usize>() > MAX_QUOTE_WORDS {
-                break;
-            }
-            let mut seen = FastSet::default();
-            let covered: f32 = matched[start..end]
-                .iter()
-                .flatten()
-                .filter(|(t, _)| seen.insert(*t))
-                .map(|(_, idf)| idf)
-                .sum();
-            let phrase: usize = phrases[start..end].iter().sum();
-            let reason = reasons[start..end].iter().any(|&r| r);
-            let score = covered
-                + 0.5 * mean_idf * phrase as f32
-                + if reason { 0.5 * mean_idf } else { 0.0 }
-                - 0.3 * mean_idf * (end - start - 1) as f32;
-            if score > best.0 + 1e-6 {
-                best = (score, start..end);
-            }
-        }
-    }
-    let mut chosen = best.1;
-    // A quote that ends on a question is followed by its answer.
-    if chosen.end < sentences.len()
-        && text[sentences[chosen.end - 1].clone()]
-            .trim_end()
-            .ends_with('?')
-    {
-        if chosen.len() == MAX_SENTENCES {
-            chosen.start += 1;
-        }
-        chosen.end += 1;
-    }
-    let mut span = if sentences.is_empty() {
+    let marks = SentenceMarks::of(text, sentences, &words, query);
+    let chosen = followed_by_answer(text, sentences, marks.best_run(query));
+    let span = if sentences.is_empty() {
         0..text.len()
     } else {
         sentences[chosen.start].start..sentences[chosen.end - 1].end
     };
-    span = trim_long(text, span, &words, query);
+    let span = trim_long(text, span, &words, query);
     let marks = words
         .iter()
         .filter(|w| {
@@ -167,6 +44,134 @@ pub fn select(text: &str, sentences: &[Range<usize>], query: &AnalyzedQuery) -> 
         span,
         marks,
     }
+}
+
+/// What each sentence of a passage holds of the question.
+struct SentenceMarks {
+    /// Per sentence: the content terms matched (index into the query's terms) with their IDF.
+    matched: Vec<Vec<(usize, f32)>>,
+    /// Per sentence: adjacent question word pairs seen in order.
+    phrases: Vec<usize>,
+    /// Per sentence: it gives a reason, and the question asks for one.
+    reasons: Vec<bool>,
+    /// Per sentence: its length in words.
+    lengths: Vec<usize>,
+}
+
+impl SentenceMarks {
+    fn of(text: &str, sentences: &[Range<usize>], words: &[Term], query: &AnalyzedQuery) -> Self {
+        let sentence_of = |offset: usize| {
+            sentences
+                .iter()
+                .position(|s| offset < s.end)
+                .unwrap_or(sentences.len().saturating_sub(1))
+        };
+        let mut matched: Vec<Vec<(usize, f32)>> = vec![Vec::new(); sentences.len()];
+        let mut phrases = vec![0usize; sentences.len()];
+        let pairs: FastSet<(&str, &str)> = query
+            .sequence
+            .windows(2)
+            .map(|w| {
+                (
+                    query.terms[w[0]].text.as_str(),
+                    query.terms[w[1]].text.as_str(),
+                )
+            })
+            .collect();
+        for (i, word) in words.iter().enumerate() {
+            let s = sentence_of(word.offset.start);
+            if let Some(idf) = query.weight(&word.text)
+                && let Some(t) = query.terms.iter().position(|t| t.text == word.text)
+            {
+                matched[s].push((t, idf));
+            }
+            if i > 0
+                && words[i - 1].position + 1 == word.position
+                && pairs.contains(&(words[i - 1].text.as_str(), word.text.as_str()))
+            {
+                phrases[s] += 1;
+            }
+        }
+        SentenceMarks {
+            matched,
+            phrases,
+            // A sentence that gives a reason answers a "why" question better.
+            reasons: sentences
+                .iter()
+                .map(|s| query.asks_why && gives_reason(&text[s.clone()]))
+                .collect(),
+            lengths: sentences
+                .iter()
+                .map(|s| text[s.clone()].split_whitespace().count())
+                .collect(),
+        }
+    }
+
+    /// The run of sentences with the best score; the first sentence when none scores.
+    fn best_run(&self, query: &AnalyzedQuery) -> Range<usize> {
+        let n = self.lengths.len();
+        let mean_idf = {
+            let content: Vec<f32> = query.content().map(|t| t.idf).collect();
+            if content.is_empty() {
+                1.0
+            } else {
+                content.iter().sum::<f32>() / content.len() as f32
+            }
+        };
+        let mut best = (f32::MIN, 0..1.min(n));
+        for start in 0..n {
+            for end in start + 1..=(start + MAX_SENTENCES).min(n) {
+                // Several sentences only while they stay short enough to read at a glance.
+                if end - start > 1
+                    && self.lengths[start..end].iter().sum::<usize>() > MAX_QUOTE_WORDS
+                {
+                    break;
+                }
+                let score = self.score(start..end, mean_idf);
+                if score > best.0 + 1e-6 {
+                    best = (score, start..end);
+                }
+            }
+        }
+        best.1
+    }
+
+    /// The score of sentences `run`: the question weight they cover, plus
+    /// their phrases and a reason, less a little for each extra sentence.
+    fn score(&self, run: Range<usize>, mean_idf: f32) -> f32 {
+        let mut seen = FastSet::default();
+        let covered: f32 = self.matched[run.clone()]
+            .iter()
+            .flatten()
+            .filter(|(t, _)| seen.insert(*t))
+            .map(|(_, idf)| idf)
+            .sum();
+        let phrase: usize = self.phrases[run.clone()].iter().sum();
+        let reason = self.reasons[run.clone()].iter().any(|&r| r);
+        covered + 0.5 * mean_idf * phrase as f32 + if reason { 0.5 * mean_idf } else { 0.0 }
+            - 0.3 * mean_idf * (run.end - run.start - 1) as f32
+    }
+}
+
+/// `chosen`, extended by one sentence when it ends on a question: the
+/// answer follows (dropping the first sentence if that would make too many).
+fn followed_by_answer(
+    text: &str,
+    sentences: &[Range<usize>],
+    chosen: Range<usize>,
+) -> Range<usize> {
+    let mut chosen = chosen;
+    if chosen.end < sentences.len()
+        && text[sentences[chosen.end - 1].clone()]
+            .trim_end()
+            .ends_with('?')
+    {
+        if chosen.len() == MAX_SENTENCES {
+            chosen.start += 1;
+        }
+        chosen.end += 1;
+    }
+    chosen
 }
 
 /// True when a sentence states a cause or reason.
@@ -191,7 +196,7 @@ fn gives_reason(sentence: &str) -> bool {
 fn trim_long(
     text: &str,
     span: Range<usize>,
-    matched: &[crate::analysis::Term],
+    matched: &[Term],
     query: &AnalyzedQuery,
 ) -> Range<usize> {
     let mut tokens: Vec<Range<usize>> = Vec::new();
@@ -238,6 +243,7 @@ fn trim_long(
 mod tests {
     use super::*;
     use crate::analysis::terms;
+    use crate::passage::sentences;
     use crate::search::QueryTerm;
 
     fn query(words: &[&str]) -> AnalyzedQuery {
@@ -260,7 +266,7 @@ mod tests {
     fn picks_the_sentence_with_the_question_words() {
         let text =
             "First about cats. The latent causes of faction are sown in the nature of man. Last.";
-        let sentences = crate::passage::sentences(text);
+        let sentences = sentences(text);
         let quote = select(text, &sentences, &query(&["latent", "faction"]));
         assert_eq!(
             &text[quote.span.clone()],
@@ -287,7 +293,7 @@ mod tests {
             "word ".repeat(200),
             "more ".repeat(200)
         );
-        let sentences = crate::passage::sentences(&text);
+        let sentences = sentences(&text);
         let quote = select(&text, &sentences, &query(&["needle"]));
         let excerpt = &text[quote.span.clone()];
         assert!(excerpt.contains("needle"));

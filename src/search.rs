@@ -1,16 +1,17 @@
 //! Search: from a question to ranked passages, or to an abstention.
 //!
-//! 1. The question is analysed into terms ([`crate::analysis`]); it is never
-//!    parsed as query syntax.
-//! 2. BM25 over passage text, with the essay's title and author as weaker
-//!    fields, picks candidates.
-//! 3. Candidates are re-ranked with what BM25 ignores, read straight from the
-//!    index's postings: how much of the question's weight a passage covers,
-//!    whether the question's word pairs appear as phrases, and how close
-//!    together its words are.
-//! 4. When no candidate covers enough of the question, the engine abstains.
-
-use std::collections::HashSet;
+//! 1. The question is analysed into terms ([`crate::analysis`]), with each
+//!    term's IDF; it is never parsed as query syntax.
+//! 2. BM25 over the passage text picks candidates (very common terms of a
+//!    large corpus aside, see [`candidate_terms`]).
+//! 3. For each candidate, [`Evidence`] is gathered from what BM25 ignores,
+//!    read straight from the index's postings: how much of the question's
+//!    weight the passage (or its essay's title and author) covers, whether
+//!    the question's word pairs appear as phrases, how close together its
+//!    words are, and whether it holds enough of the question to be an answer.
+//! 4. [`decide`] turns evidence into the final score and ranking, and
+//!    abstains when no candidate is an answer. It is the one place where
+//!    evidence is weighed.
 
 use tantivy::collector::TopDocs;
 use tantivy::postings::Postings;
@@ -19,8 +20,9 @@ use tantivy::schema::IndexRecordOption;
 use tantivy::{DocAddress, DocId, DocSet, Score, TERMINATED, Term};
 
 use crate::analysis::{FastMap, is_stop, terms};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::index::SearchIndex;
+use crate::store::Store;
 
 /// At most this many words of a question are used.
 const MAX_QUERY_TERMS: usize = 48;
@@ -30,7 +32,7 @@ const COMMON_DF: u64 = 5_000;
 const MIN_CANDIDATE_TERMS: usize = 2;
 /// BM25 candidates re-ranked per question.
 const CANDIDATES: usize = 20;
-/// Re-ranking weights: coverage of the question, phrase matches, proximity.
+/// Weights of the final score: coverage of the question, phrase matches, proximity.
 const W_COVERAGE: f32 = 1.0;
 const W_PHRASE: f32 = 0.5;
 const W_PROXIMITY: f32 = 0.3;
@@ -73,6 +75,33 @@ impl AnalyzedQuery {
     }
 }
 
+/// What the words of a question show about one BM25 candidate.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Evidence {
+    /// BM25, relative to the best candidate's (so in (0, 1]).
+    pub bm25: f32,
+    /// Share of the question's weight (IDF) that the passage, or its essay's
+    /// title and author, covers.
+    pub coverage: f32,
+    /// Share of the question's word pairs that appear as phrases.
+    pub phrase: f32,
+    /// How tightly the question's content words cluster (see [`proximity`]).
+    pub proximity: f32,
+    /// Share of the question's content words the passage (or title and author) holds.
+    pub share: f32,
+    /// The passage holds enough of the question to count as an answer.
+    pub answers: bool,
+}
+
+/// A BM25 candidate with its evidence.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Candidate {
+    /// Passage ordinal.
+    pub passage: usize,
+    /// What the question's words show about it.
+    pub evidence: Evidence,
+}
+
 /// A passage the search found, with the evidence for its rank.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Ranked {
@@ -80,10 +109,8 @@ pub struct Ranked {
     pub passage: usize,
     /// Final score; higher is better.
     pub score: f32,
-    /// Share of the question's weight the passage (or its essay's title and author) covers.
-    pub coverage: f32,
-    /// The passage covers enough of the question to count as an answer.
-    pub answers: bool,
+    /// The evidence the score was made from.
+    pub evidence: Evidence,
 }
 
 /// The outcome of a search.
@@ -95,13 +122,10 @@ pub struct Ranking {
     pub hits: Vec<Ranked>,
 }
 
-/// Per-essay terms of the title and author, for coverage; shared, so a reload keeps them without copying.
-pub type EssayTerms = Vec<std::sync::Arc<HashSet<String>>>;
-
 /// Analyses `question` against the index's statistics.
 pub fn analyze(index: &SearchIndex, question: &str) -> Result<AnalyzedQuery> {
     let searcher = index.searcher();
-    let body = index.fields().body;
+    let body = index.body();
     let n = searcher.num_docs() as f32;
     let mut query = AnalyzedQuery::default();
     let mut seen: FastMap<String, usize> = FastMap::default();
@@ -109,7 +133,9 @@ pub fn analyze(index: &SearchIndex, question: &str) -> Result<AnalyzedQuery> {
         let slot = match seen.get(&term.text) {
             Some(&slot) => slot,
             None => {
-                let df = searcher.doc_freq(&Term::from_field_text(body, &term.text))?;
+                let df = searcher
+                    .doc_freq(&Term::from_field_text(body, &term.text))
+                    .map_err(Error::index)?;
                 let idf = (1.0 + (n - df as f32 + 0.5) / (df as f32 + 0.5)).ln();
                 query.terms.push(QueryTerm {
                     stop: is_stop(&term.text),
@@ -131,20 +157,24 @@ pub fn analyze(index: &SearchIndex, question: &str) -> Result<AnalyzedQuery> {
 }
 
 /// Finds up to `limit` passages that answer `question`, best first.
-pub fn search(
-    index: &SearchIndex,
-    essay_of: &dyn Fn(usize) -> usize,
-    essay_terms: &EssayTerms,
-    question: &str,
-    limit: usize,
-) -> Result<Ranking> {
+pub fn search(index: &SearchIndex, store: &Store, question: &str, limit: usize) -> Result<Ranking> {
     let query = analyze(index, question)?;
+    let candidates = candidates(index, store, &query, limit)?;
+    let hits = decide(&query, candidates, limit);
+    Ok(Ranking { query, hits })
+}
+
+/// The BM25 candidates for `query`, each with its evidence, in BM25 order;
+/// none when the question has no content words.
+fn candidates(
+    index: &SearchIndex,
+    store: &Store,
+    query: &AnalyzedQuery,
+    limit: usize,
+) -> Result<Vec<Candidate>> {
     let content: Vec<&QueryTerm> = query.content().collect();
     if content.is_empty() || limit == 0 {
-        return Ok(Ranking {
-            query,
-            hits: Vec::new(),
-        });
+        return Ok(Vec::new());
     }
     let picking = candidate_terms(&content, index.searcher().num_docs());
     let top = bm25_top(
@@ -153,61 +183,90 @@ pub fn search(
         CANDIDATES.max(limit * 2),
     )?;
     if top.is_empty() {
-        return Ok(Ranking {
-            query,
-            hits: Vec::new(),
-        });
+        return Ok(Vec::new());
     }
-
-    let positions = term_positions(index, &query, &top)?;
+    let positions = term_positions(index, query, &top)?;
     let best_bm25 = top[0].0.max(f32::EPSILON);
-    let total_weight: f32 = content.iter().map(|t| t.idf).sum();
-    let pairs = phrase_pairs(&query);
-    let mut hits = Vec::with_capacity(top.len());
-    for (i, &(bm25, addr)) in top.iter().enumerate() {
-        let Some(passage) = index.passage_of(addr) else {
-            continue;
-        };
-        let meta = &essay_terms[essay_of(passage)];
-        let found = &positions[i];
-        let matched: Vec<&QueryTerm> = query
-            .terms
-            .iter()
-            .enumerate()
-            .filter(|(t, term)| !term.stop && (!found[*t].is_empty() || meta.contains(&term.text)))
-            .map(|(_, term)| term)
-            .collect();
-        let coverage = matched.iter().map(|t| t.idf).sum::<f32>() / total_weight;
-        let share = matched.len() as f32 / content.len() as f32;
-        let answers = share >= MIN_SHARE && matched.len() >= content.len().min(2);
-        let phrase = if pairs.is_empty() {
-            0.0
-        } else {
-            pairs
+    let pairs = phrase_pairs(query);
+    let candidates = top
+        .iter()
+        .zip(&positions)
+        .filter_map(|(&(bm25, addr), found)| {
+            let passage = index.passage_of(addr)?;
+            let title = store.title_terms(store.essay_of(passage));
+            let matched: Vec<&QueryTerm> = query
+                .terms
                 .iter()
-                .filter(|&&(a, b)| adjacent(&found[a], &found[b]))
-                .count() as f32
-                / pairs.len() as f32
-        };
-        let proximity = proximity(&query, found);
-        let score =
-            bm25 / best_bm25 + W_COVERAGE * coverage + W_PHRASE * phrase + W_PROXIMITY * proximity;
-        hits.push(Ranked {
-            passage,
-            score,
-            coverage,
-            answers,
-        });
+                .enumerate()
+                .filter(|(t, term)| {
+                    !term.stop && (!found[*t].is_empty() || title.contains(&term.text))
+                })
+                .map(|(_, term)| term)
+                .collect();
+            let evidence = evidence(bm25 / best_bm25, query, &content, &matched, &pairs, found);
+            Some(Candidate { passage, evidence })
+        })
+        .collect();
+    Ok(candidates)
+}
+
+/// The evidence for one candidate: `bm25` relative to the best, the question's
+/// content terms the candidate `matched`, and where in it each question term
+/// was `found`.
+fn evidence(
+    bm25: f32,
+    query: &AnalyzedQuery,
+    content: &[&QueryTerm],
+    matched: &[&QueryTerm],
+    pairs: &[(usize, usize)],
+    found: &[Vec<u32>],
+) -> Evidence {
+    let total_weight: f32 = content.iter().map(|t| t.idf).sum();
+    let share = matched.len() as f32 / content.len() as f32;
+    let phrase = if pairs.is_empty() {
+        0.0
+    } else {
+        pairs
+            .iter()
+            .filter(|&&(a, b)| adjacent(&found[a], &found[b]))
+            .count() as f32
+            / pairs.len() as f32
+    };
+    Evidence {
+        bm25,
+        coverage: matched.iter().map(|t| t.idf).sum::<f32>() / total_weight,
+        phrase,
+        proximity: proximity(query, found),
+        share,
+        answers: share >= MIN_SHARE && matched.len() >= content.len().min(2),
     }
-    hits.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.passage.cmp(&b.passage)));
+}
+
+/// The final score of a candidate.
+fn score(e: &Evidence) -> f32 {
+    e.bm25 + W_COVERAGE * e.coverage + W_PHRASE * e.phrase + W_PROXIMITY * e.proximity
+}
+
+/// The decision: candidates ranked by [`score`] (ties by corpus order), only
+/// those that answer, at most `limit`. Empty is an abstention.
+fn decide(query: &AnalyzedQuery, candidates: Vec<Candidate>, limit: usize) -> Vec<Ranked> {
+    let mut ranked: Vec<Ranked> = candidates
+        .into_iter()
+        .map(|c| Ranked {
+            passage: c.passage,
+            score: score(&c.evidence),
+            evidence: c.evidence,
+        })
+        .collect();
+    ranked.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.passage.cmp(&b.passage)));
     tracing::debug!(
         terms = ?query.terms.iter().map(|t| (&t.text, t.idf, t.stop)).collect::<Vec<_>>(),
-        top = ?hits.iter().take(5).map(|h| (h.passage, h.score, h.coverage, h.answers)).collect::<Vec<_>>(),
+        top = ?ranked.iter().take(5).map(|h| (h.passage, h.score, h.evidence.coverage, h.evidence.answers)).collect::<Vec<_>>(),
         "ranked"
     );
-    hits.retain(|h| h.answers);
-    hits.truncate(limit);
-    Ok(Ranking { query, hits })
+    ranked.retain(|h| h.evidence.answers);
+    ranked.truncate(limit);
+    ranked
 }
 
 /// The terms that pick BM25 candidates: in a large corpus, all but the very
@@ -231,7 +290,7 @@ pub(crate) fn bm25_top<'t>(
     terms: impl IntoIterator<Item = &'t str>,
     limit: usize,
 ) -> Result<Vec<(Score, DocAddress)>> {
-    let body = index.fields().body;
+    let body = index.body();
     let clauses: Vec<(Occur, Box<dyn Query>)> = terms
         .into_iter()
         .map(|text| {
@@ -245,10 +304,13 @@ pub(crate) fn bm25_top<'t>(
     if clauses.is_empty() {
         return Ok(Vec::new());
     }
-    Ok(index.searcher().search(
-        &BooleanQuery::new(clauses),
-        &TopDocs::with_limit(limit).order_by_score(),
-    )?)
+    index
+        .searcher()
+        .search(
+            &BooleanQuery::new(clauses),
+            &TopDocs::with_limit(limit).order_by_score(),
+        )
+        .map_err(Error::index)
 }
 
 /// Word pairs of the question that would make a phrase: adjacent, and not both stop words.
@@ -323,7 +385,7 @@ fn term_positions(
     top: &[(Score, DocAddress)],
 ) -> Result<Vec<Vec<Vec<u32>>>> {
     let searcher = index.searcher();
-    let body = index.fields().body;
+    let body = index.body();
     let mut out = vec![vec![Vec::new(); query.terms.len()]; top.len()];
     let mut by_segment: FastMap<u32, Vec<(DocId, usize)>> = FastMap::default();
     for (i, (_, addr)) in top.iter().enumerate() {
@@ -334,14 +396,17 @@ fn term_positions(
     }
     for (segment_ord, mut docs) in by_segment {
         docs.sort_unstable();
-        let inverted = searcher.segment_reader(segment_ord).inverted_index(body)?;
+        let inverted = searcher
+            .segment_reader(segment_ord)
+            .inverted_index(body)
+            .map_err(Error::index)?;
         for (t, term) in query.terms.iter().enumerate() {
             let Some(mut postings) = inverted
                 .read_postings(
                     &Term::from_field_text(body, &term.text),
                     IndexRecordOption::WithFreqsAndPositions,
                 )
-                .map_err(|e| crate::error::Error::Index(e.into()))?
+                .map_err(Error::index)?
             else {
                 continue;
             };

@@ -1,7 +1,7 @@
 //! The binary, driven the way a user drives it: the JSON contract, batch
 //! mode, hostile input, bad corpus files, a stale index and deep links.
 
-use std::io::Write;
+use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
@@ -140,7 +140,7 @@ fn ask_json_contract_on_the_shipped_corpus() {
 fn plain_output_is_quote_and_citation_without_colour_when_piped() {
     let index = tempfile::tempdir().unwrap();
     let out = run(
-        &["ask", "What has Xi done to private businesses?"],
+        &["ask", "What harmed China's interests, according to Shirk?"],
         index.path(),
         "",
     );
@@ -175,17 +175,17 @@ fn abstains_on_unanswerable_questions() {
         assert_eq!(v["hits"], Value::Array(vec![]));
     }
     let out = run(&["ask", "How do I bake sourdough bread?"], index.path(), "");
-    assert!(stdout(&out).contains("Nothing in the essays answers that"));
+    assert!(stdout(&out).contains("Nothing in the essays matches that closely enough"));
 }
 
 #[test]
 fn batch_mode_answers_every_line_in_order() {
     let index = tempfile::tempdir().unwrap();
     let questions = [
-        "How old must a senator be?",
+        "What is the minimum age of a senator?",
         "",
-        "What is the population of Canada?",
-        "Why should each department have a will of its own?",
+        "How many moons does Jupiter have?",
+        "What should each department of government have of its own?",
     ];
     let out = run(
         &["ask", "--json", "--top", "2", "--corpus", &federalist()],
@@ -317,6 +317,85 @@ fn bad_files_are_skipped_with_warnings_naming_file_and_line() {
 }
 
 #[test]
+fn each_skipped_file_is_reported_once() {
+    let corpus = bad_corpus();
+    let index = tempfile::tempdir().unwrap();
+    let corpus_arg = corpus.path().to_string_lossy().into_owned();
+    let out = run(&["index", "--corpus", &corpus_arg], index.path(), "");
+    stdout(&out);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for file in [
+        "broken-front-matter.md",
+        "unknown-key.md",
+        "not-utf8.txt",
+        "empty.txt",
+    ] {
+        assert_eq!(stderr.matches(file).count(), 1, "{file} in:\n{stderr}");
+    }
+}
+
+#[test]
+fn a_corpus_of_bad_files_says_why_each_was_skipped() {
+    let corpus = tempfile::tempdir().unwrap();
+    for file in ["unknown-key.md", "empty.txt"] {
+        std::fs::copy(
+            Path::new("tests/fixtures/bad-corpus").join(file),
+            corpus.path().join(file),
+        )
+        .unwrap();
+    }
+    let index = tempfile::tempdir().unwrap();
+    let corpus_arg = corpus.path().to_string_lossy().into_owned();
+    let out = run(&["index", "--corpus", &corpus_arg], index.path(), "");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for expected in [
+        "no usable essays (2 files skipped",
+        "unknown-key.md:3: front matter: unknown field `authr`",
+        "empty.txt: empty file",
+    ] {
+        assert!(
+            stderr.contains(expected),
+            "missing {expected:?} in:\n{stderr}"
+        );
+    }
+}
+
+#[test]
+fn a_closed_stdout_ends_batch_mode_quietly() {
+    let index = tempfile::tempdir().unwrap();
+    let mut child = Command::new(BIN)
+        .args(["ask", "--json", "--index"])
+        .arg(index.path())
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("citebot runs");
+    // Far more answers than a pipe buffers, so citebot is still writing when the reader goes.
+    let questions = "Why does China matter to so many countries?\n".repeat(2000);
+    let mut input = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || {
+        let _ = input.write_all(questions.as_bytes());
+    });
+    // `| head -1`: read one line, then close the pipe.
+    let mut reader = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    reader.read_line(&mut first).unwrap();
+    drop(reader);
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    assert!(first.starts_with("{\"query\""), "{first}");
+    assert!(out.status.success(), "exit {:?}", out.status);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "",
+        "nothing on stderr"
+    );
+}
+
+#[test]
 fn missing_corpus_is_a_clear_error() {
     let index = tempfile::tempdir().unwrap();
     let out = run(
@@ -399,7 +478,7 @@ fn percent_decode(s: &str) -> String {
 #[test]
 fn deep_links_land_on_the_quoted_words() {
     let index = tempfile::tempdir().unwrap();
-    let questions = "What has Xi done to private businesses?\nWhy must the leaders grasp each other's motivations?\nWhat does Xi want for China on the world stage?\n";
+    let questions = "What harmed China's interests, according to Shirk?\nWhat do Obama and Xi need to know about each other's aims?\nHow does Shirk say China wants to be seen by the world?\n";
     let out = run(&["ask", "--json", "--top", "3"], index.path(), questions);
     let mut checked = 0;
     for v in json_lines(&out) {
@@ -462,7 +541,7 @@ fn index_dir() -> PathBuf {
 #[test]
 fn chat_session_asks_pages_shows_context_and_sources() {
     let index = tempfile::tempdir().unwrap();
-    let script = "Why should each department have a will of its own?\nmore\ncontext\nsources\ncite Ambition must be made to check ambition\nquit\n";
+    let script = "What should each department of government have of its own?\nmore\ncontext\nsources\ncite Ambition must be made to check ambition\nquit\n";
     let out = run(
         &["chat", "--top", "1", "--corpus", &federalist()],
         index.path(),
@@ -499,7 +578,7 @@ fn config_precedence_file_then_environment_then_flags() {
             .arg(index.path())
             .args(["--corpus", &federalist()])
             .args(extra_args)
-            .arg("Why should each department have a will of its own?")
+            .arg("What should each department of government have of its own?")
             .env_remove("RUST_LOG");
         for (k, v) in extra_env {
             cmd.env(k, v);

@@ -8,9 +8,9 @@ use citebot::{Engine, EngineOptions, OpenReport};
 
 /// Questions whose words the edits below touch, and some they do not.
 const QUESTIONS: &[&str] = &[
-    "Where are the latent causes of faction sown?",
+    "What is the origin of faction in the nature of man?",
     "What are the mischiefs of faction?",
-    "Can societies establish good government from reflection and choice?",
+    "Can people choose a good government by reflection rather than by accident?",
     "How does a zanzibarite quorum work?",
     "What do the people fear from a standing army?",
     "Why is union a safeguard against foreign danger?",
@@ -67,6 +67,15 @@ fn assert_like_fresh_build(engine: &Engine, corpus: &Path) {
     assert!(engine.passages().eq(fresh.passages()));
 }
 
+/// The number of passages of the essay in `file`.
+fn passages_of_file(engine: &Engine, file: &str) -> usize {
+    let sources = engine.sources();
+    engine
+        .passages()
+        .filter(|p| engine.essay_file(&sources[p.essay].id) == Some(Path::new(file)))
+        .count()
+}
+
 /// The sync re-indexed exactly the essays concerned: `passages` passages.
 /// Passages of other essays may be written again (`passages_rewritten`) to
 /// drop deleted documents from a small index, but no essay is counted as
@@ -111,10 +120,7 @@ fn reload_matches_a_fresh_build_and_reindexes_only_what_changed() {
     )
     .unwrap();
     let (engine, report) = engine.reload().unwrap();
-    let passages = engine
-        .passages()
-        .filter(|p| engine.essay(p).file == "federalist-10.md")
-        .count();
+    let passages = passages_of_file(&engine, "federalist-10.md");
     assert_sync(&report, (0, 1, 0), passages);
     let answer = engine.ask("zanzibarite quorum", 3).unwrap();
     assert!(answer.hits[0].passage.text.contains("zanzibarite"));
@@ -163,10 +169,7 @@ fn a_same_size_edit_with_the_old_mtime_is_noticed() {
     assert_sync(
         &report,
         (0, 1, 0),
-        engine
-            .passages()
-            .filter(|p| engine.essay(p).file == "federalist-02.md")
-            .count(),
+        passages_of_file(&engine, "federalist-02.md"),
     );
     assert!(engine.ask("Qzovidence", 3).unwrap().answered);
     assert_like_fresh_build(&engine, dir);

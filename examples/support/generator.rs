@@ -6,8 +6,8 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use citebot::corpus::{self, parse_essay};
-use citebot::passage::{Layout, MAX_WORDS, sentences};
+use citebot::corpus::{Essay, parse_essay};
+use citebot::passage::{self, MAX_WORDS, sentences};
 use serde::{Deserialize, Serialize};
 
 /// Bumped when the generator's output changes for the same arguments.
@@ -192,11 +192,39 @@ struct Sentence {
     words: usize,
 }
 
+/// The essays of a flat folder, in file name order; files that are not
+/// usable essays are skipped.
+fn read_essays(dir: &Path) -> Result<Vec<Essay>> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("reading {}", dir.display()))?
+        .map(|entry| Ok(entry?.path()))
+        .collect::<Result<_>>()?;
+    files.retain(|f| {
+        let name = f
+            .file_name()
+            .map_or(String::new(), |n| n.to_string_lossy().into_owned());
+        !name.starts_with('.') && (name.ends_with(".md") || name.ends_with(".txt"))
+    });
+    files.sort();
+    let mut essays = Vec::new();
+    for file in files {
+        let name = file
+            .file_name()
+            .expect("a file")
+            .to_string_lossy()
+            .into_owned();
+        let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+        essays.extend(parse_essay(&name, &bytes).ok());
+    }
+    if essays.is_empty() {
+        bail!("{}: no usable essays", dir.display());
+    }
+    Ok(essays)
+}
+
 /// The Federalist essays as runs of sentences, one list per essay.
 fn source_sentences(dir: &Path) -> Result<Vec<Vec<Sentence>>> {
-    let corpus = corpus::load(dir).with_context(|| format!("loading {}", dir.display()))?;
-    Ok(corpus
-        .essays
+    Ok(read_essays(dir)?
         .iter()
         .map(|essay| {
             essay
@@ -212,6 +240,14 @@ fn source_sentences(dir: &Path) -> Result<Vec<Vec<Sentence>>> {
         })
         .filter(|s| s.len() >= 8)
         .collect())
+}
+
+/// 64-bit FNV-1a, for counting distinct words.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    use std::hash::Hasher;
+    let mut hasher = fnv::FnvHasher::default();
+    hasher.write(bytes);
+    hasher.finish()
 }
 
 struct Generator {
@@ -253,7 +289,7 @@ impl Generator {
                 };
                 self.words += 1;
                 self.vocabulary
-                    .insert(corpus::fnv1a(form.to_lowercase().as_bytes()));
+                    .insert(fnv1a(form.to_lowercase().as_bytes()));
                 out.push_str(&form);
                 word.clear();
             }
@@ -340,7 +376,7 @@ fn generate(args: &Args) -> Result<Manifest> {
         let name = format!("{:04}/essay-{:07}.md", essays / PER_FOLDER, essays);
         let essay = parse_essay(&name, file.as_bytes())
             .map_err(|(line, message)| anyhow::anyhow!("{name}:{line:?}: {message}"))?;
-        passages += Layout::of(&essay).len();
+        passages += passage::count(&essay);
         text_bytes += essay.paragraphs.text().len() as u64;
         let path = args.out.join(&name);
         if essays % PER_FOLDER == 0 {

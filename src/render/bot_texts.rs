@@ -42,10 +42,6 @@ pub const INLINE_APOLOGY: &str = "Sorry, something went wrong";
 pub const INLINE_HINT: &str = "Type a question, or cite: and a quote";
 /// The inline hint for `cite:` without a quote.
 pub const INLINE_CITE_HINT: &str = "Type a quote after cite:";
-/// The inline hint when nothing matches.
-pub const INLINE_NOTHING: &str = "Nothing in the essays matches that";
-/// The inline `cite:` result's description when nothing matches.
-pub const INLINE_CITE_NOTHING: &str = "Nothing in the essays matches that quote closely enough.";
 
 /// The button under an answer that shows the paragraphs around a quote.
 pub const CONTEXT_BUTTON: &str = "Context";
@@ -143,7 +139,7 @@ mod tests {
             INLINE_REFUSAL,
             INLINE_SLOW_DOWN,
             INLINE_HINT,
-            INLINE_NOTHING,
+            crate::render::labels::NO_ANSWER,
         ] {
             assert!(hint.chars().count() <= 64, "inline button texts are short");
         }

@@ -2,9 +2,7 @@
 
 use serde::Serialize;
 
-use crate::engine::{Answer, Hit, Source};
-use crate::lookup::CiteResult;
-use crate::passage::Passage;
+use crate::model::{Answer, CiteResult, Hit, Passage, Source};
 
 #[derive(Serialize)]
 struct AskJson<'a> {

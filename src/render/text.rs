@@ -2,8 +2,9 @@
 
 use std::fmt::Write;
 
-use crate::engine::{Answer, Hit, PassageView, Source};
-use crate::lookup::{CiteResult, Verdict};
+use crate::clean::text as clean;
+use crate::model::{Answer, CiteResult, Hit, PassageView, Source, Verdict};
+use crate::render::labels;
 
 /// Terminal styling: plain, or ANSI colours for a TTY.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,13 +27,6 @@ impl Style {
     fn dim(&self, text: &str) -> String {
         self.paint("2", text)
     }
-}
-
-/// Removes control characters, so corpus text cannot drive the terminal.
-fn clean(text: &str) -> String {
-    text.chars()
-        .map(|c| if c.is_control() && c != '\n' { ' ' } else { c })
-        .collect()
 }
 
 /// One hit: the quote, marked words highlighted, then its citation.
@@ -61,7 +55,7 @@ pub fn hit(hit: &Hit, style: Style) -> String {
 /// A whole answer, or the reason there is none.
 pub fn answer(answer: &Answer, style: Style) -> String {
     if !answer.answered {
-        return "Nothing in the essays answers that. Try other words, or `sources` to see what the corpus covers.\n".to_string();
+        return format!("{}\n", labels::no_answer("`sources`"));
     }
     answer
         .hits
@@ -105,17 +99,18 @@ pub fn sources(sources: &[Source]) -> String {
 /// A citation check: verdict, original wording, differences and citation.
 pub fn cite(result: &CiteResult, style: Style) -> String {
     let mut out = String::new();
-    match (&result.verdict, &result.found) {
+    match (result.verdict, &result.found) {
         (Verdict::NotFound, _) | (_, None) => {
-            out.push_str("✗ Not found: nothing in the essays is close enough to that quote.\n");
+            let (symbol, name) = labels::verdict(Verdict::NotFound);
+            let _ = writeln!(out, "{symbol} {name}: {}", labels::QUOTE_NOT_FOUND);
         }
         (verdict, Some(m)) => {
-            let label = if *verdict == Verdict::Exact {
-                "✓ Exact quote".to_string()
+            let (symbol, name) = labels::verdict(verdict);
+            if verdict == Verdict::Close {
+                let _ = writeln!(out, "{symbol} {name} {}", labels::similarity(m.similarity));
             } else {
-                format!("≈ Close, but not exact (similarity {:.2})", m.similarity)
-            };
-            let _ = writeln!(out, "{label}");
+                let _ = writeln!(out, "{symbol} {name}");
+            }
             let _ = writeln!(out, "  Original: “{}”", clean(&m.original));
             for d in &result.differences {
                 let _ = writeln!(

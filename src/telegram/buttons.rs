@@ -7,8 +7,7 @@
 
 use teloxide::types::{CopyTextButton, InlineKeyboardButton, InlineKeyboardMarkup};
 
-use crate::cite::Citation;
-use crate::engine::Hit;
+use crate::model::{Citation, Hit};
 use crate::render::{bot_texts, html};
 
 /// Pages **More** can reach.

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use teloxide::types::{CallbackQuery, Message};
 
 use super::{App, Handled, HandlerError, clip};
-use crate::engine::Hit;
+use crate::model::Hit;
 use crate::render::{bot_texts, html};
 use crate::telegram::api::Reply;
 use crate::telegram::buttons::{Button, MAX_PAGES, copy_keyboard, keyboard};

@@ -9,8 +9,8 @@ use teloxide::types::{
 };
 
 use super::{App, Handled, clip};
-use crate::lookup::Verdict;
-use crate::render::{bot_texts, html};
+use crate::model::Verdict;
+use crate::render::{bot_texts, html, labels};
 use crate::telegram::api::no_preview;
 use crate::telegram::guard::hint_button;
 use crate::telegram::metrics::Metrics;
@@ -40,12 +40,13 @@ pub(super) async fn handle(app: Arc<App>, query: InlineQuery) -> Handled {
             return Ok("inline cite: hint");
         }
         let result = app.with_engine(move |l| l.engine.cite(&quote)).await??;
-        let (title, description) = match &result.found {
-            Some(m) if result.verdict == Verdict::Exact => ("✅ Exact quote", m.citation.line()),
-            Some(m) => ("≈ Close, but not exact", m.citation.line()),
-            None => ("❌ Not found", bot_texts::INLINE_CITE_NOTHING.to_string()),
+        let (verdict, description) = match &result.found {
+            Some(m) if result.verdict != Verdict::NotFound => (result.verdict, m.citation.line()),
+            _ => (Verdict::NotFound, capitalized(labels::QUOTE_NOT_FOUND)),
         };
-        let article = article("cite", title, &description, html::cite(&result));
+        let (symbol, name) = labels::verdict(verdict);
+        let title = format!("{symbol} {name}");
+        let article = article("cite", &title, &description, html::cite(&result));
         answer(vec![article], None).await?;
         return Ok("inline cite");
     }
@@ -56,7 +57,7 @@ pub(super) async fn handle(app: Arc<App>, query: InlineQuery) -> Handled {
         .await??;
     if !found.answered {
         Metrics::inc(&app.metrics.abstentions);
-        answer(Vec::new(), Some(bot_texts::INLINE_NOTHING)).await?;
+        answer(Vec::new(), Some(labels::NO_ANSWER)).await?;
         return Ok("inline: abstained");
     }
     let results = found
@@ -88,6 +89,15 @@ fn article(id: &str, title: &str, description: &str, html: String) -> InlineQuer
     )
 }
 
+/// `text` with its first letter in upper case (a phrase made a sentence).
+fn capitalized(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
 fn strip_prefix_ignore_case<'a>(text: &'a str, prefix: &str) -> Option<&'a str> {
     let head = text.get(..prefix.len())?;
     head.eq_ignore_ascii_case(prefix)
@@ -106,5 +116,7 @@ mod tests {
         );
         assert_eq!(strip_prefix_ignore_case("cit", "cite:"), None);
         assert_eq!(strip_prefix_ignore_case("citë: x", "cite:"), None);
+        assert_eq!(capitalized("nothing here."), "Nothing here.");
+        assert_eq!(capitalized(""), "");
     }
 }

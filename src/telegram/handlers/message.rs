@@ -5,8 +5,8 @@ use std::sync::Arc;
 use teloxide::types::Message;
 
 use super::{App, Asked, Handled, clip};
-use crate::lookup::Verdict;
-use crate::render::{bot_texts, html};
+use crate::model::Verdict;
+use crate::render::{bot_texts, html, labels};
 use crate::telegram::api::Reply;
 use crate::telegram::buttons::{copy_keyboard, keyboard};
 use crate::telegram::commands::{Command, Request};
@@ -59,7 +59,7 @@ async fn answer(app: &App, message: &Message, question: &str) -> Handled {
         .await??;
     if !answer.answered {
         Metrics::inc(&app.metrics.abstentions);
-        app.reply(message, html::escape(html::NOTHING_FOUND))
+        app.reply(message, html::escape(&labels::no_answer("/sources")))
             .await?;
         return Ok("abstained");
     }

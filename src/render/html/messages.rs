@@ -1,17 +1,11 @@
-//! HTML: messages for Telegram's HTML parse mode.
-//!
-//! Messages are built with [`Html`], which escapes every piece of text, closes
-//! every tag it opens and counts what the reader will see the way Telegram
-//! does (UTF-16 code units), trimming text with "…" to stay within a limit.
-//! So whatever the corpus or a user wrote, every message here parses with
-//! Telegram's HTML parser and fits in [`MAX_MESSAGE_LEN`].
-//!
-//! Everything is pure: the functions take the engine's values and return
-//! strings.
+//! The message layouts: answers, passages in context, the list of essays
+//! and citation checks, each within [`MAX_MESSAGE_LEN`]; and the plain-text
+//! pieces Telegram shows beside messages (copy buttons, inline results).
 
-use crate::cite::Citation;
-use crate::engine::{Hit, PassageView, Source};
-use crate::lookup::{CiteResult, Verdict};
+use super::builder::{Html, Tag, escape, is_linkable, prefix, utf16_len};
+use crate::clean;
+use crate::model::{Citation, CiteResult, Hit, PassageView, Source, Verdict};
+use crate::render::labels;
 
 /// Longest message text Telegram accepts, in UTF-16 code units after parsing.
 pub const MAX_MESSAGE_LEN: usize = 4096;
@@ -19,244 +13,6 @@ pub const MAX_MESSAGE_LEN: usize = 4096;
 pub const MAX_COPY_TEXT_LEN: usize = 256;
 /// Longest citation line inside a message; only absurd metadata comes near it.
 const MAX_CITATION_LEN: usize = 1024;
-/// How far back from a cut a word boundary is looked for, in characters.
-const WORD_BOUNDARY_SLACK: usize = 24;
-
-/// What nothing-found replies say.
-pub const NOTHING_FOUND: &str = "Nothing in the essays matches that closely enough. \
-     Try other words, or see /sources for what the essays cover.";
-
-/// Escapes `&`, `<`, `>` and `"` for Telegram HTML.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        push_escaped(&mut out, c);
-    }
-    out
-}
-
-fn push_escaped(out: &mut String, c: char) {
-    match c {
-        '&' => out.push_str("&amp;"),
-        '<' => out.push_str("&lt;"),
-        '>' => out.push_str("&gt;"),
-        '"' => out.push_str("&quot;"),
-        c => out.push(c),
-    }
-}
-
-/// Control characters (but newlines) become spaces, as Telegram would show them.
-fn clean(c: char) -> char {
-    if c.is_control() && c != '\n' { ' ' } else { c }
-}
-
-/// Length in UTF-16 code units, as Telegram counts.
-pub fn utf16_len(text: &str) -> usize {
-    text.chars().map(char::len_utf16).sum()
-}
-
-/// The longest prefix of `text` of at most `units` UTF-16 code units, cut at a
-/// word boundary when one is near.
-fn prefix(text: &str, units: usize) -> &str {
-    let mut used = 0;
-    let mut end = 0;
-    for (i, c) in text.char_indices() {
-        if used + c.len_utf16() > units {
-            break;
-        }
-        used += c.len_utf16();
-        end = i + c.len_utf8();
-    }
-    let cut = &text[..end];
-    if end == text.len() {
-        return cut;
-    }
-    match cut
-        .char_indices()
-        .rev()
-        .take(WORD_BOUNDARY_SLACK)
-        .find(|(_, c)| c.is_whitespace())
-    {
-        Some((space, _)) => cut[..space].trim_end(),
-        None => cut,
-    }
-}
-
-/// An inline tag of Telegram's HTML.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Tag<'a> {
-    /// `<b>`.
-    Bold,
-    /// `<i>`.
-    Italic,
-    /// `<s>`.
-    Strike,
-    /// `<blockquote>`.
-    Quote,
-    /// `<blockquote expandable>`: shown collapsed when long.
-    ExpandableQuote,
-    /// `<a href="…">`, for an `http(s)` URL; other URLs give no link.
-    Link(&'a str),
-}
-
-/// An open tag: its closing text and where it started.
-#[derive(Debug)]
-struct Open {
-    close: &'static str,
-    at: usize,
-    len: usize,
-}
-
-/// A Telegram HTML text under construction, well-formed by construction and
-/// never longer than its limit (in visible UTF-16 code units).
-#[derive(Debug)]
-pub struct Html {
-    out: String,
-    open: Vec<Open>,
-    len: usize,
-    limit: usize,
-    trimmed: bool,
-}
-
-impl Html {
-    /// An empty text that may grow to `limit` visible UTF-16 code units.
-    pub fn new(limit: usize) -> Html {
-        Html {
-            out: String::new(),
-            open: Vec::new(),
-            len: 0,
-            limit,
-            trimmed: false,
-        }
-    }
-
-    /// Visible length so far, in UTF-16 code units.
-    pub fn len(&self) -> usize {
-        self.len
-    }
-
-    /// True when nothing visible was written.
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
-    /// Visible UTF-16 code units still available.
-    pub fn remaining(&self) -> usize {
-        self.limit - self.len
-    }
-
-    /// Appends `text`, escaped. Text beyond the limit is cut (at a word when
-    /// possible) and marked with "…"; after a cut, further text is dropped.
-    pub fn text(&mut self, text: &str) -> &mut Self {
-        if self.trimmed || text.is_empty() {
-            return self;
-        }
-        let whole = utf16_len(text);
-        let kept = if whole <= self.remaining() {
-            text
-        } else {
-            self.trimmed = true;
-            prefix(text, self.remaining().saturating_sub(1))
-        };
-        for c in kept.chars() {
-            push_escaped(&mut self.out, clean(c));
-        }
-        self.len += utf16_len(kept);
-        if self.trimmed && self.remaining() >= 1 {
-            self.out.push('…');
-            self.len += 1;
-        }
-        self
-    }
-
-    /// Whether text was cut to fit.
-    pub fn is_trimmed(&self) -> bool {
-        self.trimmed
-    }
-
-    /// Opens `tag`; [`Html::close`] or [`Html::finish`] closes it.
-    pub fn open(&mut self, tag: Tag<'_>) -> &mut Self {
-        let at = self.out.len();
-        let close = match tag {
-            Tag::Bold => {
-                self.out.push_str("<b>");
-                "</b>"
-            }
-            Tag::Italic => {
-                self.out.push_str("<i>");
-                "</i>"
-            }
-            Tag::Strike => {
-                self.out.push_str("<s>");
-                "</s>"
-            }
-            Tag::Quote => {
-                self.out.push_str("<blockquote>");
-                "</blockquote>"
-            }
-            Tag::ExpandableQuote => {
-                self.out.push_str("<blockquote expandable>");
-                "</blockquote>"
-            }
-            Tag::Link(url) if is_linkable(url) => {
-                self.out.push_str("<a href=\"");
-                self.out.push_str(&escape(url));
-                self.out.push_str("\">");
-                "</a>"
-            }
-            Tag::Link(_) => "",
-        };
-        self.open.push(Open {
-            close,
-            at,
-            len: self.len,
-        });
-        self
-    }
-
-    /// Closes the innermost open tag; an element left empty is removed.
-    pub fn close(&mut self) -> &mut Self {
-        if let Some(open) = self.open.pop() {
-            if self.len == open.len {
-                self.out.truncate(open.at);
-            } else {
-                self.out.push_str(open.close);
-            }
-        }
-        self
-    }
-
-    /// `text` inside `tag`.
-    pub fn tagged(&mut self, tag: Tag<'_>, text: &str) -> &mut Self {
-        self.open(tag).text(text).close()
-    }
-
-    /// Appends another finished text if it fits whole; returns whether it did.
-    pub fn append(&mut self, other: Html) -> bool {
-        if other.len > self.remaining() {
-            return false;
-        }
-        self.len += other.len;
-        self.out.push_str(&other.finish());
-        true
-    }
-
-    /// The HTML, with every open tag closed.
-    pub fn finish(mut self) -> String {
-        while !self.open.is_empty() {
-            self.close();
-        }
-        self.out
-    }
-}
-
-/// Whether `url` may be a link target: `http(s)://` with no spaces or control characters.
-fn is_linkable(url: &str) -> bool {
-    let lower = url.get(..8).unwrap_or(url).to_ascii_lowercase();
-    (lower.starts_with("http://") || lower.starts_with("https://"))
-        && url.len() > "https://".len()
-        && !url.chars().any(|c| c.is_whitespace() || c.is_control())
-}
 
 /// A citation: author, <i>title</i>, publication, date, ¶N and a link that
 /// lands on the quoted words (none without a URL).
@@ -308,7 +64,7 @@ pub fn hit(hit: &Hit, limit: usize) -> Html {
 /// An answer: each hit's excerpt and citation, within one message.
 pub fn answer(hits: &[Hit]) -> String {
     if hits.is_empty() {
-        return escape(NOTHING_FOUND);
+        return escape(&labels::no_answer("/sources"));
     }
     let share = (MAX_MESSAGE_LEN / hits.len()).saturating_sub(2);
     let mut html = Html::new(MAX_MESSAGE_LEN);
@@ -382,19 +138,21 @@ pub fn sources(sources: &[Source]) -> String {
 /// (`<s>said</s> → <b>original</b>`) and the citation with its link.
 pub fn cite(result: &CiteResult) -> String {
     let mut html = Html::new(MAX_MESSAGE_LEN);
-    let found = match (&result.verdict, &result.found) {
+    let found = match (result.verdict, &result.found) {
         (Verdict::NotFound, _) | (_, None) => {
-            html.text("❌ ")
-                .tagged(Tag::Bold, "Not found")
-                .text(": nothing in the essays matches that quote closely enough.");
+            let (symbol, name) = labels::verdict(Verdict::NotFound);
+            html.text(symbol)
+                .text(" ")
+                .tagged(Tag::Bold, name)
+                .text(": ")
+                .text(labels::QUOTE_NOT_FOUND);
             return html.finish();
         }
         (verdict, Some(found)) => {
-            if *verdict == Verdict::Exact {
-                html.text("✅ ").tagged(Tag::Bold, "Exact quote");
-            } else {
-                html.text("≈ ").tagged(Tag::Bold, "Close, but not exact");
-                html.text(&format!(" (similarity {:.0}%)", found.similarity * 100.0));
+            let (symbol, name) = labels::verdict(verdict);
+            html.text(symbol).text(" ").tagged(Tag::Bold, name);
+            if verdict == Verdict::Close {
+                html.text(" ").text(&labels::similarity(found.similarity));
             }
             found
         }
@@ -425,7 +183,7 @@ pub fn cite(result: &CiteResult) -> String {
 /// (then the link's text fragment, then the end) when needed.
 pub fn copy_line(citation: &Citation) -> String {
     let fits = |line: &str| utf16_len(line) <= MAX_COPY_TEXT_LEN;
-    let clean_line = |c: &Citation| c.line().chars().map(clean).collect::<String>();
+    let clean_line = |c: &Citation| clean::text(&c.line());
     let mut c = citation.clone();
     let line = clean_line(&c);
     if fits(&line) {
@@ -458,7 +216,7 @@ pub fn copy_line(citation: &Citation) -> String {
 /// A short plain-text description of a hit, for inline results: the start of
 /// its quote.
 pub fn summary(hit: &Hit, max_chars: usize) -> String {
-    let text: String = hit.quote_text().chars().map(clean).collect();
+    let text = clean::text(&hit.quote_text());
     if text.chars().count() <= max_chars {
         return text;
     }
@@ -469,10 +227,7 @@ pub fn summary(hit: &Hit, max_chars: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::align::Difference;
-    use crate::lookup::CiteMatch;
-    use crate::passage::Passage;
-    use crate::quote::Quote;
+    use crate::model::{CiteMatch, Difference, Passage, Quote};
     use proptest::prelude::*;
 
     /// Checks what Telegram's HTML parser checks for our tags: known tags,

@@ -1,0 +1,52 @@
+//! Labels: the fixed words of citebot's replies, in one place.
+//!
+//! Every renderer takes its verdict labels and fixed phrases from here, so a
+//! verdict reads the same in a terminal, in Telegram and in an inline
+//! result.
+
+use crate::model::Verdict;
+
+/// A verdict as a reader sees it: its symbol and its name.
+pub fn verdict(verdict: Verdict) -> (&'static str, &'static str) {
+    match verdict {
+        Verdict::Exact => ("✅", "Exact quote"),
+        Verdict::Close => ("≈", "Close, but not exact"),
+        Verdict::NotFound => ("❌", "Not found"),
+    }
+}
+
+/// What follows the [`Verdict::NotFound`] label: `Not found: …`.
+pub const QUOTE_NOT_FOUND: &str = "nothing in the essays matches that quote closely enough.";
+
+/// How close a misquote is, as shown after the [`Verdict::Close`] label.
+pub fn similarity(similarity: f32) -> String {
+    format!("(similarity {:.0}%)", similarity * 100.0)
+}
+
+/// A question nothing in the essays answers: the first sentence of
+/// [`no_answer`], and on its own where a reply must be short (an inline hint).
+pub const NO_ANSWER: &str = "Nothing in the essays matches that closely enough.";
+
+/// The reply to a question nothing in the essays answers, in every
+/// transport; `sources` is how the reader lists the essays there
+/// (`/sources` in Telegram, `sources` in `citebot chat`).
+pub fn no_answer(sources: &str) -> String {
+    format!("{NO_ANSWER} Try other words, or {sources} to see what the essays cover.")
+}
+
+// Terminal: the `chat` command's own phrases.
+
+/// What `help` prints in `citebot chat`.
+pub const CHAT_HELP: &str = "Ask a question in your own words. Then:
+  more      further results
+  context   the paragraphs around the top quote
+  sources   the essays in the corpus
+  cite TEXT check a quotation
+  help      this list
+  quit      leave (or Ctrl-D)";
+
+/// `more` or `context` before any question.
+pub const ASK_FIRST: &str = "Ask a question first.";
+
+/// `more` when every result has been shown.
+pub const NO_MORE: &str = "No further results.";

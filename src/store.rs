@@ -1,0 +1,643 @@
+//! Store: the loaded essays and how they divide into passages.
+//!
+//! Passages are numbered in corpus order; that number, a passage's
+//! *ordinal*, is how the index, search and lookup name passages. The store
+//! maps an ordinal to its essay, paragraph, text and sentences, and a
+//! passage id ([`PassageId`], parsed and formatted only here) to its
+//! ordinal, and it makes the [`Passage`] values handed out.
+//!
+//! [`Store::load`] fills it from the corpus folder. A reload shares, with the
+//! store it came from, every essay whose file did not change, and records
+//! which essays it added, changed and removed ([`Store::changes`]) so that
+//! what is derived from passages can follow the same steps.
+
+use std::borrow::Borrow;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fmt;
+use std::hash::Hasher;
+use std::ops::Range;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use rayon::prelude::*;
+
+use crate::analysis::terms;
+use crate::corpus::{self, Essay, FileStamp, IdAllocator, Warning};
+use crate::error::{Error, Result};
+use crate::model::Passage;
+use crate::passage::Layout;
+
+/// Below this many files to read, reading in parallel is not worth waking threads for.
+const PARALLEL_READ_FROM: usize = 64;
+
+/// The essays of a corpus, with their passages.
+pub(crate) struct Store {
+    /// The essays in corpus order; shared with the store a reload came from,
+    /// for files that did not change.
+    essays: Vec<Arc<Loaded>>,
+    /// Per essay, the ordinal of its first passage; one more entry at the end
+    /// holding the number of passages.
+    starts: Vec<usize>,
+    /// Essay id → essay index.
+    by_id: HashMap<String, usize>,
+    /// What this store changed from the one it was reloaded from.
+    changes: Changes,
+}
+
+/// One essay as loaded: parsed, split into passages, and stamped.
+#[derive(Debug, Clone)]
+struct Loaded {
+    essay: Essay,
+    layout: Layout,
+    /// The analysed terms of the title and author, which count towards a question's coverage.
+    title_terms: HashSet<String>,
+    /// See [`Store::digest`].
+    digest: String,
+    stamp: FileStamp,
+    /// The stamp can be trusted to show a later change (see [`FileStamp::is_racy`]).
+    reusable: bool,
+}
+
+impl Loaded {
+    /// Reads the file at `stamp`; a file that is not a usable essay is a [`Warning`].
+    fn read(dir: &Path, stamp: FileStamp) -> Result<Result<Loaded, Warning>> {
+        let read_at = SystemTime::now();
+        Ok(corpus::read(dir, &stamp)?.map(|essay| {
+            let layout = Layout::of(&essay);
+            Loaded {
+                title_terms: title_terms(&essay),
+                digest: digest(&essay, &layout),
+                essay,
+                layout,
+                reusable: !stamp.is_racy(read_at),
+                stamp,
+            }
+        }))
+    }
+}
+
+/// Which essays, by id, were added, changed or removed between two states of a corpus.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Changes {
+    /// Essays that are new.
+    pub added: Vec<String>,
+    /// Essays whose file or passages changed.
+    pub changed: Vec<String>,
+    /// Essays that are gone.
+    pub removed: Vec<String>,
+}
+
+impl Changes {
+    /// The changes from `before` to `after`, both maps from essay id to
+    /// [`Store::digest`] (as a store has them, or as something derived from
+    /// it recorded them); each list is sorted by id.
+    pub fn between<K1, V1, K2, V2>(before: &BTreeMap<K1, V1>, after: &BTreeMap<K2, V2>) -> Changes
+    where
+        K1: Borrow<str> + Ord,
+        V1: Borrow<str>,
+        K2: Borrow<str> + Ord,
+        V2: Borrow<str>,
+    {
+        let mut changes = Changes::default();
+        for (id, digest) in after {
+            let id = id.borrow();
+            match before.get(id) {
+                None => changes.added.push(id.to_string()),
+                Some(old) if old.borrow() != digest.borrow() => {
+                    changes.changed.push(id.to_string());
+                }
+                Some(_) => {}
+            }
+        }
+        changes.removed = before
+            .keys()
+            .map(|id| id.borrow())
+            .filter(|id| !after.contains_key(*id))
+            .map(str::to_string)
+            .collect();
+        changes
+    }
+
+    /// True when nothing changed.
+    pub fn is_empty(&self) -> bool {
+        self.added.is_empty() && self.changed.is_empty() && self.removed.is_empty()
+    }
+}
+
+/// Where a file of the corpus comes from in a load.
+enum Slot {
+    /// Kept from the previous store: its essay index there.
+    Kept(usize),
+    /// Read from disk: the next of the files read.
+    Read,
+}
+
+impl Store {
+    /// Loads the essays of `dir`; with `previous`, files that did not change
+    /// since it read them are not read again.
+    ///
+    /// Files whose size, modification time, inode and status-change time are
+    /// as they were when `previous` read them are shared with it. A file
+    /// modified within a second of being read is always read again, so that
+    /// a second edit in the same clock tick is not missed.
+    ///
+    /// Bad files are returned as warnings; with `strict`, any is an error,
+    /// and so is a folder without a usable essay.
+    pub fn load(
+        dir: &Path,
+        strict: bool,
+        previous: Option<&Store>,
+    ) -> Result<(Store, Vec<Warning>)> {
+        let (slots, to_read) = plan_reads(corpus::scan(dir)?, previous);
+        let read = read_all(dir, to_read)?;
+        let (essays, warnings) = assemble(slots, read, previous);
+        check(dir, strict, essays.len(), &warnings)?;
+        Ok((Store::new(essays, previous), warnings))
+    }
+
+    fn new(essays: Vec<Arc<Loaded>>, previous: Option<&Store>) -> Store {
+        let mut starts = Vec::with_capacity(essays.len() + 1);
+        let mut total = 0;
+        for loaded in &essays {
+            starts.push(total);
+            total += loaded.layout.len();
+        }
+        starts.push(total);
+        let by_id = essays
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (e.essay.id.clone(), i))
+            .collect();
+        let mut store = Store {
+            essays,
+            starts,
+            by_id,
+            changes: Changes::default(),
+        };
+        let before = previous.map(Store::digests).unwrap_or_default();
+        let changes = Changes::between(&before, &store.digests());
+        store.changes = changes;
+        store
+    }
+
+    /// The number of passages.
+    pub fn len(&self) -> usize {
+        *self.starts.last().expect("starts ends with the total")
+    }
+
+    /// The number of essays.
+    pub fn essay_count(&self) -> usize {
+        self.essays.len()
+    }
+
+    /// The essays, in corpus order.
+    pub fn essays(&self) -> impl ExactSizeIterator<Item = &Essay> + '_ {
+        self.essays.iter().map(|e| &e.essay)
+    }
+
+    /// The essay at index `essay`.
+    pub fn essay(&self, essay: usize) -> &Essay {
+        &self.essays[essay].essay
+    }
+
+    /// The index of the essay with id `id`.
+    pub fn essay_by_id(&self, id: &str) -> Option<usize> {
+        self.by_id.get(id).copied()
+    }
+
+    /// How essay `essay` divides into passages.
+    pub fn layout(&self, essay: usize) -> &Layout {
+        &self.essays[essay].layout
+    }
+
+    /// The analysed terms of essay `essay`'s title and author.
+    pub fn title_terms(&self, essay: usize) -> &HashSet<String> {
+        &self.essays[essay].title_terms
+    }
+
+    /// A hash of essay `essay`'s file: changes whenever the file's bytes do.
+    #[allow(
+        dead_code,
+        reason = "for what follows essays by their file's content, such as stored passage vectors"
+    )]
+    pub fn fingerprint(&self, essay: usize) -> u64 {
+        self.essays[essay].essay.fingerprint
+    }
+
+    /// A hash of essay `essay`'s file and of how it divides into passages:
+    /// what a structure derived from passages records, to notice that an
+    /// essay needs doing again.
+    pub fn digest(&self, essay: usize) -> &str {
+        &self.essays[essay].digest
+    }
+
+    /// Every essay's id with its [`Store::digest`].
+    pub fn digests(&self) -> BTreeMap<&str, &str> {
+        (0..self.essay_count())
+            .map(|e| (self.essay(e).id.as_str(), self.digest(e)))
+            .collect()
+    }
+
+    /// What this store added, changed and removed from the one it was
+    /// reloaded from; on a first load, every essay is added.
+    pub fn changes(&self) -> &Changes {
+        &self.changes
+    }
+
+    /// The ordinals of essay `essay`'s passages.
+    pub fn passages_of(&self, essay: usize) -> Range<usize> {
+        self.starts[essay]..self.starts[essay + 1]
+    }
+
+    /// The index of the essay passage `ordinal` belongs to.
+    pub fn essay_of(&self, ordinal: usize) -> usize {
+        self.locate(ordinal).0
+    }
+
+    /// The essay index and the passage's index within the essay.
+    fn locate(&self, ordinal: usize) -> (usize, usize) {
+        let essay = self.starts.partition_point(|&s| s <= ordinal) - 1;
+        (essay, ordinal - self.starts[essay])
+    }
+
+    /// The text of passage `ordinal`.
+    pub fn text(&self, ordinal: usize) -> &str {
+        let (e, i) = self.locate(ordinal);
+        let loaded = &self.essays[e];
+        loaded.layout.text(&loaded.essay, i)
+    }
+
+    /// Passage `ordinal`, made for handing out.
+    pub fn passage(&self, ordinal: usize) -> Passage {
+        let (e, i) = self.locate(ordinal);
+        let loaded = &self.essays[e];
+        let (paragraph, window) = loaded.layout.position(i);
+        let range = loaded.layout.range(i);
+        Passage {
+            id: PassageId {
+                essay: &loaded.essay.id,
+                paragraph,
+                window,
+            }
+            .to_string(),
+            essay: e,
+            paragraph,
+            window,
+            text: loaded.essay.paragraphs.text()[range.clone()].to_string(),
+            sentences: loaded
+                .layout
+                .sentences(i)
+                .map(|s| s.start - range.start..s.end - range.start)
+                .collect(),
+        }
+    }
+
+    /// The ordinal of the passage with id `id`.
+    pub fn find(&self, id: &str) -> Option<usize> {
+        let id = PassageId::parse(id)?;
+        let e = self.essay_by_id(id.essay)?;
+        let i = self.essays[e].layout.find(id.paragraph, id.window)?;
+        Some(self.starts[e] + i)
+    }
+
+    /// The passages just before and just after passage `ordinal` in its essay.
+    pub fn neighbours(&self, ordinal: usize) -> (Option<usize>, Option<usize>) {
+        let essay = self.passages_of(self.essay_of(ordinal));
+        let before = ordinal.checked_sub(1).filter(|i| essay.contains(i));
+        let after = Some(ordinal + 1).filter(|i| essay.contains(i));
+        (before, after)
+    }
+
+    /// The essay index and paragraph number (from 1) of passage `ordinal`.
+    pub fn paragraph_of(&self, ordinal: usize) -> (usize, u32) {
+        let (e, i) = self.locate(ordinal);
+        (e, self.essays[e].layout.position(i).0)
+    }
+
+    /// The whole paragraph passage `ordinal` belongs to (more than the
+    /// passage when the paragraph was split into windows).
+    pub fn paragraph(&self, ordinal: usize) -> &str {
+        let (e, paragraph) = self.paragraph_of(ordinal);
+        &self.essays[e].essay.paragraphs[paragraph as usize - 1]
+    }
+
+    /// The passage of passage `ordinal`'s paragraph that holds byte `offset`
+    /// of the paragraph's text (see [`Store::paragraph`]): the last one
+    /// starting at or before it.
+    pub fn window_at(&self, ordinal: usize, offset: usize) -> usize {
+        let (e, paragraph) = self.paragraph_of(ordinal);
+        let loaded = &self.essays[e];
+        let start = loaded
+            .essay
+            .paragraphs
+            .range(paragraph as usize - 1)
+            .expect("a passage's paragraph exists")
+            .start;
+        let windows = loaded.layout.paragraph(paragraph);
+        let first = windows.start;
+        let holder = windows
+            .take_while(|&w| w == first || loaded.layout.range(w).start <= start + offset)
+            .last()
+            .expect("a paragraph has a passage");
+        self.starts[e] + holder
+    }
+}
+
+/// A passage's id: `<essay>_<paragraph>`, or `<essay>_<paragraph>-<window>`
+/// for a window of a long paragraph. Short enough for a `/start` deep link
+/// and a button payload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct PassageId<'a> {
+    /// The essay id.
+    pub essay: &'a str,
+    /// Paragraph number, from 1.
+    pub paragraph: u32,
+    /// Window, from 1; 0 for a whole paragraph.
+    pub window: u16,
+}
+
+impl<'a> PassageId<'a> {
+    /// Parses an id as [`fmt::Display`] writes it; anything else (leading
+    /// zeros, a window of 0) is not an id.
+    pub fn parse(id: &'a str) -> Option<PassageId<'a>> {
+        let (essay, rest) = id.rsplit_once('_')?;
+        let (paragraph, window) = match rest.split_once('-') {
+            Some((p, w)) => (p.parse().ok()?, w.parse().ok()?),
+            None => (rest.parse().ok()?, 0),
+        };
+        let parsed = PassageId {
+            essay,
+            paragraph,
+            window,
+        };
+        (parsed.to_string() == id).then_some(parsed)
+    }
+}
+
+impl fmt::Display for PassageId<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.window == 0 {
+            write!(f, "{}_{}", self.essay, self.paragraph)
+        } else {
+            write!(f, "{}_{}-{}", self.essay, self.paragraph, self.window)
+        }
+    }
+}
+
+/// Which files to take from `previous` and which to read.
+fn plan_reads(stamps: Vec<FileStamp>, previous: Option<&Store>) -> (Vec<Slot>, Vec<FileStamp>) {
+    let old: HashMap<&str, usize> = previous.map_or_else(HashMap::new, |store| {
+        store
+            .essays
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| e.reusable)
+            .map(|(i, e)| (e.essay.file.as_str(), i))
+            .collect()
+    });
+    let mut slots = Vec::with_capacity(stamps.len());
+    let mut to_read = Vec::new();
+    for stamp in stamps {
+        let kept = old
+            .get(stamp.file.as_str())
+            .copied()
+            .filter(|&i| previous.is_some_and(|store| store.essays[i].stamp == stamp));
+        match kept {
+            Some(i) => slots.push(Slot::Kept(i)),
+            None => {
+                slots.push(Slot::Read);
+                to_read.push(stamp);
+            }
+        }
+    }
+    (slots, to_read)
+}
+
+/// Reads and splits `files`, on every core when there are many; results are
+/// in the order given.
+fn read_all(dir: &Path, files: Vec<FileStamp>) -> Result<Vec<Result<Loaded, Warning>>> {
+    if files.len() < PARALLEL_READ_FROM {
+        return files.into_iter().map(|f| Loaded::read(dir, f)).collect();
+    }
+    files
+        .into_par_iter()
+        .map(|f| Loaded::read(dir, f))
+        .collect()
+}
+
+/// The essays in corpus order, ids given out, and the files skipped.
+fn assemble(
+    slots: Vec<Slot>,
+    read: Vec<Result<Loaded, Warning>>,
+    previous: Option<&Store>,
+) -> (Vec<Arc<Loaded>>, Vec<Warning>) {
+    let mut read = read.into_iter();
+    let mut ids = IdAllocator::default();
+    let mut essays = Vec::with_capacity(slots.len());
+    let mut warnings = Vec::new();
+    for slot in slots {
+        let loaded = match (slot, previous) {
+            (Slot::Kept(i), Some(store)) => {
+                let kept = &store.essays[i];
+                let id = ids.allocate(&kept.essay.file);
+                if id == kept.essay.id {
+                    Arc::clone(kept)
+                } else {
+                    // Another file now claims this file's id.
+                    let mut renamed = Loaded::clone(kept);
+                    renamed.essay.id = id;
+                    Arc::new(renamed)
+                }
+            }
+            _ => match read.next().expect("one result per file read") {
+                Ok(mut loaded) => {
+                    loaded.essay.id = ids.allocate(&loaded.essay.file);
+                    Arc::new(loaded)
+                }
+                Err(warning) => {
+                    warnings.push(warning);
+                    continue;
+                }
+            },
+        };
+        essays.push(loaded);
+    }
+    (essays, warnings)
+}
+
+/// The error for a corpus that cannot be used: any bad file under
+/// `strict`, or no usable essay at all.
+fn check(dir: &Path, strict: bool, essays: usize, warnings: &[Warning]) -> Result<()> {
+    let reasons = || {
+        warnings
+            .iter()
+            .map(Warning::to_string)
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    let message = if strict && !warnings.is_empty() {
+        format!("--strict: {}", reasons())
+    } else if essays > 0 {
+        return Ok(());
+    } else if warnings.is_empty() {
+        "no .md or .txt essays found".to_string()
+    } else {
+        format!(
+            "no usable essays ({} files skipped: {})",
+            warnings.len(),
+            reasons()
+        )
+    };
+    Err(Error::Corpus {
+        path: dir.to_path_buf(),
+        message,
+    })
+}
+
+/// The terms of an essay's title and author.
+fn title_terms(essay: &Essay) -> HashSet<String> {
+    let meta = format!("{} {}", essay.title, essay.author.as_deref().unwrap_or(""));
+    terms(&meta).into_iter().map(|t| t.text).collect()
+}
+
+/// A hash of an essay's file and of how it was split into passages, so that
+/// a change to either shows.
+fn digest(essay: &Essay, layout: &Layout) -> String {
+    let mut h = fnv::FnvHasher::default();
+    h.write(&essay.fingerprint.to_le_bytes());
+    for i in 0..layout.len() {
+        let (paragraph, window) = layout.position(i);
+        let range = layout.range(i);
+        h.write(&paragraph.to_le_bytes());
+        h.write(&window.to_le_bytes());
+        h.write(&(range.start as u64).to_le_bytes());
+        h.write(&(range.end as u64).to_le_bytes());
+    }
+    format!("{:016x}", h.finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, name: &str, text: &str) {
+        std::fs::write(dir.join(name), text).unwrap();
+    }
+
+    /// A corpus of two essays, the second with a long paragraph in windows.
+    fn corpus() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        let long = "This sentence has exactly ten words in it, you see. ".repeat(40);
+        write(
+            dir.path(),
+            "a.md",
+            "+++\ntitle = \"A\"\n+++\n\nFirst of a.\n\nSecond of a.\n",
+        );
+        write(
+            dir.path(),
+            "e.md",
+            &format!("+++\ntitle = \"E\"\n+++\n\nShort one. Two.\n\n{long}\n\nLast.\n"),
+        );
+        dir
+    }
+
+    #[test]
+    fn passages_ids_and_neighbours() {
+        let dir = corpus();
+        let (store, warnings) = Store::load(dir.path(), true, None).unwrap();
+        assert!(warnings.is_empty());
+        assert_eq!(store.essay_count(), 2);
+        assert_eq!(store.passages_of(0), 0..2);
+        let e = store.passages_of(1);
+        assert_eq!(e.start, 2);
+        assert_eq!(e.end, store.len());
+
+        let first = store.passage(2);
+        assert_eq!(first.id, "e_1");
+        assert_eq!(first.essay, 1);
+        assert_eq!(first.text, "Short one. Two.");
+        assert_eq!(first.sentences, [0..10, 11..15]);
+        assert_eq!(store.passage(3).id, "e_2-1");
+        let last = store.passage(store.len() - 1);
+        assert_eq!(last.id, "e_3");
+        assert_eq!(last.text, "Last.");
+        for ordinal in 0..store.len() {
+            let p = store.passage(ordinal);
+            assert_eq!(store.find(&p.id), Some(ordinal));
+            assert_eq!(store.text(ordinal), p.text);
+            assert_eq!(store.essay_of(ordinal), p.essay);
+            for s in &p.sentences {
+                assert!(p.text[s.clone()].ends_with('.'));
+            }
+        }
+        for bad in [
+            "e_01", "e_2-0", "e_2-01", "e_9", "x_1", "e", "", "e_", "e_1-",
+        ] {
+            assert_eq!(store.find(bad), None, "{bad}");
+        }
+        assert_eq!(store.neighbours(0), (None, Some(1)));
+        assert_eq!(store.neighbours(1), (Some(0), None));
+        assert_eq!(store.neighbours(2), (None, Some(3)));
+
+        // The windows of paragraph 2 of `e`: each offset is held by the last window starting at or before it.
+        let window = store.find("e_2-2").unwrap();
+        let paragraph = store.paragraph(window);
+        assert!(paragraph.len() > store.text(window).len());
+        assert_eq!(store.window_at(window, 0), store.find("e_2-1").unwrap());
+        // Where the window starts within the paragraph (its sentences all read alike).
+        let at = store.text(window).as_ptr() as usize - paragraph.as_ptr() as usize;
+        assert!(at > 0);
+        assert_eq!(store.window_at(3, at), window);
+        assert_eq!(store.window_at(3, at - 1), 3);
+    }
+
+    #[test]
+    fn reload_shares_unchanged_essays_and_records_changes() {
+        let dir = corpus();
+        let (first, _) = Store::load(dir.path(), true, None).unwrap();
+        assert_eq!(first.changes().added, ["a", "e"]);
+        let (same, _) = Store::load(dir.path(), true, Some(&first)).unwrap();
+        assert!(same.changes().is_empty());
+        assert_eq!(same.digests(), first.digests());
+
+        write(dir.path(), "a.md", "+++\ntitle = \"A\"\n+++\n\nChanged.\n");
+        write(dir.path(), "b.md", "+++\ntitle = \"B\"\n+++\n\nNew.\n");
+        std::fs::remove_file(dir.path().join("e.md")).unwrap();
+        let (next, _) = Store::load(dir.path(), true, Some(&same)).unwrap();
+        assert_eq!(
+            next.changes(),
+            &Changes {
+                added: vec!["b".into()],
+                changed: vec!["a".into()],
+                removed: vec!["e".into()],
+            }
+        );
+        assert_ne!(next.fingerprint(0), first.fingerprint(0));
+    }
+
+    #[test]
+    fn a_corpus_of_bad_files_names_every_reason() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "empty.txt", "");
+        write(dir.path(), "bad.md", "+++\nauthr = \"A\"\n+++\nText.\n");
+        let err = Store::load(dir.path(), false, None)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(err.contains("no usable essays (2 files skipped: "), "{err}");
+        assert!(err.contains("bad.md:2: front matter"), "{err}");
+        assert!(err.contains("empty.txt: empty file"), "{err}");
+    }
+
+    #[test]
+    fn ids_fit_deep_links() {
+        let id = PassageId {
+            essay: "abcdefghijklmno-abcd",
+            paragraph: 12345,
+            window: 999,
+        };
+        assert!(id.to_string().len() <= 32, "{id}");
+        assert_eq!(PassageId::parse(&id.to_string()), Some(id));
+    }
+}
