@@ -2,7 +2,7 @@
 //! labels, the greeting and help. Everything else the bot sends is the essays' words.
 //!
 //! Plain texts are constants (the caller escapes them with
-//! [`html::escape`](crate::render::html::escape), or sends them as plain
+//! [`html::escape`], or sends them as plain
 //! button or inline hints); the functions return Telegram HTML.
 
 use crate::render::html::{self, Html, Tag};
