@@ -34,12 +34,16 @@ mod support;
 #[allow(dead_code)] // shared with benches/scale.rs, which uses all of it
 mod measure;
 
+#[path = "support/bot.rs"]
+#[allow(dead_code)] // shared with the other bot benchmarks
+mod bot;
+
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail, ensure};
+use bot::{Bot, cpu_seconds};
 use serde_json::Value;
 use support::fake_bot_api::{ApiState, FakeBotApi};
 
@@ -75,8 +79,9 @@ const IDLE: Duration = Duration::from_secs(1);
 const WAIT: Duration = Duration::from_secs(30);
 /// How long the throughput phase may take.
 const THROUGHPUT_WAIT: Duration = Duration::from_secs(300);
-/// Kernel clock ticks per second in `/proc/<pid>/stat` (USER_HZ, 100 on Linux).
-const CLOCK_TICKS: f64 = 100.0;
+/// The bot's config: the pacing and the rate limit out of the way.
+const CONFIG: &str =
+    "log = \"warn\"\n[telegram]\nthrottle = false\nrate_limit_per_minute = 1000000\n";
 
 /// What to measure.
 struct Options {
@@ -104,17 +109,8 @@ struct Figures {
 }
 
 fn main() -> Result<()> {
-    if cfg!(debug_assertions) {
-        bail!(
-            "the fake server runs in this process: use `cargo run --release --example bench_bot`"
-        );
-    }
     let options = parse_args()?;
-    ensure!(
-        options.bin.is_file(),
-        "{} not found: run `cargo build --release` first (or pass --bin)",
-        options.bin.display()
-    );
+    bot::preflight("bench_bot", &options.bin)?;
     println!(
         "citebot serve ({}), seed corpus, throttle off; {} sequential questions; \
          {} chats × {} questions at once\n",
@@ -152,14 +148,8 @@ fn main() -> Result<()> {
 }
 
 fn parse_args() -> Result<Options> {
-    // The example lives in target/<profile>/examples/; the bot in target/<profile>/.
-    let exe = std::env::current_exe()?;
-    let profile_dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .context("locating the target directory")?;
     let mut options = Options {
-        bin: profile_dir.join("citebot"),
+        bin: bot::default_bin()?,
         runs: 5,
         questions: 300,
         chats: 1000,
@@ -213,7 +203,7 @@ fn print_row(name: &str, r: &[f64; 10]) {
 /// One fake server, one bot, all three measurements.
 fn run_once(options: &Options) -> Result<Figures> {
     let api = FakeBotApi::start_blocking();
-    let bot = Bot::start(&options.bin, &api)?;
+    let bot = Bot::start(&options.bin, &api, CONFIG)?;
     bot.expect(
         api.wait_for_blocking(|s| !s.successful_calls_to("deletewebhook").is_empty(), WAIT),
         "start polling",
@@ -401,87 +391,4 @@ fn throughput(api: &FakeBotApi, bot: &Bot, options: &Options) -> Result<Throughp
         bot_cpu,
         fake_cpu,
     })
-}
-
-/// User plus system CPU seconds of process `pid` so far.
-fn cpu_seconds(pid: u32) -> Result<f64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
-    // Fields after the command name (which may hold spaces), from field 3 on.
-    let fields: Vec<&str> = stat
-        .rsplit_once(')')
-        .context("a /proc stat line")?
-        .1
-        .split_whitespace()
-        .collect();
-    let ticks = |i: usize| -> Result<f64> { Ok(fields.get(i).context("stat field")?.parse()?) };
-    // utime and stime are fields 14 and 15.
-    Ok((ticks(11)? + ticks(12)?) / CLOCK_TICKS)
-}
-
-/// A running `citebot serve` in its own temporary directory, killed on drop.
-struct Bot {
-    child: Child,
-    dir: tempfile::TempDir,
-}
-
-impl Bot {
-    fn start(bin: &Path, api: &FakeBotApi) -> Result<Bot> {
-        let dir = tempfile::tempdir()?;
-        let config = dir.path().join("citebot.toml");
-        std::fs::write(
-            &config,
-            "log = \"warn\"\n[telegram]\nthrottle = false\nrate_limit_per_minute = 1000000\n",
-        )?;
-        let log = std::fs::File::create(dir.path().join("bot.log"))?;
-        let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus");
-        let child = Command::new(bin)
-            .arg("--config")
-            .arg(&config)
-            .arg("serve")
-            .arg("--corpus")
-            .arg(corpus)
-            .arg("--index")
-            .arg(dir.path().join("index"))
-            .current_dir(dir.path())
-            .env_remove("RUST_LOG")
-            .envs(api.env())
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .with_context(|| format!("starting {}", bin.display()))?;
-        Ok(Bot { child, dir })
-    }
-
-    /// Fails with the end of the bot's log unless `held`.
-    fn expect(&self, held: bool, what: &str) -> Result<()> {
-        if held {
-            return Ok(());
-        }
-        let log = std::fs::read_to_string(self.dir.path().join("bot.log")).unwrap_or_default();
-        let lines: Vec<&str> = log.lines().collect();
-        let tail = lines[lines.len().saturating_sub(20)..].join("\n");
-        bail!("the bot did not {what} in time; its log ends:\n{tail}")
-    }
-
-    /// A memory field of `/proc/<pid>/status` (e.g. `"VmRSS:"`), in MiB.
-    fn status_mib(&self, field: &str) -> Result<f64> {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))?;
-        let kib: f64 = status
-            .lines()
-            .find_map(|l| l.strip_prefix(field))
-            .with_context(|| format!("{field} in /proc status"))?
-            .trim()
-            .trim_end_matches("kB")
-            .trim()
-            .parse()?;
-        Ok(kib / 1024.0)
-    }
-}
-
-impl Drop for Bot {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }

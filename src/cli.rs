@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 
-use citebot::config::Config;
+use citebot::config::{Config, Secrets};
 use citebot::progress::Progress;
 use citebot::render::{json, labels, text};
 use citebot::{Engine, EngineOptions, OpenReport};
@@ -124,12 +124,12 @@ impl Command {
     }
 }
 
-/// Runs a command with its final config.
+/// Runs a command with its final config (and the secrets, which only `serve` uses).
 ///
 /// A closed stdout (`citebot ask < questions | head -1`) ends the command
 /// quietly and successfully, as it does for other command-line tools.
-pub fn run(command: Command, config: Config) -> Result<()> {
-    match run_command(command, config) {
+pub fn run(command: Command, config: Config, secrets: Secrets) -> Result<()> {
+    match run_command(command, config, secrets) {
         Err(e) if is_broken_pipe(&e) => Ok(()),
         other => other,
     }
@@ -144,7 +144,7 @@ fn is_broken_pipe(error: &anyhow::Error) -> bool {
     })
 }
 
-fn run_command(command: Command, config: Config) -> Result<()> {
+fn run_command(command: Command, config: Config, secrets: Secrets) -> Result<()> {
     match command {
         Command::Index { .. } => index(&config),
         Command::Ask { json, question, .. } => ask(&config, json, &question.join(" ")),
@@ -162,7 +162,7 @@ fn run_command(command: Command, config: Config) -> Result<()> {
                 listen,
                 metrics,
             };
-            citebot::telegram::serve(config, options).context("running the Telegram bot")
+            citebot::telegram::serve(config, secrets, options).context("running the Telegram bot")
         }
     }
 }

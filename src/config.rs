@@ -1,15 +1,23 @@
-//! Config: settings from `config/citebot.toml`, the environment and flags.
+//! Config: settings from `config/citebot.toml`, the environment and flags,
+//! and the secrets beside them.
+//!
+//! [`Config::load`] is the one place configuration and secrets come from:
+//! nothing else in the crate reads the environment or `.env`.
 //!
 //! Precedence, lowest first (written down once, here):
-//! 1. `CITEBOT_*` lines of `.env`;
+//! 1. `CITEBOT_*` lines of `.env` (read with dotenvy);
 //! 2. the config file (`config/citebot.toml`, or `--config PATH`);
 //! 3. `CITEBOT_*` environment variables;
 //! 4. command-line flags (applied by the binary).
 //!
 //! Unknown keys, in the file or as `CITEBOT_*` variables, are errors that
-//! name the key. Secrets such as `TELOXIDE_TOKEN` are not config keys.
+//! name the key. Secrets (`TELOXIDE_TOKEN`, `TELOXIDE_API_URL`,
+//! `TELEGRAM_WEBHOOK_SECRET`) are not config keys: they come from the
+//! environment, or else from `.env`, into [`Secrets`], whose `Debug` never
+//! shows them. `RUST_LOG`, from the environment or `.env`, overrides `log`.
 
 use std::collections::BTreeMap;
+use std::fmt;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -22,6 +30,10 @@ pub const DEFAULT_TOML: &str = include_str!("../config/citebot.toml");
 pub const DEFAULT_PATH: &str = "config/citebot.toml";
 /// Prefix of environment variables that set config keys.
 pub const ENV_PREFIX: &str = "CITEBOT_";
+/// The `.env` file read from the working directory, if it exists.
+pub const DOTENV_PATH: &str = ".env";
+/// The variable that overrides [`Config::log`].
+pub const LOG_VAR: &str = "RUST_LOG";
 
 /// All settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -61,17 +73,22 @@ pub struct TelegramConfig {
     pub inline_results: usize,
     /// User ids allowed to use `/reload`.
     pub admins: Vec<u64>,
+    /// Example questions the greeting suggests (those the corpus answers).
+    pub examples: Vec<String>,
     /// When non-empty, only these chats get answers.
     pub allowed_chats: Vec<i64>,
     /// When non-empty, only these users get answers.
     pub allowed_users: Vec<u64>,
-    /// Questions per user per minute.
+    /// Questions (and button presses) per user per minute.
     pub rate_limit_per_minute: u32,
+    /// Inline queries per user per minute (they arrive as people type).
+    pub inline_rate_limit_per_minute: u32,
     /// Seconds allowed for answers in hand at shutdown.
     pub shutdown_grace_seconds: u64,
     /// Crash-recovery journal file; empty for the default.
     pub journal: PathBuf,
-    /// Pace sends to Telegram's limits with teloxide's `Throttle`.
+    /// Pace sends to Telegram's limits (1 a second per chat, 20 a minute per
+    /// group, 30 a second in all), each chat on its own.
     pub throttle: bool,
 }
 
@@ -87,15 +104,23 @@ impl Config {
         (!self.index.as_os_str().is_empty()).then(|| self.index.clone())
     }
 
-    /// Loads the layers below the flags.
-    ///
-    /// `dotenv` holds the `.env` file's variables and `env` the process's;
-    /// `file` is the config file to read (`None`: the default path, if it exists).
-    pub fn load(
+    /// Loads the settings below the flags, and the secrets: reads `.env`
+    /// (if present in the working directory), the config file (`file`, or
+    /// [`DEFAULT_PATH`] if it exists) and the process environment.
+    pub fn load(file: Option<&Path>) -> Result<(Config, Secrets)> {
+        let dotenv = read_dotenv(Path::new(DOTENV_PATH))?;
+        let env: BTreeMap<String, String> = std::env::vars().collect();
+        Config::from_layers(file, &dotenv, &env)
+    }
+
+    /// [`Config::load`] from given variables: `dotenv` holds the `.env`
+    /// file's and `env` the process's; `file` is the config file to read
+    /// (`None`: the default path, if it exists).
+    pub fn from_layers(
         file: Option<&Path>,
         dotenv: &BTreeMap<String, String>,
         env: &BTreeMap<String, String>,
-    ) -> Result<Config> {
+    ) -> Result<(Config, Secrets)> {
         let mut table: toml::Table =
             toml::from_str(DEFAULT_TOML).expect("the shipped config parses");
         apply_env(&mut table, dotenv, ".env")?;
@@ -122,7 +147,92 @@ impl Config {
         let mut variables = dotenv.clone();
         variables.extend(env.iter().map(|(k, v)| (k.clone(), v.clone())));
         config.hub = crate::embed::HubSettings::from_env(&variables);
-        Ok(config)
+        let var = |name: &str| {
+            env.get(name)
+                .or_else(|| dotenv.get(name))
+                .filter(|v| !v.trim().is_empty())
+                .cloned()
+        };
+        if let Some(log) = var(LOG_VAR) {
+            config.log = log;
+        }
+        let secrets = Secrets {
+            telegram_token: var(Secrets::TOKEN_VAR),
+            telegram_api_url: var(Secrets::API_URL_VAR),
+            webhook_secret: var(Secrets::WEBHOOK_SECRET_VAR),
+        };
+        Ok((config, secrets))
+    }
+}
+
+/// Secrets: the Telegram token, the Bot API URL and the webhook secret.
+///
+/// They come from the environment, or else from `.env`, never from the
+/// config file; `Debug` says only whether each is set.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Secrets {
+    telegram_token: Option<String>,
+    telegram_api_url: Option<String>,
+    webhook_secret: Option<String>,
+}
+
+impl Secrets {
+    /// The variable with the bot token.
+    pub const TOKEN_VAR: &str = "TELOXIDE_TOKEN";
+    /// The variable with the Bot API server's URL (a self-hosted one).
+    pub const API_URL_VAR: &str = "TELOXIDE_API_URL";
+    /// The variable with the webhook's shared secret.
+    pub const WEBHOOK_SECRET_VAR: &str = "TELEGRAM_WEBHOOK_SECRET";
+
+    /// Secrets given directly (for tests and embedding); `None` for unset.
+    pub fn new(
+        telegram_token: Option<String>,
+        telegram_api_url: Option<String>,
+        webhook_secret: Option<String>,
+    ) -> Secrets {
+        Secrets {
+            telegram_token,
+            telegram_api_url,
+            webhook_secret,
+        }
+    }
+
+    /// The bot token (`TELOXIDE_TOKEN`).
+    pub fn telegram_token(&self) -> Option<&str> {
+        self.telegram_token.as_deref()
+    }
+
+    /// The Bot API server's URL (`TELOXIDE_API_URL`); None for Telegram's.
+    pub fn telegram_api_url(&self) -> Option<&str> {
+        self.telegram_api_url.as_deref()
+    }
+
+    /// The webhook's shared secret (`TELEGRAM_WEBHOOK_SECRET`).
+    pub fn webhook_secret(&self) -> Option<&str> {
+        self.webhook_secret.as_deref()
+    }
+}
+
+impl fmt::Debug for Secrets {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let shown = |value: &Option<String>| if value.is_some() { "<set>" } else { "<unset>" };
+        f.debug_struct("Secrets")
+            .field("telegram_token", &shown(&self.telegram_token))
+            .field("telegram_api_url", &shown(&self.telegram_api_url))
+            .field("webhook_secret", &shown(&self.webhook_secret))
+            .finish()
+    }
+}
+
+/// The variables of the `.env` file at `path`, or none if it does not exist.
+fn read_dotenv(path: &Path) -> Result<BTreeMap<String, String>> {
+    let bad = |e: dotenvy::Error| Error::Config(format!("{}: {e}", path.display()));
+    match dotenvy::from_path_iter(path) {
+        Ok(iter) => iter
+            .map(|item| item.map_err(bad))
+            .collect::<Result<BTreeMap<_, _>>>(),
+        Err(e) if e.not_found() => Ok(BTreeMap::new()),
+        Err(e) => Err(bad(e)),
     }
 }
 
@@ -242,7 +352,7 @@ mod tests {
             ("CITEBOT_TELEGRAM_ADMINS", "[1, 2]"),
             ("CITEBOT_CORPUS", "essays"),
         ]);
-        let config = Config::load(Some(&file), &dotenv, &env).unwrap();
+        let config = Config::from_layers(Some(&file), &dotenv, &env).unwrap().0;
         assert_eq!(config.top, 5, "file beats .env");
         assert!(config.strict, ".env beats defaults");
         assert_eq!(config.telegram.results_group, 2);
@@ -250,7 +360,10 @@ mod tests {
         assert_eq!(config.corpus, PathBuf::from("essays"));
         let env = vars(&[("CITEBOT_TOP", "7")]);
         assert_eq!(
-            Config::load(Some(&file), &dotenv, &env).unwrap().top,
+            Config::from_layers(Some(&file), &dotenv, &env)
+                .unwrap()
+                .0
+                .top,
             7,
             "env beats file"
         );
@@ -261,13 +374,59 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("c.toml");
         std::fs::write(&file, "[telegram]\nadmin = [1]\n").unwrap();
-        let err = Config::load(Some(&file), &BTreeMap::new(), &BTreeMap::new()).unwrap_err();
+        let err = Config::from_layers(Some(&file), &BTreeMap::new(), &BTreeMap::new()).unwrap_err();
         assert!(err.to_string().contains("telegram.admin"), "{err}");
-        let err =
-            Config::load(None, &BTreeMap::new(), &vars(&[("CITEBOT_TOPP", "1")])).unwrap_err();
+        let err = Config::from_layers(None, &BTreeMap::new(), &vars(&[("CITEBOT_TOPP", "1")]))
+            .unwrap_err();
         assert!(err.to_string().contains("CITEBOT_TOPP"), "{err}");
-        let err =
-            Config::load(None, &BTreeMap::new(), &vars(&[("CITEBOT_TOP", "many")])).unwrap_err();
+        let err = Config::from_layers(None, &BTreeMap::new(), &vars(&[("CITEBOT_TOP", "many")]))
+            .unwrap_err();
         assert!(err.to_string().contains("top"), "{err}");
+    }
+
+    #[test]
+    fn secrets_come_from_the_environment_then_dotenv_and_are_never_shown() {
+        let dotenv = vars(&[
+            ("TELOXIDE_TOKEN", "123:dotenv-token"),
+            ("TELEGRAM_WEBHOOK_SECRET", "from-dotenv"),
+            ("RUST_LOG", "debug"),
+        ]);
+        let env = vars(&[
+            ("TELOXIDE_TOKEN", "123:env-token"),
+            ("TELOXIDE_API_URL", "http://127.0.0.1:8081/"),
+        ]);
+        let (config, secrets) = Config::from_layers(None, &dotenv, &env).unwrap();
+        assert_eq!(
+            secrets.telegram_token(),
+            Some("123:env-token"),
+            "env beats .env"
+        );
+        assert_eq!(secrets.telegram_api_url(), Some("http://127.0.0.1:8081/"));
+        assert_eq!(secrets.webhook_secret(), Some("from-dotenv"));
+        assert_eq!(config.log, "debug", "RUST_LOG overrides log");
+        let shown = format!("{secrets:?} {config:?}");
+        for secret in ["env-token", "8081", "from-dotenv"] {
+            assert!(!shown.contains(secret), "{shown}");
+        }
+        let (_, none) =
+            Config::from_layers(None, &BTreeMap::new(), &vars(&[("TELOXIDE_TOKEN", " ")])).unwrap();
+        assert_eq!(none.telegram_token(), None, "blank is unset");
+    }
+
+    #[test]
+    fn dotenv_files_are_read_when_present() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(".env");
+        assert!(
+            read_dotenv(&path).unwrap().is_empty(),
+            "no file, no variables"
+        );
+        std::fs::write(&path, "TELOXIDE_TOKEN=1:abc\n# a comment\nCITEBOT_TOP=4\n").unwrap();
+        let read = read_dotenv(&path).unwrap();
+        assert_eq!(
+            read.get("TELOXIDE_TOKEN").map(String::as_str),
+            Some("1:abc")
+        );
+        assert_eq!(read.get("CITEBOT_TOP").map(String::as_str), Some("4"));
     }
 }

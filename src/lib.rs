@@ -23,7 +23,7 @@
 //! | layer | modules | imports |
 //! | --- | --- | --- |
 //! | transports | `cli` (the binary), [`telegram`] | engine, model, render, config |
-//! | rendering | [`render`] (`text`, `html`, `json`, `labels`) | model, clean |
+//! | rendering | [`render`] (`text`, `html`, `json`, `labels`, `bot_texts`) | model, clean |
 //! | façade | [`engine`] | the stages below, model, cite, corpus, config |
 //! | quoting | `quote`; `lookup` with `align` | search, index, store, model, cite, analysis |
 //! | ranking | `search` | index, store, analysis |
@@ -50,7 +50,8 @@
 //! - [`engine`]: the one seam the transports use: `open`, `ask`, `cite`,
 //!   `passage`, `sources`, `reload`.
 //! - [`render`]: pure formatting for terminals, Telegram and JSON, with the
-//!   fixed words they share in [`render::labels`].
+//!   fixed words they share in [`render::labels`] and the bot's own fixed
+//!   texts in [`render::bot_texts`].
 //! - [`config`]: settings and their precedence.
 //! - [`telegram`]: the bot, a thin transport over the engine.
 //! - `names` (slugs, a stable hash) and `clean` (control characters): small

@@ -204,6 +204,27 @@ async fn get_updates_offset_semantics() {
     assert_eq!(api.delivery_count(ids[2]), 2);
 }
 
+/// After Telegram picks ids afresh, an offset left from the old sequence
+/// confirms nothing until the new one has delivered that far.
+#[tokio::test]
+async fn restarted_update_ids_ignore_old_offsets() {
+    let api = FakeBotApi::start().await;
+    let bot = api.bot();
+    for i in 0..3 {
+        api.push_private_text(USER, &format!("old {i}"));
+    }
+    assert!(bot.get_updates().offset(4).await.unwrap().is_empty());
+    api.restart_update_ids(1);
+    let ids: Vec<i64> = (0..2)
+        .map(|i| api.push_private_text(USER, &format!("new {i}")))
+        .collect();
+    assert_eq!(ids, [1, 2]);
+    let stale = bot.get_updates().offset(4).await.unwrap();
+    assert_eq!(stale.len(), 2, "the old offset confirms nothing");
+    assert!(bot.get_updates().offset(3).await.unwrap().is_empty());
+    assert!(api.pending_updates().is_empty());
+}
+
 #[tokio::test]
 async fn negative_offset_keeps_only_the_last_updates() {
     let api = FakeBotApi::start().await;
@@ -1251,4 +1272,135 @@ fn escaped_messages_are_accepted_through_teloxide() {
         Ok(())
     });
     result.unwrap();
+}
+
+// ----- webhooks and migration --------------------------------------------------
+
+/// `setWebhook` takes what api.telegram.org takes (HTTPS on 443, 80, 88 or
+/// 8443), or, as a local server, `http://` on any port too.
+#[tokio::test]
+async fn webhook_urls_follow_the_servers_rules() {
+    let api = FakeBotApi::start().await;
+    let bot = api.bot();
+    let set = |url: &str| bot.set_webhook(url.parse().unwrap());
+    assert!(api_error(set("http://bot.example.org/hook").await).contains("HTTPS url"));
+    assert!(
+        api_error(set("https://bot.example.org:9000/hook").await).contains("ports 80, 88, 443")
+    );
+    set("https://bot.example.org:8443/hook").await.unwrap();
+    assert_eq!(
+        api.with_state(|s| s.webhook_url().map(String::from)),
+        Some("https://bot.example.org:8443/hook".to_string())
+    );
+    let bad = bot
+        .set_webhook("https://bot.example.org/".parse().unwrap())
+        .secret_token("has space");
+    assert!(api_error(bad.await).contains("secret token"));
+
+    let local = FakeBotApi::start_with(FakeBotApiConfig {
+        local: true,
+        ..FakeBotApiConfig::default()
+    })
+    .await;
+    local
+        .bot()
+        .set_webhook("http://127.0.0.1:9000/hook".parse().unwrap())
+        .secret_token("s3cret")
+        .await
+        .unwrap();
+    assert_eq!(
+        local.with_state(|s| s.webhook_secret().map(String::from)),
+        Some("s3cret".to_string())
+    );
+}
+
+/// With `deliver_webhooks`, pending updates are POSTed one at a time, with
+/// the secret, until the webhook answers 200.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhook_deliveries_are_retried_until_a_200() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let api = FakeBotApi::start_with(FakeBotApiConfig {
+        local: true,
+        deliver_webhooks: true,
+        ..FakeBotApiConfig::default()
+    })
+    .await;
+    let posts = Arc::new(AtomicUsize::new(0));
+    let seen = posts.clone();
+    let hook = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |headers: axum::http::HeaderMap| {
+            let seen = seen.clone();
+            async move {
+                let secret = headers.get("x-telegram-bot-api-secret-token").cloned();
+                assert_eq!(secret.unwrap(), "s3cret");
+                // The first POST fails, the next ones succeed.
+                if seen.fetch_add(1, Ordering::SeqCst) == 0 {
+                    axum::http::StatusCode::INTERNAL_SERVER_ERROR
+                } else {
+                    axum::http::StatusCode::OK
+                }
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, hook).await });
+    let ids: Vec<i64> = (0..2)
+        .map(|i| api.push_private_text(USER, &format!("hello {i}")))
+        .collect();
+    api.bot()
+        .set_webhook(url.parse().unwrap())
+        .secret_token("s3cret")
+        .await
+        .unwrap();
+    let done = api
+        .wait_for(|s| s.pending_updates().is_empty(), Duration::from_secs(10))
+        .await;
+    assert!(done);
+    let deliveries: Vec<(i64, u16)> = api.with_state(|s| {
+        s.webhook_deliveries()
+            .iter()
+            .map(|d| (d.update_id, d.status))
+            .collect()
+    });
+    assert_eq!(deliveries, [(ids[0], 500), (ids[0], 200), (ids[1], 200)]);
+}
+
+/// A group that became a supergroup: both service messages arrive, and a
+/// send to the old id fails with `migrate_to_chat_id`, as Telegram's do.
+#[tokio::test]
+async fn migrated_groups_point_to_the_supergroup() {
+    let api = FakeBotApi::start().await;
+    let bot = api.bot();
+    let (old, new) = (-5, -1_000_000_000_005);
+    api.push_message(IncomingMessage::group(old, USER, "hi").basic_group());
+    let (to, from) = api.migrate_group(old, new, USER);
+    let updates = bot.get_updates().await.unwrap();
+    let migrations: Vec<(i64, ChatId, ChatId)> = updates
+        .iter()
+        .filter_map(|u| {
+            let UpdateKind::Message(m) = &u.kind else {
+                return None;
+            };
+            let other = match m.chat_migration()? {
+                teloxide::types::ChatMigration::To { chat_id } => *chat_id,
+                teloxide::types::ChatMigration::From { chat_id } => *chat_id,
+            };
+            Some((i64::from(u.id.0), m.chat.id, other))
+        })
+        .collect();
+    assert_eq!(
+        migrations,
+        [
+            (to, ChatId(old), ChatId(new)),
+            (from, ChatId(new), ChatId(old))
+        ]
+    );
+    match bot.send_message(ChatId(old), "answer").await {
+        Err(RequestError::MigrateToChatId(chat)) => assert_eq!(chat, ChatId(new)),
+        other => panic!("expected migrate_to_chat_id, got {other:?}"),
+    }
+    bot.send_message(ChatId(new), "answer").await.unwrap();
 }

@@ -4,295 +4,15 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
+use serde_json::json;
+use support::bot_process::*;
 use support::fake_bot_api::*;
 
-/// How long any single expectation may take.
-const WAIT: Duration = Duration::from_secs(20);
-/// The bot's username on the fake server.
-const BOT: &str = "citebot_test_bot";
-const QUESTION: &str = "Why does China matter to so many countries?";
 const EXACT: &str = "China is the top trading partner of 128 out of 190 countries in the world.";
 const CLOSE: &str = "China is the biggest trading partner of 128 of 190 countries in the world.";
-
-// ----- the bot process ---------------------------------------------------------
-
-/// Settings written to the bot's config file.
-#[derive(Clone)]
-struct Settings {
-    throttle: bool,
-    rate_limit: u32,
-    admins: Vec<u64>,
-    allowed_users: Vec<u64>,
-    corpus: PathBuf,
-    args: Vec<String>,
-    env: Vec<(String, String)>,
-}
-
-impl Default for Settings {
-    fn default() -> Self {
-        Settings {
-            throttle: false,
-            rate_limit: 1000,
-            admins: Vec::new(),
-            allowed_users: Vec::new(),
-            corpus: Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus"),
-            args: Vec::new(),
-            env: Vec::new(),
-        }
-    }
-}
-
-/// A running `citebot serve`, killed on drop. Its temp dir (index, journal,
-/// log) survives restarts.
-struct BotProcess {
-    child: Child,
-    dir: tempfile::TempDir,
-    settings: Settings,
-    env: [(&'static str, String); 2],
-}
-
-impl BotProcess {
-    fn start(api: &FakeBotApi, settings: Settings) -> BotProcess {
-        let dir = tempfile::tempdir().unwrap();
-        let config = format!(
-            "log = \"info\"\n[telegram]\nthrottle = {}\nrate_limit_per_minute = {}\n\
-             admins = {:?}\nallowed_users = {:?}\n",
-            settings.throttle, settings.rate_limit, settings.admins, settings.allowed_users
-        );
-        std::fs::write(dir.path().join("citebot.toml"), config).unwrap();
-        let child = spawn(dir.path(), &settings, &api.env());
-        BotProcess {
-            child,
-            dir,
-            settings,
-            env: api.env(),
-        }
-    }
-
-    /// Starts the bot again with the same directory (index and journal).
-    fn restart(&mut self) {
-        assert!(
-            self.child.try_wait().unwrap().is_some(),
-            "restart needs a stopped bot"
-        );
-        self.child = spawn(self.dir.path(), &self.settings, &self.env);
-    }
-
-    fn signal(&self, name: &str) {
-        let status = Command::new("kill")
-            .args([format!("-{name}"), self.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success());
-    }
-
-    async fn wait_exit(&mut self, timeout: Duration) -> Option<ExitStatus> {
-        let deadline = Instant::now() + timeout;
-        while Instant::now() < deadline {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return Some(status);
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        None
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.path().join("bot.log")).unwrap_or_default()
-    }
-
-    /// The last lines of the log, for failure messages.
-    fn tail(&self) -> String {
-        let log = self.log();
-        let lines: Vec<&str> = log.lines().collect();
-        lines[lines.len().saturating_sub(40)..].join("\n")
-    }
-}
-
-fn spawn(dir: &Path, settings: &Settings, api_env: &[(&'static str, String); 2]) -> Child {
-    let log = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(dir.join("bot.log"))
-        .unwrap();
-    let mut command = Command::new(env!("CARGO_BIN_EXE_citebot"));
-    command
-        .arg("--config")
-        .arg(dir.join("citebot.toml"))
-        .arg("serve")
-        .arg("--corpus")
-        .arg(&settings.corpus)
-        .arg("--index")
-        .arg(dir.join("index"))
-        .args(&settings.args)
-        .current_dir(dir)
-        .env_remove("RUST_LOG")
-        .env("NO_COLOR", "1")
-        .envs(api_env.iter().map(|(k, v)| (*k, v)))
-        .envs(settings.env.iter().map(|(k, v)| (k, v)))
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(log);
-    for (key, _) in std::env::vars().filter(|(k, _)| k.starts_with("CITEBOT_")) {
-        command.env_remove(key);
-    }
-    command.spawn().expect("start citebot serve")
-}
-
-impl Drop for BotProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// A fake server and a bot polling it.
-async fn start(settings: Settings) -> (FakeBotApi, BotProcess) {
-    let api = FakeBotApi::start().await;
-    let bot = BotProcess::start(&api, settings);
-    polling(&api, &bot).await;
-    (api, bot)
-}
-
-/// Waits until the bot is about to poll (it deletes any webhook first);
-/// updates pushed from then on reach it.
-async fn polling(api: &FakeBotApi, bot: &BotProcess) {
-    let calls = api.successful_calls_to("deletewebhook").len();
-    let ok = api
-        .wait_for(
-            |s| s.successful_calls_to("deletewebhook").len() > calls,
-            WAIT,
-        )
-        .await;
-    assert!(ok, "the bot never polled:\n{}", bot.tail());
-}
-
-// ----- helpers -------------------------------------------------------------------
-
-/// The message id of an update's message.
-fn message_id(api: &FakeBotApi, update_id: i64) -> i64 {
-    api.update(update_id).unwrap()["message"]["message_id"]
-        .as_i64()
-        .unwrap()
-}
-
-/// Waits for the bot's reply to the message of `update_id` in `chat`.
-async fn reply_to(api: &FakeBotApi, bot: &BotProcess, chat: i64, update_id: i64) -> SentMessage {
-    let id = message_id(api, update_id);
-    let found = |s: &ApiState| {
-        s.sent_to(chat)
-            .into_iter()
-            .find(|m| m.reply_to_message_id == Some(id))
-            .cloned()
-    };
-    let ok = api.wait_for(|s| found(s).is_some(), WAIT).await;
-    assert!(
-        ok,
-        "no reply to message {id} in chat {chat}:\n{}",
-        bot.tail()
-    );
-    api.with_state(found).unwrap()
-}
-
-/// Asks `text` in a private chat with `user` and waits for the reply.
-async fn ask(api: &FakeBotApi, bot: &BotProcess, user: i64, text: &str) -> SentMessage {
-    let update = api.push_private_text(user, text);
-    reply_to(api, bot, user, update).await
-}
-
-/// Checks a message like Telegram would, and returns its visible text.
-fn valid(message: &SentMessage) -> String {
-    assert_eq!(message.parse_mode.as_deref(), Some("HTML"));
-    let formatted = format_message_text(&message.raw_text, Some("HTML")).unwrap();
-    assert!(utf16_len(&formatted.text) <= MAX_MESSAGE_LEN);
-    assert_eq!(
-        message.params["link_preview_options"]["is_disabled"],
-        json!(true),
-        "link previews are off"
-    );
-    formatted.text
-}
-
-/// The excerpts of a message: the visible text of each blockquote, without
-/// the "…" that marks a cut.
-fn excerpts(html: &str) -> Vec<String> {
-    html.split("<blockquote")
-        .skip(1)
-        .map(|rest| {
-            let start = rest.find('>').unwrap() + 1;
-            let end = rest.find("</blockquote>").unwrap();
-            let text = visible_text(&rest[start..end]).unwrap();
-            text.trim_matches(|c: char| c == '…' || c.is_whitespace())
-                .to_string()
-        })
-        .collect()
-}
-
-/// Words separated by single spaces.
-fn collapse(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-/// Asserts that `excerpt` is the essays' own words.
-fn assert_verbatim(excerpt: &str) {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus");
-    let corpus: String = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
-        .collect::<Vec<_>>()
-        .join("\n");
-    assert!(!excerpt.is_empty());
-    assert!(
-        collapse(&corpus).contains(&collapse(excerpt)),
-        "not verbatim from the corpus: {excerpt}"
-    );
-}
-
-/// An inline button of a message, by label.
-fn button(message: &SentMessage, label: &str) -> Value {
-    message.reply_markup.as_ref().unwrap()["inline_keyboard"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|row| row.as_array().unwrap())
-        .find(|b| b["text"] == label)
-        .unwrap_or_else(|| panic!("no button {label:?} in {:?}", message.reply_markup))
-        .clone()
-}
-
-/// Waits until the bot's log contains `needle`; returns the log.
-async fn wait_log(bot: &BotProcess, needle: &str) -> String {
-    let deadline = Instant::now() + WAIT;
-    loop {
-        let log = bot.log();
-        if log.contains(needle) || Instant::now() > deadline {
-            return log;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
-/// Waits until the bot has confirmed every update pushed so far.
-async fn all_confirmed(api: &FakeBotApi, bot: &BotProcess) {
-    let ok = api.wait_for(|s| s.pending_updates().is_empty(), WAIT).await;
-    assert!(ok, "updates left unconfirmed:\n{}", bot.tail());
-}
-
-/// Answers (messages replying to something) per chat.
-fn answers_per_chat(api: &FakeBotApi) -> std::collections::BTreeMap<i64, usize> {
-    let mut counts = std::collections::BTreeMap::new();
-    for m in api.sent_messages() {
-        if m.reply_to_message_id.is_some() {
-            *counts.entry(m.chat_id).or_insert(0) += 1;
-        }
-    }
-    counts
-}
 
 // ----- questions -------------------------------------------------------------------
 
@@ -370,7 +90,9 @@ async fn private_question_gets_quoted_cited_answer_and_metrics() {
         "{metrics}"
     );
     let health = http_get(&format!("http://127.0.0.1:{port}/healthz")).await;
-    assert_eq!(health.trim(), "ok");
+    assert!(health.starts_with("ok\n"), "{health}");
+    assert!(health.contains("retrieval: lexical"), "{health}");
+    assert!(health.contains("model: off"), "{health}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -939,26 +661,30 @@ async fn burst_from_200_chats_at_telegrams_pace() {
     all_confirmed(&api, &bot).await;
     let counts = answers_per_chat(&api);
     assert!(users.iter().all(|u| counts[u] == 1), "each answered once");
-    let sends: Vec<Instant> = api
+    let mut sends: Vec<Instant> = api
         .successful_calls_to("sendmessage")
         .iter()
         .map(|c| c.at)
         .collect();
+    sends.sort();
+    // The bot grants at most 30 sends in any rolling second. What reaches the
+    // server can bunch: on a loaded 2-core machine a send may reach the
+    // server late, together with later ones. Allowing each up to 2 s from
+    // the pacer to the server, a second at the server sees at most three
+    // seconds' grants (90); an unpaced bot sends all 200 within a second.
     let busiest = sends
         .iter()
-        .map(|&t| {
-            sends
-                .iter()
-                .filter(|&&u| u >= t && u < t + Duration::from_secs(1))
-                .count()
-        })
+        .enumerate()
+        .map(|(i, &t)| sends[i..].partition_point(|&u| u < t + Duration::from_secs(1)))
         .max()
         .unwrap();
-    // Throttle keeps to ~30 messages a second (arrival jitter bunches a few).
-    assert!(busiest <= 45, "{busiest} messages in one second");
+    assert!(busiest <= 90, "{busiest} messages in one second");
+    // A count, not a speed: at 30 a second, the last of 200 sends is granted
+    // at least 6 s after the first (load only makes it later). Allowing the
+    // first 1.5 s to reach the server, the server sees at least 4.5 s.
     let took = *sends.last().unwrap() - sends[0];
     assert!(
-        took >= Duration::from_millis(5500),
+        took >= Duration::from_millis(4500),
         "200 messages in {took:?}"
     );
 }
@@ -978,11 +704,9 @@ async fn flooding_user_is_limited_without_delaying_others() {
     let others: Vec<(i64, i64)> = (3002..3007)
         .map(|u| (u, api.push_private_text(u, QUESTION)))
         .collect();
-    let pushed = Instant::now();
     for &(user, update) in &others {
         reply_to(&api, &bot, user, update).await;
     }
-    let others_done = pushed.elapsed();
     let notice = |s: &ApiState| {
         s.sent_to(flooder)
             .iter()
@@ -990,7 +714,6 @@ async fn flooding_user_is_limited_without_delaying_others() {
     };
     assert!(api.wait_for(notice, WAIT).await, "{}", bot.tail());
     all_confirmed(&api, &bot).await;
-    let flooder_done = pushed.elapsed();
     let sent = api.with_state(|s| s.sent_to(flooder).into_iter().cloned().collect::<Vec<_>>());
     assert_eq!(sent.len(), 4, "3 answers and one notice");
     assert_eq!(
@@ -999,10 +722,24 @@ async fn flooding_user_is_limited_without_delaying_others() {
             .count(),
         1
     );
-    assert!(
-        others_done < flooder_done && others_done < Duration::from_secs(3),
-        "others answered in {others_done:?}, the flooder's chat took {flooder_done:?}"
-    );
+    // Order, not speed: the flooder's chat is paced at one message a second,
+    // so its third answer goes out at least 2 s after its first; the other
+    // chats, asked after all 50 of the flooder's messages, wait for nothing
+    // and are all answered before it.
+    let order = |chat: i64| {
+        api.successful_calls_to("sendmessage")
+            .iter()
+            .filter(|c| c.params["chat_id"].to_string().trim_matches('"') == chat.to_string())
+            .map(|c| c.seq)
+            .collect::<Vec<_>>()
+    };
+    let flooders_third = order(flooder)[2];
+    for &(user, _) in &others {
+        assert!(
+            order(user)[0] < flooders_third,
+            "chat {user} waited behind the flooder's backlog"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1077,8 +814,28 @@ async fn sigkill_during_a_burst_loses_nothing() {
     assert!(api.wait_for(more, WAIT).await, "{}", bot.tail());
     bot.signal("KILL");
     assert!(bot.wait_exit(Duration::from_secs(5)).await.is_some());
-    let before = api.successful_calls_to("sendmessage").len();
-    assert!(before < users.len(), "killed mid-burst");
+    let answered_before: Vec<i64> = {
+        let counts = answers_per_chat(&api);
+        users
+            .iter()
+            .copied()
+            .filter(|u| counts.contains_key(u))
+            .collect()
+    };
+    assert!(answered_before.len() < users.len(), "killed mid-burst");
+    // What the killed bot had journalled: the chats whose answers it recorded.
+    let journalled: Vec<i64> = journalled_updates(&bot)
+        .into_iter()
+        .map(|id| {
+            api.update(id).unwrap()["message"]["chat"]["id"]
+                .as_i64()
+                .unwrap()
+        })
+        .collect();
+    assert!(
+        journalled.len() > 10,
+        "many answers journalled but unconfirmed at the kill: {journalled:?}"
+    );
 
     api.clear_faults();
     bot.restart();
@@ -1091,13 +848,37 @@ async fn sigkill_during_a_burst_loses_nothing() {
     assert!(ok, "nothing lost:\n{}", bot.tail());
     all_confirmed(&api, &bot).await;
     let counts = answers_per_chat(&api);
-    let twice: Vec<_> = users.iter().filter(|u| counts[u] > 1).collect();
-    assert!(
-        twice.len() <= 10,
-        "answered twice: {twice:?}\n{}",
-        bot.log()
-    );
+    // Counts, not timing: an answer goes out again only if the kill came
+    // between Telegram accepting it and the journal recording it. How many
+    // that is depends on where the kill falls (up to a second's allowance of
+    // 30 sends go out together), so the check is on which, not how many.
+    for user in &users {
+        let expected = if journalled.contains(user) || !answered_before.contains(user) {
+            1
+        } else {
+            counts[user].min(2)
+        };
+        assert_eq!(counts[user], expected, "answers to chat {user}");
+    }
     assert!(bot.log().contains("already answered before a restart"));
+}
+
+/// The update ids a (killed) bot's journal records as answered: whole
+/// `a <id> <time>` lines of the default journal.
+fn journalled_updates(bot: &BotProcess) -> Vec<i64> {
+    let journals = bot.journals();
+    assert_eq!(journals.len(), 1, "one journal: {journals:?}");
+    let text = &journals[0].1;
+    text.split_inclusive('\n')
+        .filter(|line| line.ends_with('\n'))
+        .filter_map(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            match fields.as_slice() {
+                ["a", id, _] => id.parse().ok(),
+                _ => None,
+            }
+        })
+        .collect()
 }
 
 // ----- webhook ------------------------------------------------------------------------
@@ -1167,32 +948,6 @@ async fn webhook_answers_before_its_200() {
         1,
         "a redelivery is not answered twice"
     );
-}
-
-// ----- small helpers -----------------------------------------------------------------
-
-/// A port nobody listens on (for a moment).
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// GETs `url`, retrying while the server starts.
-async fn http_get(url: &str) -> String {
-    let client = teloxide::net::default_reqwest_settings().build().unwrap();
-    let deadline = Instant::now() + WAIT;
-    loop {
-        match client.get(url).send().await {
-            Ok(response) => return response.text().await.unwrap(),
-            Err(_) if Instant::now() < deadline => {
-                tokio::time::sleep(Duration::from_millis(50)).await
-            }
-            Err(e) => panic!("GET {url}: {e}"),
-        }
-    }
 }
 
 /// The renderer's output is valid for the strict model of Telegram's parser.

@@ -23,16 +23,16 @@ pub fn similarity(similarity: f32) -> String {
     format!("(similarity {:.0}%)", similarity * 100.0)
 }
 
-/// The reply to a question nothing in the essays answers, in a terminal.
-///
-/// It says the same as [`NO_ANSWER_CHAT`] but for the command that lists
-/// the essays; the two first sentences differ only because tests pin each
-/// wording (`tests/cli.rs`, `tests/telegram_e2e.rs`).
-pub const NO_ANSWER_TERMINAL: &str = "Nothing in the essays answers that. Try other words, or `sources` to see what the corpus covers.";
+/// A question nothing in the essays answers: the first sentence of
+/// [`no_answer`], and on its own where a reply must be short (an inline hint).
+pub const NO_ANSWER: &str = "Nothing in the essays matches that closely enough.";
 
-/// The reply to a question nothing in the essays answers, in Telegram.
-pub const NO_ANSWER_CHAT: &str = "Nothing in the essays matches that closely enough. \
-     Try other words, or see /sources for what the essays cover.";
+/// The reply to a question nothing in the essays answers, in every
+/// transport; `sources` is how the reader lists the essays there
+/// (`/sources` in Telegram, `sources` in `citebot chat`).
+pub fn no_answer(sources: &str) -> String {
+    format!("{NO_ANSWER} Try other words, or {sources} to see what the essays cover.")
+}
 
 // Terminal: the `chat` command's own phrases.
 

@@ -55,7 +55,7 @@ pub fn hit(hit: &Hit, style: Style) -> String {
 /// A whole answer, or the reason there is none.
 pub fn answer(answer: &Answer, style: Style) -> String {
     if !answer.answered {
-        return format!("{}\n", labels::NO_ANSWER_TERMINAL);
+        return format!("{}\n", labels::no_answer("`sources`"));
     }
     answer
         .hits

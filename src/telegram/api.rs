@@ -1,19 +1,17 @@
 //! The Bot API client: every call the bot makes, with retries, pacing and
 //! errors that never show the token.
 //!
-//! Messages go through teloxide's [`Throttle`] (unless turned off), which
-//! paces them to Telegram's limits and itself waits out `429 retry_after` on
-//! sends. Every call except `getUpdates` is also retried here: after a `429`
-//! (for calls the throttle does not cover, such as edits and callback
-//! answers), and with exponential backoff after network errors and 5xx
-//! answers, a bounded number of times.
+//! Messages are paced by the [`Pacer`] (unless turned off), each chat on its
+//! own. Every call is retried by one loop, [`Api::retrying`], after
+//! `429 retry_after` (waiting as long as Telegram asks) and, with exponential
+//! [`Backoff`], after network errors and 5xx answers: a bounded number of
+//! times for sends, until Telegram rejects it for `getMe`, for ever (until
+//! shutdown drops it) for `getUpdates`.
 
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use teloxide::adaptors::Throttle;
-use teloxide::adaptors::throttle::Settings;
 use teloxide::payloads::SendMessage;
 use teloxide::prelude::*;
 use teloxide::requests::HasPayload;
@@ -23,22 +21,73 @@ use teloxide::types::{
     ReplyParameters,
 };
 use teloxide::{ApiError, RequestError};
-use tokio::sync::Semaphore;
 
 use super::TelegramError;
 use super::metrics::Metrics;
+use super::pacer::Pacer;
 
-/// Retries after network errors and 5xx answers.
-const MAX_TRANSIENT_RETRIES: u32 = 5;
-/// Retries after `429 Too Many Requests`.
-const MAX_RATE_LIMIT_RETRIES: u32 = 10;
 /// First backoff delay; it doubles with every retry.
 const FIRST_BACKOFF: Duration = Duration::from_millis(250);
-/// Messages on their way to Telegram at once. Telegram may have received
-/// these while the bot has not yet recorded them as answered, so this also
-/// bounds how many answers a crash can repeat after a restart. (The throttle
-/// alone releases a whole second's allowance, 30, at once.)
-const MAX_SENDS_IN_FLIGHT: usize = 8;
+
+/// How persistent [`Api::retrying`] is with one call.
+#[derive(Debug, Clone, Copy)]
+struct Policy {
+    /// Retries after network errors and 5xx answers.
+    transient: u32,
+    /// Retries after `429 Too Many Requests`.
+    rate_limited: u32,
+    /// Whether a rejected call (4xx other than 429) is retried too.
+    rejected: bool,
+    /// Longest backoff delay.
+    max_backoff: Duration,
+}
+
+/// Sends and the like: a few retries, then the handler fails (and apologises).
+const BOUNDED: Policy = Policy {
+    transient: 5,
+    rate_limited: 10,
+    rejected: false,
+    max_backoff: Duration::from_secs(8),
+};
+/// `getMe` at start: Telegram may be unreachable for a while; a rejected
+/// token is final.
+const UNTIL_REJECTED: Policy = Policy {
+    transient: u32::MAX,
+    rate_limited: u32::MAX,
+    rejected: false,
+    max_backoff: Duration::from_secs(5),
+};
+/// `getUpdates`: the poller never gives up; shutdown drops the call.
+const FOREVER: Policy = Policy {
+    transient: u32::MAX,
+    rate_limited: u32::MAX,
+    rejected: true,
+    max_backoff: Duration::from_secs(30),
+};
+
+/// Exponential backoff: [`FIRST_BACKOFF`], doubling up to a ceiling.
+#[derive(Debug, Clone)]
+pub(crate) struct Backoff {
+    next: Duration,
+    max: Duration,
+}
+
+impl Backoff {
+    /// Backoff that never waits longer than `max`.
+    pub fn new(max: Duration) -> Backoff {
+        Backoff {
+            next: FIRST_BACKOFF.min(max),
+            max,
+        }
+    }
+
+    /// The next delay.
+    pub fn next_delay(&mut self) -> Duration {
+        let delay = self.next;
+        self.next = (self.next * 2).min(self.max);
+        delay
+    }
+}
 
 /// The update kinds the bot asks for.
 pub(crate) const ALLOWED_UPDATES: [AllowedUpdate; 3] = [
@@ -57,6 +106,8 @@ pub(crate) struct ApiFailure {
     pub message: String,
     /// Telegram refused the request itself (4xx other than 429): retrying cannot help.
     pub rejected: bool,
+    /// The group became a supergroup with this id: send there instead.
+    pub migrated_to: Option<ChatId>,
 }
 
 /// A message to send: HTML text, the message it answers, buttons.
@@ -93,40 +144,28 @@ impl Reply {
 /// The Bot API, as the bot uses it.
 pub(crate) struct Api {
     bot: Bot,
-    throttled: Option<Throttle<Bot>>,
-    sending: Semaphore,
+    pacer: Option<Pacer>,
     token: String,
     metrics: Arc<Metrics>,
 }
 
 impl Api {
-    /// A client for `token` at `api_url` (Telegram's when None); `throttle`
-    /// paces sends. Must be called inside a tokio runtime.
+    /// A client for `token` at `api_url` (Telegram's when None); `pace`
+    /// keeps sends within Telegram's limits. Must be called inside a tokio
+    /// runtime.
     pub fn new(
         token: String,
-        api_url: Option<&str>,
-        throttle: bool,
+        api_url: Option<&url::Url>,
+        pace: bool,
         metrics: Arc<Metrics>,
     ) -> Result<Api, TelegramError> {
         let mut bot = Bot::new(token.clone());
         if let Some(url) = api_url {
-            let url = url.trim_end_matches('/');
-            let parsed = url
-                .parse()
-                .map_err(|e| TelegramError::ApiUrl(format!("{url:?}: {e}")))?;
-            bot = bot.set_api_url(parsed);
+            bot = bot.set_api_url(url.clone());
         }
-        let throttled = throttle.then(|| {
-            // A full queue is the throttle doing its job: worth a debug line, not a warning.
-            let settings = Settings::default().on_queue_full(|pending| async move {
-                tracing::debug!(pending, "sends queued at Telegram's pace");
-            });
-            Throttle::spawn_with_settings(bot.clone(), settings)
-        });
         Ok(Api {
             bot,
-            throttled,
-            sending: Semaphore::new(MAX_SENDS_IN_FLIGHT),
+            pacer: pace.then(Pacer::default),
             token,
             metrics,
         })
@@ -144,53 +183,69 @@ impl Api {
     }
 
     fn failure(&self, method: &'static str, error: RequestError) -> ApiFailure {
-        let rejected = matches!(&error, RequestError::Api(e) if !is_server_error(e))
-            || matches!(error, RequestError::MigrateToChatId(_));
+        let migrated_to = match &error {
+            RequestError::MigrateToChatId(id) => Some(*id),
+            _ => None,
+        };
+        let rejected =
+            matches!(&error, RequestError::Api(e) if !is_server_error(e)) || migrated_to.is_some();
         ApiFailure {
             method,
             message: self.scrub(error.to_string()),
             rejected,
+            migrated_to,
         }
     }
 
-    /// Runs `call`, retrying after 429s and transient failures.
-    async fn retrying<T, F, Fut>(&self, method: &'static str, mut call: F) -> Result<T, ApiFailure>
+    /// Runs `call` until it succeeds or `policy` gives up: after a 429 it
+    /// waits `retry_after`, after other failures it backs off. The one retry
+    /// loop of the bot.
+    async fn retrying<T, F, Fut>(
+        &self,
+        method: &'static str,
+        policy: Policy,
+        mut call: F,
+    ) -> Result<T, ApiFailure>
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<T, RequestError>>,
     {
         let (mut transient, mut limited) = (0, 0);
+        let mut backoff = Backoff::new(policy.max_backoff);
         loop {
             let error = match call().await {
                 Ok(value) => return Ok(value),
                 Err(error) => error,
             };
-            let wait = match &error {
-                RequestError::RetryAfter(after) if limited < MAX_RATE_LIMIT_RETRIES => {
+            let kind = classify(&error);
+            let failure = self.failure(method, error);
+            let wait = match kind {
+                _ if failure.migrated_to.is_some() => None,
+                Failure::RateLimited(after) if limited < policy.rate_limited => {
                     limited += 1;
-                    after.duration()
+                    Some(after)
                 }
-                RequestError::Network(_) | RequestError::InvalidJson { .. }
-                    if transient < MAX_TRANSIENT_RETRIES =>
-                {
+                Failure::Transient if transient < policy.transient => {
                     transient += 1;
-                    FIRST_BACKOFF * 2u32.pow(transient - 1)
+                    Some(backoff.next_delay())
                 }
-                RequestError::Api(e) if is_server_error(e) && transient < MAX_TRANSIENT_RETRIES => {
-                    transient += 1;
-                    FIRST_BACKOFF * 2u32.pow(transient - 1)
-                }
-                _ => {
-                    Metrics::inc(&self.metrics.send_errors);
-                    return Err(self.failure(method, error));
-                }
+                Failure::Rejected if policy.rejected => Some(backoff.next_delay()),
+                _ => None,
             };
-            Metrics::inc(&self.metrics.retries);
+            let Some(wait) = wait else {
+                Metrics::inc(&self.metrics.send_errors);
+                return Err(failure);
+            };
+            Metrics::inc(if method == "getUpdates" {
+                &self.metrics.poll_errors
+            } else {
+                &self.metrics.retries
+            });
             tracing::warn!(
                 method,
-                error = %self.scrub(error.to_string()),
+                error = %failure.message,
                 wait_ms = wait.as_millis() as u64,
-                "retrying"
+                "{method} failed; retrying"
             );
             tokio::time::sleep(wait).await;
         }
@@ -198,30 +253,46 @@ impl Api {
 
     /// The bot's own user.
     pub async fn get_me(&self) -> Result<Me, ApiFailure> {
-        self.retrying("getMe", || self.bot.get_me().into_future())
+        self.retrying("getMe", UNTIL_REJECTED, || self.bot.get_me().into_future())
             .await
     }
 
-    /// One `getUpdates` call (no retries: the poller has its own loop).
+    /// `getUpdates`, retried until it succeeds (drop the future to stop).
     pub async fn get_updates(
         &self,
         offset: i32,
         timeout: u32,
         limit: u8,
     ) -> Result<Vec<Update>, ApiFailure> {
+        self.retrying("getUpdates", FOREVER, || {
+            self.bot
+                .get_updates()
+                .offset(offset)
+                .timeout(timeout)
+                .limit(limit)
+                .allowed_updates(ALLOWED_UPDATES)
+                .into_future()
+        })
+        .await
+    }
+
+    /// One `getUpdates` that confirms the updates below `offset`, not retried
+    /// (the last call before exiting).
+    pub async fn confirm(&self, offset: i32) -> Result<(), ApiFailure> {
         self.bot
             .get_updates()
             .offset(offset)
-            .timeout(timeout)
-            .limit(limit)
+            .timeout(0)
+            .limit(1)
             .allowed_updates(ALLOWED_UPDATES)
             .await
+            .map(drop)
             .map_err(|e| self.failure("getUpdates", e))
     }
 
     /// Registers the command list shown in Telegram's menu.
     pub async fn set_commands(&self, commands: Vec<BotCommand>) -> Result<(), ApiFailure> {
-        self.retrying("setMyCommands", || {
+        self.retrying("setMyCommands", BOUNDED, || {
             self.bot.set_my_commands(commands.clone()).into_future()
         })
         .await
@@ -230,21 +301,18 @@ impl Api {
 
     /// Removes any webhook, so `getUpdates` works.
     pub async fn delete_webhook(&self) -> Result<(), ApiFailure> {
-        self.retrying("deleteWebhook", || self.bot.delete_webhook().into_future())
-            .await
-            .map(drop)
+        self.retrying("deleteWebhook", BOUNDED, || {
+            self.bot.delete_webhook().into_future()
+        })
+        .await
+        .map(drop)
     }
 
     /// Sets the webhook to `url`, with `secret` as `secret_token`.
-    pub async fn set_webhook(&self, url: &str, secret: &str) -> Result<(), ApiFailure> {
-        let parsed = url.parse().map_err(|e| ApiFailure {
-            method: "setWebhook",
-            message: format!("{url:?}: {e}"),
-            rejected: true,
-        })?;
-        self.retrying("setWebhook", || {
+    pub async fn set_webhook(&self, url: &url::Url, secret: &str) -> Result<(), ApiFailure> {
+        self.retrying("setWebhook", BOUNDED, || {
             self.bot
-                .set_webhook(Clone::clone(&parsed))
+                .set_webhook(url.clone())
                 .secret_token(secret)
                 .allowed_updates(ALLOWED_UPDATES)
                 .into_future()
@@ -253,23 +321,14 @@ impl Api {
         .map(drop)
     }
 
-    /// Sends `reply` as an HTML message without link previews.
+    /// Sends `reply` as an HTML message without link previews, at
+    /// Telegram's pace for its chat.
     pub async fn send(&self, reply: &Reply) -> Result<Message, ApiFailure> {
-        self.retrying("sendMessage", || async {
-            // Held until Telegram answers; the semaphore is never closed.
-            let _slot = self.sending.acquire().await;
-            match &self.throttled {
-                Some(throttled) => {
-                    configure(
-                        throttled.send_message(reply.chat, reply.text.clone()),
-                        reply,
-                    )
-                    .await
-                }
-                None => {
-                    configure(self.bot.send_message(reply.chat, reply.text.clone()), reply).await
-                }
+        self.retrying("sendMessage", BOUNDED, || async {
+            if let Some(pacer) = &self.pacer {
+                pacer.wait(reply.chat).await;
             }
+            configure(self.bot.send_message(reply.chat, reply.text.clone()), reply).await
         })
         .await
     }
@@ -280,7 +339,7 @@ impl Api {
         id: &CallbackQueryId,
         text: Option<&str>,
     ) -> Result<(), ApiFailure> {
-        self.retrying("answerCallbackQuery", || {
+        self.retrying("answerCallbackQuery", BOUNDED, || {
             let mut request = self.bot.answer_callback_query(id.clone());
             if let Some(text) = text {
                 request = request.text(text);
@@ -299,7 +358,7 @@ impl Api {
         button: Option<InlineQueryResultsButton>,
         personal: bool,
     ) -> Result<(), ApiFailure> {
-        self.retrying("answerInlineQuery", || {
+        self.retrying("answerInlineQuery", BOUNDED, || {
             let mut request = self
                 .bot
                 .answer_inline_query(id.clone(), results.clone())
@@ -343,6 +402,25 @@ where
     request
 }
 
+/// What a failed call calls for.
+enum Failure {
+    /// `429`: wait this long.
+    RateLimited(Duration),
+    /// The network or Telegram's server failed: worth another try.
+    Transient,
+    /// Telegram refused the request itself.
+    Rejected,
+}
+
+fn classify(error: &RequestError) -> Failure {
+    match error {
+        RequestError::RetryAfter(after) => Failure::RateLimited(after.duration()),
+        RequestError::Network(_) | RequestError::InvalidJson { .. } => Failure::Transient,
+        RequestError::Api(e) if is_server_error(e) => Failure::Transient,
+        _ => Failure::Rejected,
+    }
+}
+
 /// Whether an API error is Telegram's server failing (5xx), worth retrying.
 fn is_server_error(error: &ApiError) -> bool {
     const SERVER_ERRORS: [&str; 4] = [
@@ -365,6 +443,15 @@ mod tests {
             "Bad Request: chat not found".into()
         )));
         assert!(!is_server_error(&ApiError::BotBlocked));
+    }
+
+    #[test]
+    fn backoff_doubles_up_to_its_ceiling() {
+        let mut backoff = Backoff::new(Duration::from_secs(1));
+        let delays: Vec<u64> = (0..5)
+            .map(|_| backoff.next_delay().as_millis() as u64)
+            .collect();
+        assert_eq!(delays, [250, 500, 1000, 1000, 1000]);
     }
 
     #[tokio::test]

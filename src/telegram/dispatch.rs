@@ -6,18 +6,13 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use teloxide::types::{
-    CallbackQueryId, ChatId, InlineQueryId, InlineQueryResultsButton, InlineQueryResultsButtonKind,
-    MessageId, Update, UpdateKind,
-};
+use teloxide::types::{CallbackQueryId, ChatId, InlineQueryId, MessageId, Update, UpdateKind};
 
 use super::api::Reply;
+use super::guard::hint_button;
 use super::handlers::{self, App};
 use super::metrics::Metrics;
-
-/// What the user sees when a handler fails.
-const APOLOGY: &str =
-    "Sorry, something went wrong while answering that. Please try again in a moment.";
+use crate::render::{bot_texts, html};
 
 /// Called once an update is handled (answered, refused, ignored or failed).
 pub(crate) type Done = Box<dyn FnOnce() + Send>;
@@ -188,16 +183,15 @@ impl Dispatcher {
         Metrics::inc(&self.app.metrics.failures);
         let api = &self.app.api;
         let sent = if let Some((chat, message)) = facts.chat {
-            api.send(&Reply::to(chat, message, APOLOGY.to_string()))
+            let apology = html::escape(bot_texts::APOLOGY);
+            self.app
+                .send(Reply::to(chat, message, apology))
                 .await
                 .map(drop)
         } else if let Some(id) = &facts.callback {
-            api.answer_callback(id, Some(APOLOGY)).await
+            api.answer_callback(id, Some(bot_texts::APOLOGY)).await
         } else if let Some(id) = &facts.inline {
-            let button = InlineQueryResultsButton {
-                text: "Sorry, something went wrong".to_string(),
-                kind: InlineQueryResultsButtonKind::StartParameter("help".to_string()),
-            };
+            let button = hint_button(bot_texts::INLINE_APOLOGY);
             api.answer_inline(id, Vec::new(), Some(button), true).await
         } else {
             Ok(())

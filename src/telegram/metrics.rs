@@ -13,6 +13,8 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 
 use super::{Shutdown, TelegramError};
+use crate::model::{ModelState, Retrieval};
+use crate::render::labels;
 
 /// Upper bounds of the latency histogram's buckets, in seconds.
 const BUCKETS: [f64; 11] = [
@@ -65,9 +67,30 @@ pub(crate) struct Metrics {
     pub poll_errors: AtomicU64,
     /// Time from an update's arrival to its handler's end.
     pub latency: Histogram,
+    /// The model's state and the retrieval answering now, once known.
+    pub model: std::sync::Mutex<Option<(ModelState, Retrieval)>>,
 }
 
 impl Metrics {
+    /// Records the model's state and the retrieval answering now.
+    pub fn set_model(&self, state: ModelState, retrieval: Retrieval) {
+        *self.model.lock().unwrap_or_else(|e| e.into_inner()) = Some((state, retrieval));
+    }
+
+    /// `/healthz`: ok, which retrieval answers, and the model's state, with
+    /// the fix when the model is unavailable.
+    pub fn health(&self) -> String {
+        let mut out = String::from("ok\n");
+        if let Some((state, retrieval)) = &*self.model.lock().unwrap_or_else(|e| e.into_inner()) {
+            let _ = writeln!(out, "retrieval: {}", retrieval.name());
+            let _ = writeln!(out, "model: {}", labels::model_state(state));
+            if let Some(notice) = labels::model_notice(state) {
+                let _ = writeln!(out, "{notice}");
+            }
+        }
+        out
+    }
+
     /// Adds one to `counter`.
     pub fn inc(counter: &AtomicU64) {
         counter.fetch_add(1, Ordering::Relaxed);
@@ -138,6 +161,35 @@ impl Metrics {
         let sum = self.latency.sum_micros.load(Ordering::Relaxed) as f64 / 1e6;
         let _ = writeln!(out, "{name}_sum {sum}");
         let _ = writeln!(out, "{name}_count {count}");
+        if let Some((state, retrieval)) = &*self.model.lock().unwrap_or_else(|e| e.into_inner()) {
+            let (done, total) = match state {
+                ModelState::Pending { done, total } => (*done, *total),
+                ModelState::Ready { .. } => (1, 1),
+                _ => (0, 0),
+            };
+            let gauges = [
+                (
+                    "retrieval_hybrid",
+                    "1 when answers use the model, 0 when they are lexical.",
+                    u64::from(*retrieval == Retrieval::Hybrid),
+                ),
+                (
+                    "embedded_passages",
+                    "Passages with vectors (1 of 1 once ready).",
+                    done as u64,
+                ),
+                (
+                    "passages_to_embed",
+                    "Passages that need vectors (1 once ready, 0 without a model).",
+                    total as u64,
+                ),
+            ];
+            for (name, help, value) in gauges {
+                let _ = writeln!(out, "# HELP citebot_{name} {help}");
+                let _ = writeln!(out, "# TYPE citebot_{name} gauge");
+                let _ = writeln!(out, "citebot_{name} {value}");
+            }
+        }
         out
     }
 }
@@ -152,7 +204,10 @@ pub(crate) async fn serve(
         .await
         .map_err(|e| TelegramError::io(format!("metrics address {addr}"), e))?;
     let app = Router::new()
-        .route("/healthz", get(|| async { "ok\n" }))
+        .route(
+            "/healthz",
+            get(|State(metrics): State<Arc<Metrics>>| async move { metrics.health() }),
+        )
         .route("/metrics", get(render))
         .with_state(metrics);
     tokio::spawn(async move {

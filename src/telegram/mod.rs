@@ -2,9 +2,10 @@
 //!
 //! ```text
 //!  getUpdates ─▶ poller ───┐
-//!                          ├─▶ dispatch ─▶ handlers ─▶ engine (on the blocking pool)
-//!  POST ───────▶ webhook ──┘   (per chat,     │
-//!                               panics)       └─▶ api ─▶ Telegram (Throttle, retries)
+//!                          ├─▶ dispatch ─▶ handlers: guard, then ─▶ engine (on the blocking pool)
+//!  POST ───────▶ webhook ──┘   (a queue per   message,      │
+//!                               chat, fair)   callback,     └─▶ api ─▶ Telegram (paced, retried)
+//!                                             inline
 //! ```
 //!
 //! - `poller`: long polling that confirms an update only once it is
@@ -12,21 +13,30 @@
 //! - `webhook`: the same over a webhook, answering 200 only when done.
 //! - `dispatch`: runs updates concurrently, in order within a chat, and
 //!   turns a failing handler into an apology.
-//! - `handlers`: what the bot does with messages, buttons and inline queries.
-//! - `commands`: which messages are for the bot, and what they ask.
-//! - `api`: the Bot API calls, paced and retried.
-//! - `journal`, `ratelimit`, `metrics`: their namesakes.
+//! - `handlers`: the routing `schema` and what the bot does with messages,
+//!   buttons and inline queries; `guard` (access lists and rate limits) is
+//!   the one filter every request passes; `buttons` the buttons' codec and
+//!   keyboards; `commands` which messages are for the bot; `library` the
+//!   engine and `/reload`.
+//! - `api`: the Bot API calls, retried; `pacer` keeps sends within
+//!   Telegram's limits, each chat on its own.
+//! - `journal` (answered updates, rate-limit windows, migrations across
+//!   restarts), `ratelimit`, `metrics`: their namesakes.
 //!
 //! Privacy: nothing people write is stored. At info level the logs say
 //! which update, chat type and user, what the bot did and how long it took;
 //! message text appears only at debug level.
 
 mod api;
+mod buttons;
 mod commands;
 mod dispatch;
+mod guard;
 mod handlers;
 mod journal;
+mod library;
 mod metrics;
+mod pacer;
 mod poller;
 mod ratelimit;
 mod webhook;
@@ -35,15 +45,19 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use teloxide::types::Me;
 use tokio::sync::watch;
 
-use crate::config::Config;
+use crate::config::{Config, Secrets};
 use crate::engine::EngineOptions;
 
 use self::api::Api;
-use self::handlers::{App, Library};
+use self::guard::Guard;
+use self::handlers::App;
 use self::journal::Journal;
+use self::library::Library;
 use self::metrics::Metrics;
+use self::webhook::Webhook;
 
 /// How `serve` receives updates and reports health.
 #[derive(Debug, Clone, Default)]
@@ -113,19 +127,33 @@ impl Shutdown {
 
 /// Runs the bot until SIGINT or SIGTERM.
 ///
-/// Reads `TELOXIDE_TOKEN` and, optionally, `TELOXIDE_API_URL` (and, for a
-/// webhook, `TELEGRAM_WEBHOOK_SECRET`) from the environment. Returns once
-/// every answer in hand is sent and confirmed (or the grace period is over).
-pub fn serve(config: Config, options: ServeOptions) -> Result<(), TelegramError> {
-    let token = std::env::var("TELOXIDE_TOKEN")
-        .ok()
+/// `secrets` holds the token (required), the Bot API URL (optional, for a
+/// self-hosted server) and, for a webhook, its secret. Returns once every
+/// answer in hand is sent and confirmed (or the grace period is over).
+pub fn serve(config: Config, secrets: Secrets, options: ServeOptions) -> Result<(), TelegramError> {
+    let token = secrets
+        .telegram_token()
         .filter(|t| !t.trim().is_empty())
-        .ok_or(TelegramError::MissingToken)?;
-    let engine_options = EngineOptions::from_config(&config);
-    let journal_path = if config.telegram.journal.as_os_str().is_empty() {
-        engine_options.index_dir().join("telegram-journal")
-    } else {
-        config.telegram.journal.clone()
+        .ok_or(TelegramError::MissingToken)?
+        .to_string();
+    let api_url = secrets
+        .telegram_api_url()
+        .map(|url| url::Url::parse(url).map_err(|e| TelegramError::ApiUrl(format!("{url:?}: {e}"))))
+        .transpose()?;
+    // Before anything slow: a webhook URL the server will not call is a mistake to report now.
+    let webhook = options
+        .webhook
+        .as_deref()
+        .map(|url| Webhook::new(url, api_url.as_ref(), secrets.webhook_secret()))
+        .transpose()?;
+    let start = Start {
+        engine: EngineOptions::from_config(&config),
+        config,
+        token,
+        api_url,
+        webhook,
+        listen: options.listen,
+        metrics: options.metrics,
     };
     // Engine calls are CPU-bound: more blocking threads than a few per core
     // only add memory and context switches when a burst arrives.
@@ -135,55 +163,99 @@ pub fn serve(config: Config, options: ServeOptions) -> Result<(), TelegramError>
         .max_blocking_threads(4 * cores)
         .build()
         .map_err(|e| TelegramError::io("starting the runtime", e))?;
-    let result = runtime.block_on(run(config, options, token, engine_options, journal_path));
+    let result = runtime.block_on(start.run());
     // Do not wait for stray blocking engine calls.
     runtime.shutdown_timeout(Duration::from_millis(500));
     result
 }
 
-async fn run(
+/// What `serve` starts from.
+struct Start {
     config: Config,
-    options: ServeOptions,
+    engine: EngineOptions,
     token: String,
-    engine_options: EngineOptions,
-    journal_path: PathBuf,
-) -> Result<(), TelegramError> {
-    let api_url = std::env::var("TELOXIDE_API_URL").ok();
-    let shutdown = listen_for_signals()?;
-    // Indexing a large corpus takes a while; a signal meanwhile still stops cleanly.
-    let opening = tokio::task::spawn_blocking(move || Library::open(engine_options));
-    let library = tokio::select! {
-        _ = shutdown.wait() => return Ok(()),
-        opened = opening => opened.map_err(|e| TelegramError::Startup(e.to_string()))??,
+    api_url: Option<url::Url>,
+    webhook: Option<Webhook>,
+    listen: String,
+    metrics: Option<String>,
+}
+
+impl Start {
+    /// Opens the corpus, connects, then receives updates until shutdown.
+    async fn run(self) -> Result<(), TelegramError> {
+        let shutdown = listen_for_signals()?;
+        let metrics = Arc::new(Metrics::default());
+        let Some(library) = self.open_library(&shutdown, metrics.clone()).await? else {
+            return Ok(());
+        };
+        let telegram = &self.config.telegram;
+        let api = Api::new(
+            self.token.clone(),
+            self.api_url.as_ref(),
+            telegram.throttle,
+            metrics.clone(),
+        )?;
+        let Some(me) = connect(&api, &shutdown).await? else {
+            return Ok(());
+        };
+        // The journal is this bot's: its id is known only now.
+        let journal = Arc::new(Journal::open(&self.journal_path(&me), me.id.0)?);
+        if let Some(addr) = &self.metrics {
+            metrics::serve(addr, metrics.clone(), shutdown.clone()).await?;
+        }
+        let grace = Duration::from_secs(telegram.shutdown_grace_seconds);
+        let guard = Guard::new(telegram, Some(journal.clone()));
+        let app = App::new(api, library, guard, telegram.clone(), me, metrics);
+        let dispatcher = Arc::new(dispatch::Dispatcher::new(Arc::new(app)));
+        match self.webhook {
+            Some(webhook) => {
+                webhook::run(dispatcher, journal, webhook, &self.listen, shutdown, grace).await
+            }
+            None => poller::run(dispatcher, journal, shutdown, grace).await,
+        }
+    }
+
+    /// Opens the corpus on the blocking pool (indexing a large one takes a
+    /// while); None if a signal came first.
+    async fn open_library(
+        &self,
+        shutdown: &Shutdown,
+        metrics: Arc<Metrics>,
+    ) -> Result<Option<Library>, TelegramError> {
+        let (options, examples) = (self.engine.clone(), self.config.telegram.examples.clone());
+        let opening =
+            tokio::task::spawn_blocking(move || Library::open(options, examples, metrics));
+        tokio::select! {
+            _ = shutdown.wait() => Ok(None),
+            opened = opening => Ok(Some(opened.map_err(|e| TelegramError::Startup(e.to_string()))??)),
+        }
+    }
+
+    /// The journal file: as configured, or one per bot in the index folder.
+    fn journal_path(&self, me: &Me) -> PathBuf {
+        let configured = &self.config.telegram.journal;
+        if configured.as_os_str().is_empty() {
+            self.engine
+                .index_dir()
+                .join(format!("telegram-journal-{}", me.id.0))
+        } else {
+            configured.clone()
+        }
+    }
+}
+
+/// The bot's identity (retried until Telegram answers), and its command
+/// menu; None if shutdown came first.
+async fn connect(api: &Api, shutdown: &Shutdown) -> Result<Option<Me>, TelegramError> {
+    let me = tokio::select! {
+        _ = shutdown.wait() => return Ok(None),
+        me = api.get_me() => me.map_err(|e| TelegramError::Api(e.to_string()))?,
     };
-    // After the engine: by default the journal lives in the index folder.
-    let journal = Journal::open(&journal_path)?;
-    let metrics = Arc::new(Metrics::default());
-    let api = Api::new(
-        token,
-        api_url.as_deref(),
-        config.telegram.throttle,
-        metrics.clone(),
-    )?;
-    let Some(me) = handlers::whoami(&api, &shutdown).await? else {
-        return Ok(());
-    };
-    tracing::info!(bot = %me.username(), "connected to Telegram");
+    tracing::info!(bot = %me.username(), id = me.id.0, "connected to Telegram");
     if let Err(e) = api.set_commands(commands::menu()).await {
         tracing::warn!(error = %e, "could not register the command menu");
     }
-    if let Some(addr) = &options.metrics {
-        metrics::serve(addr, metrics.clone(), shutdown.clone()).await?;
-    }
-    let grace = Duration::from_secs(config.telegram.shutdown_grace_seconds);
-    let app = Arc::new(App::new(api, library, config.telegram, me, metrics));
-    let dispatcher = Arc::new(dispatch::Dispatcher::new(app));
-    match options.webhook {
-        Some(url) => {
-            webhook::run(dispatcher, journal, &url, &options.listen, shutdown, grace).await
-        }
-        None => poller::run(dispatcher, journal, shutdown, grace).await,
-    }
+    Ok(Some(me))
 }
 
 /// Starts a task that turns SIGINT or SIGTERM into a shutdown.

@@ -31,6 +31,16 @@
 //! that runtime free (await, don't block the thread). Sync tests use
 //! [`FakeBotApi::start_blocking`] and [`FakeBotApi::wait_for_blocking`].
 //!
+//! Webhooks: `setWebhook` accepts what api.telegram.org accepts (`https://`
+//! on port 443, 80, 88 or 8443), or with [`FakeBotApiConfig::local`] what a
+//! self-hosted `telegram-bot-api --local` accepts (`http://` too, any port).
+//! With [`FakeBotApiConfig::deliver_webhooks`] the server POSTs each pending
+//! update to the webhook, one at a time and in order, with the secret token,
+//! until it gets a 200 (see [`ApiState::webhook_deliveries`]).
+//!
+//! Group migration ([`FakeBotApi::migrate_group`]) and Telegram's random
+//! restart of update ids ([`FakeBotApi::restart_update_ids`]) can be played.
+//!
 //! Known simplifications: chats the bot may write to are those seen in pushed
 //! updates or registered with [`FakeBotApi::register_chat`] (others get
 //! `chat not found`); only `parse_mode` HTML is implemented (Markdown modes
@@ -124,6 +134,11 @@ pub struct FakeBotApiConfig {
     pub max_long_poll: Duration,
     /// The `update_id` given to the first pushed update.
     pub first_update_id: i64,
+    /// Behave as a self-hosted `telegram-bot-api --local`: webhooks may be
+    /// `http://` URLs on any port.
+    pub local: bool,
+    /// Deliver pending updates to the webhook once one is set.
+    pub deliver_webhooks: bool,
 }
 
 impl Default for FakeBotApiConfig {
@@ -138,6 +153,8 @@ impl Default for FakeBotApiConfig {
             supports_inline_queries: true,
             max_long_poll: Duration::from_secs(50),
             first_update_id: 1,
+            local: false,
+            deliver_webhooks: false,
         }
     }
 }
@@ -205,6 +222,19 @@ impl RecordedCall {
     pub fn param(&self, key: &str) -> Option<&Value> {
         self.params.get(key).filter(|v| !v.is_null())
     }
+}
+
+/// One POST of an update to the webhook.
+#[derive(Clone, Debug)]
+pub struct WebhookDelivery {
+    /// The update.
+    pub update_id: i64,
+    /// The HTTP status of the bot's answer; 0 when there was none.
+    pub status: u16,
+    /// When the POST started.
+    pub started: Instant,
+    /// When the bot's answer arrived (or the POST failed).
+    pub finished: Instant,
 }
 
 /// A message text accepted by `sendMessage` or `editMessageText`.
@@ -536,6 +566,7 @@ struct ApiError {
     code: u16,
     description: String,
     retry_after: Option<u32>,
+    migrate_to_chat_id: Option<i64>,
 }
 
 impl ApiError {
@@ -544,6 +575,7 @@ impl ApiError {
             code,
             description: description.into(),
             retry_after: None,
+            migrate_to_chat_id: None,
         }
     }
 
@@ -656,6 +688,15 @@ pub struct ApiState {
     next_query_id: u64,
     commands: BTreeMap<String, Value>,
     webhook_url: Option<String>,
+    webhook_secret: Option<String>,
+    webhook_deliveries: Vec<WebhookDelivery>,
+    local: bool,
+    /// Old group id → the supergroup it became.
+    migrated: HashMap<i64, i64>,
+    /// Ids were picked afresh ([`FakeBotApi::restart_update_ids`]).
+    ids_restarted: bool,
+    /// The highest update id delivered (by `getUpdates` or the webhook).
+    last_delivered: i64,
     queued_faults: HashMap<String, VecDeque<Fault>>,
     fault_windows: Vec<(String, Fault, Instant)>,
     closing: bool,
@@ -748,6 +789,16 @@ impl ApiState {
         self.webhook_url.as_deref()
     }
 
+    /// The webhook's `secret_token`, if one was set.
+    pub fn webhook_secret(&self) -> Option<&str> {
+        self.webhook_secret.as_deref()
+    }
+
+    /// The POSTs of updates to the webhook, in order.
+    pub fn webhook_deliveries(&self) -> &[WebhookDelivery] {
+        &self.webhook_deliveries
+    }
+
     fn new(config: &FakeBotApiConfig) -> Self {
         let bot_user = json!({
             "id": config.bot_id,
@@ -786,6 +837,12 @@ impl ApiState {
             next_query_id: 1,
             commands: BTreeMap::new(),
             webhook_url: None,
+            webhook_secret: None,
+            webhook_deliveries: Vec::new(),
+            local: config.local,
+            migrated: HashMap::new(),
+            ids_restarted: false,
+            last_delivered: 0,
             queued_faults: HashMap::new(),
             fault_windows: Vec::new(),
             closing: false,
@@ -878,6 +935,30 @@ impl ApiState {
         self.push_update(json!({ "message": message }))
     }
 
+    /// Group `old` becomes supergroup `new`, as Telegram tells it: a service
+    /// message in each chat. Sends to `old` fail from now on with
+    /// `migrate_to_chat_id`.
+    fn migrate_group(&mut self, old: i64, new: i64, user: Value) -> (i64, i64) {
+        let title = self
+            .chats
+            .get(&old)
+            .and_then(|c| c.chat["title"].as_str().map(str::to_owned))
+            .unwrap_or_else(|| panic!("migrate_group: no chat {old}"));
+        self.migrated.insert(old, new);
+        let service = |chat: Value, id: i64, key: &str, other: i64| {
+            json!({ "message": {
+                "message_id": id, "from": user, "chat": chat, "date": unix_now(), key: other,
+            }})
+        };
+        let old_chat = self.chats[&old].chat.clone();
+        let old_id = self.chats[&old].next_message_id;
+        let to = self.push_update(service(old_chat, old_id, "migrate_to_chat_id", new));
+        let new_chat = group_chat(new, "supergroup", &title);
+        let new_id = self.chat_entry(&new_chat).next_message_id;
+        let from = self.push_update(service(new_chat, new_id, "migrate_from_chat_id", old));
+        (to, from)
+    }
+
     fn push_callback_query(&mut self, q: IncomingCallbackQuery) -> i64 {
         let message = self
             .message(q.chat_id, q.message_id)
@@ -913,7 +994,13 @@ impl ApiState {
     }
 
     /// Applies a `getUpdates` offset: confirms (forgets) older updates.
+    /// After [`FakeBotApi::restart_update_ids`], an offset beyond what the
+    /// new sequence has delivered is left from the old one and confirms
+    /// nothing.
     fn confirm(&mut self, offset: i64) {
+        if self.ids_restarted && offset > self.last_delivered + 1 {
+            return;
+        }
         if offset > 0 {
             self.pending.retain(|u| update_id(u) >= offset);
             self.confirmed_offset = self.confirmed_offset.max(offset);
@@ -961,6 +1048,7 @@ impl ApiState {
             if self.is_allowed(&self.pending[i]) {
                 let update = self.pending[i].clone();
                 *self.deliveries.entry(update_id(&update)).or_default() += 1;
+                self.last_delivered = self.last_delivered.max(update_id(&update));
                 batch.push(update);
                 i += 1;
             } else {
@@ -1044,13 +1132,49 @@ impl ApiState {
         let url = p.string("url").unwrap_or_default();
         if url.is_empty() {
             self.webhook_url = None;
-        } else if !url.to_ascii_lowercase().starts_with("https://") {
-            return Err(ApiError::bad(
-                "Bad Request: bad webhook: HTTPS url must be provided for webhook",
-            ));
-        } else {
-            self.webhook_url = Some(url);
+            self.webhook_secret = None;
+            return Ok(json!(true));
         }
+        let lower = url.to_ascii_lowercase();
+        let (https, rest) = match (
+            lower.strip_prefix("https://"),
+            lower.strip_prefix("http://"),
+        ) {
+            (Some(rest), _) => (true, rest),
+            (None, Some(rest)) if self.local => (false, rest),
+            _ => {
+                return Err(ApiError::bad(
+                    "Bad Request: bad webhook: HTTPS url must be provided for webhook",
+                ));
+            }
+        };
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+        let port = match authority.rsplit_once(':') {
+            Some((_, port)) if !port.contains(']') => port.parse::<u16>().ok(),
+            _ => Some(if https { 443 } else { 80 }),
+        };
+        let allowed = self.local || port.is_some_and(|p| [80, 88, 443, 8443].contains(&p));
+        if !allowed {
+            return Err(ApiError::bad(
+                "Bad Request: bad webhook: Webhook can be set up only on ports 80, 88, 443 or 8443",
+            ));
+        }
+        if let Some(secret) = p.string("secret_token") {
+            let valid = (1..=256).contains(&secret.len())
+                && secret
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+            if !valid {
+                return Err(ApiError::bad(
+                    "Bad Request: secret token contains unallowed characters",
+                ));
+            }
+            self.webhook_secret = Some(secret);
+        }
+        if let Some(allowed) = p.json("allowed_updates")? {
+            self.set_allowed_updates(allowed)?;
+        }
+        self.webhook_url = Some(url);
         Ok(json!(true))
     }
 
@@ -1131,6 +1255,12 @@ impl ApiState {
 
     fn send_message(&mut self, p: &Params) -> ApiResult {
         let chat_id = self.resolve_chat(p)?;
+        if let Some(&new) = self.migrated.get(&chat_id) {
+            return Err(ApiError {
+                migrate_to_chat_id: Some(new),
+                ..ApiError::bad("Bad Request: group chat was upgraded to a supergroup chat")
+            });
+        }
         let formatted = Self::message_text(p)?;
         let markup = checked_reply_markup(p, true)?;
         let reply_to = self.reply_target(p, chat_id)?;
@@ -1693,6 +1823,72 @@ impl Shared {
     }
 }
 
+/// Delivers pending updates to the webhook, one at a time and in order,
+/// until the server closes; an update is confirmed by a 200.
+async fn deliver_webhooks(shared: Arc<Shared>) {
+    let client = teloxide::net::default_reqwest_settings()
+        .build()
+        .expect("a client for webhook deliveries");
+    loop {
+        let notified = shared.notify.notified();
+        tokio::pin!(notified);
+        notified.as_mut().enable();
+        let job = {
+            let mut state = shared.lock();
+            if state.closing {
+                return;
+            }
+            let url = state.webhook_url.clone();
+            let secret = state.webhook_secret.clone();
+            url.and_then(|url| {
+                while let Some(update) = state.pending.front().cloned() {
+                    if state.is_allowed(&update) {
+                        *state.deliveries.entry(update_id(&update)).or_default() += 1;
+                        state.last_delivered = state.last_delivered.max(update_id(&update));
+                        return Some((url, secret, update));
+                    }
+                    state.pending.pop_front();
+                    state.filtered.push(update_id(&update));
+                }
+                None
+            })
+        };
+        let Some((url, secret, update)) = job else {
+            tokio::select! {
+                _ = notified => {}
+                _ = tokio::time::sleep(Duration::from_millis(200)) => {}
+            }
+            continue;
+        };
+        let id = update_id(&update);
+        let started = Instant::now();
+        let mut request = client
+            .post(&url)
+            .header("content-type", "application/json")
+            .body(update.to_string());
+        if let Some(secret) = secret {
+            request = request.header("X-Telegram-Bot-Api-Secret-Token", secret);
+        }
+        let status = request.send().await.map_or(0, |r| r.status().as_u16());
+        {
+            let mut state = shared.lock();
+            state.webhook_deliveries.push(WebhookDelivery {
+                update_id: id,
+                status,
+                started,
+                finished: Instant::now(),
+            });
+            if status == 200 {
+                state.pending.retain(|u| update_id(u) != id);
+            }
+        }
+        shared.notify_changed();
+        if status != 200 {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
 /// The outcome of one request.
 struct Answer {
     method: String,
@@ -1723,6 +1919,9 @@ impl Answer {
                     json!({ "ok": false, "error_code": e.code, "description": e.description });
                 if let Some(retry_after) = e.retry_after {
                     body["parameters"] = json!({ "retry_after": retry_after });
+                }
+                if let Some(chat) = e.migrate_to_chat_id {
+                    body["parameters"] = json!({ "migrate_to_chat_id": chat });
                 }
                 Answer {
                     method: method.to_owned(),
@@ -1809,9 +2008,8 @@ async fn answer(shared: &Shared, uri: &Uri, headers: &HeaderMap, body: &[u8]) ->
         Some(Fault::Delay(d)) => tokio::time::sleep(*d).await,
         Some(Fault::TooManyRequests { retry_after }) => {
             let err = ApiError {
-                code: 429,
-                description: format!("Too Many Requests: retry after {retry_after}"),
                 retry_after: Some(*retry_after),
+                ..ApiError::new(429, format!("Too Many Requests: retry after {retry_after}"))
             };
             return Answer::new(&method, params_json, Err(err), fault);
         }
@@ -1984,6 +2182,35 @@ async fn serve(
 
 // ----- the handle -----------------------------------------------------------
 
+/// Pushes made together (see [`FakeBotApi::push_together`]).
+pub struct FakeBotApiBatch<'a> {
+    state: std::cell::RefCell<&'a mut ApiState>,
+}
+
+impl FakeBotApiBatch<'_> {
+    /// Like [`FakeBotApi::push_message`].
+    pub fn push_message(&self, message: IncomingMessage) -> i64 {
+        self.state.borrow_mut().push_message(message)
+    }
+
+    /// Like [`FakeBotApi::push_private_text`].
+    pub fn push_private_text(&self, user_id: i64, text: &str) -> i64 {
+        self.push_message(IncomingMessage::private(user_id, text))
+    }
+
+    /// Like [`FakeBotApi::push_inline_query`].
+    pub fn push_inline_query(&self, query: IncomingInlineQuery) -> i64 {
+        self.state.borrow_mut().push_inline_query(query)
+    }
+
+    /// Like [`FakeBotApi::migrate_group`].
+    pub fn migrate_group(&self, old: i64, new: i64, user_id: i64) -> (i64, i64) {
+        self.state
+            .borrow_mut()
+            .migrate_group(old, new, test_user(user_id))
+    }
+}
+
 /// A running fake Bot API server. Dropping it stops the server.
 pub struct FakeBotApi {
     shared: Arc<Shared>,
@@ -2012,6 +2239,9 @@ impl FakeBotApi {
         tokio::spawn(serve(listener, shared.clone(), async move {
             let _ = rx.await;
         }));
+        if shared.config.deliver_webhooks {
+            tokio::spawn(deliver_webhooks(shared.clone()));
+        }
         FakeBotApi {
             shared,
             addr,
@@ -2047,6 +2277,9 @@ impl FakeBotApi {
                     addr_tx
                         .send(listener.local_addr().expect("local address"))
                         .expect("the starting thread waits for the address");
+                    if server_shared.config.deliver_webhooks {
+                        tokio::spawn(deliver_webhooks(server_shared.clone()));
+                    }
                     let server =
                         tokio::spawn(serve(listener, server_shared, std::future::pending()));
                     let _ = rx.await;
@@ -2177,6 +2410,44 @@ impl FakeBotApi {
     /// answered once.
     pub fn push_inline_query(&self, query: IncomingInlineQuery) -> i64 {
         self.mutate(|s| s.push_inline_query(query))
+    }
+
+    /// Group `old` (known, with a title) becomes supergroup `new`: queues the
+    /// service messages Telegram sends in both chats (`migrate_to_chat_id`
+    /// from [`test_user`]`(user_id)` in the old one, `migrate_from_chat_id`
+    /// in the new one) and makes sends to `old` fail as Telegram's do.
+    /// Returns the two update ids.
+    pub fn migrate_group(&self, old: i64, new: i64, user_id: i64) -> (i64, i64) {
+        self.mutate(|s| s.migrate_group(old, new, test_user(user_id)))
+    }
+
+    /// Telegram picks update ids afresh (as after a week without updates):
+    /// the next pushed update gets `first`. Offsets left from the old
+    /// sequence confirm nothing until the new one has delivered that far.
+    pub fn restart_update_ids(&self, first: i64) {
+        self.mutate(|s| {
+            assert!(
+                s.pending.is_empty(),
+                "restart_update_ids with updates pending"
+            );
+            s.next_update_id = first;
+            s.confirmed_offset = 0;
+            s.ids_restarted = true;
+            s.last_delivered = first - 1;
+        })
+    }
+
+    /// Runs `f` on the locked state, e.g. to push several updates at once
+    /// (none is delivered before `f` returns).
+    pub fn push_together<R>(&self, f: impl FnOnce(&FakeBotApiBatch<'_>) -> R) -> R {
+        let result = {
+            let mut state = self.shared.lock();
+            f(&FakeBotApiBatch {
+                state: std::cell::RefCell::new(&mut state),
+            })
+        };
+        self.shared.notify_changed();
+        result
     }
 
     /// Makes a chat known without pushing a message to it, so the bot may

@@ -64,7 +64,7 @@ pub fn hit(hit: &Hit, limit: usize) -> Html {
 /// An answer: each hit's excerpt and citation, within one message.
 pub fn answer(hits: &[Hit]) -> String {
     if hits.is_empty() {
-        return escape(labels::NO_ANSWER_CHAT);
+        return escape(&labels::no_answer("/sources"));
     }
     let share = (MAX_MESSAGE_LEN / hits.len()).saturating_sub(2);
     let mut html = Html::new(MAX_MESSAGE_LEN);

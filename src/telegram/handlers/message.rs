@@ -1,0 +1,160 @@
+//! Messages: questions and commands, once the guard has let them through.
+
+use std::sync::Arc;
+
+use teloxide::types::Message;
+
+use super::{App, Asked, Handled, clip};
+use crate::model::Verdict;
+use crate::render::{bot_texts, html, labels};
+use crate::telegram::api::Reply;
+use crate::telegram::buttons::{copy_keyboard, keyboard};
+use crate::telegram::commands::{Command, Request};
+use crate::telegram::metrics::Metrics;
+
+/// Answers a message for the bot.
+pub(super) async fn handle(app: Arc<App>, message: Message, asked: Asked) -> Handled {
+    let text = message.text().or_else(|| message.caption()).unwrap_or("");
+    tracing::debug!(update_chat = message.chat.id.0, text, "message");
+    let Some(request) = asked.request else {
+        return Ok("ignored: not addressed");
+    };
+    match request {
+        Request::Question(q) | Request::Command(Command::Ask(q)) => {
+            answer(&app, &message, &q).await
+        }
+        Request::Command(Command::Start(payload)) => start(&app, &message, &payload).await,
+        Request::Command(Command::Help) => {
+            app.reply(&message, bot_texts::help(app.me.username()))
+                .await?;
+            Ok("help")
+        }
+        Request::Command(Command::Sources) => {
+            let sources = app.with_engine(|l| l.engine.sources()).await?;
+            app.reply(&message, html::sources(&sources)).await?;
+            Ok("sources")
+        }
+        Request::Command(Command::Reload) => reload(&app, &message, asked.asker.user.0).await,
+        Request::Command(Command::Cite(quote)) => cite(&app, &message, &quote).await,
+        Request::Unknown(name) => {
+            app.reply(&message, bot_texts::unknown_command(&name))
+                .await?;
+            Ok("unknown command")
+        }
+        Request::NotForUs => Ok("ignored: not addressed"),
+    }
+}
+
+/// Answers a question with the best excerpts, or says nothing matches.
+async fn answer(app: &App, message: &Message, question: &str) -> Handled {
+    let question = clip(question);
+    if question.is_empty() {
+        app.reply(message, html::escape(bot_texts::ASK_USAGE))
+            .await?;
+        return Ok("asked how to ask");
+    }
+    let per = app.per_answer(message.chat.is_private());
+    let answer = app
+        .with_engine(move |l| l.engine.ask(&question, per))
+        .await??;
+    if !answer.answered {
+        Metrics::inc(&app.metrics.abstentions);
+        app.reply(message, html::escape(&labels::no_answer("/sources")))
+            .await?;
+        return Ok("abstained");
+    }
+    let reply = Reply::to(message.chat.id, message.id, html::answer(&answer.hits))
+        .with_keyboard(Some(keyboard(&answer.hits, 0, per)));
+    app.send(reply).await?;
+    Metrics::inc(&app.metrics.answers);
+    Ok("answered")
+}
+
+/// `/start`: a greeting, help, or a deep-linked passage.
+async fn start(app: &App, message: &Message, payload: &str) -> Handled {
+    match payload {
+        "help" => {
+            app.reply(message, bot_texts::help(app.me.username()))
+                .await?;
+            Ok("help")
+        }
+        "" => {
+            let examples = app.with_engine(|l| l.examples.clone()).await?;
+            app.reply(message, bot_texts::greeting(&examples, None))
+                .await?;
+            Ok("greeted")
+        }
+        id => {
+            let id = id.to_string();
+            let found = app
+                .with_engine(move |l| (l.engine.passage(&id), l.examples.clone()))
+                .await?;
+            match found {
+                (Some(view), _) => {
+                    let reply = Reply::to(message.chat.id, message.id, html::context(&view))
+                        .with_keyboard(Some(copy_keyboard(&view.citation)));
+                    app.send(reply).await?;
+                    Ok("deep link")
+                }
+                (None, examples) => {
+                    let note = Some(bot_texts::PASSAGE_GONE);
+                    app.reply(message, bot_texts::greeting(&examples, note))
+                        .await?;
+                    Ok("deep link: unknown passage")
+                }
+            }
+        }
+    }
+}
+
+/// `/reload`: re-reads the corpus and swaps the engine (admins only).
+async fn reload(app: &Arc<App>, message: &Message, user: u64) -> Handled {
+    if !app.config.admins.contains(&user) {
+        app.reply(message, html::escape(bot_texts::NOT_ADMIN))
+            .await?;
+        return Ok("reload refused: not an admin");
+    }
+    let library = app.clone();
+    match tokio::task::spawn_blocking(move || library.library.reload()).await? {
+        Ok(report) => {
+            let sync = &report.sync;
+            let counts = (sync.added, sync.changed, sync.removed);
+            let text = bot_texts::reloaded(report.essays, report.passages, counts, report.seconds);
+            app.reply(message, text).await?;
+            Ok("reloaded")
+        }
+        Err(error) => {
+            tracing::error!(%error, "reload failed");
+            app.reply(message, bot_texts::reload_failed(&error.to_string()))
+                .await?;
+            Ok("reload failed")
+        }
+    }
+}
+
+/// `/cite`: checks a quote, given or in the message replied to.
+async fn cite(app: &App, message: &Message, argument: &str) -> Handled {
+    let quote = if argument.is_empty() {
+        message
+            .reply_to_message()
+            .and_then(|r| r.text().or_else(|| r.caption()))
+            .unwrap_or("")
+    } else {
+        argument
+    };
+    let quote = clip(quote);
+    if quote.is_empty() {
+        app.reply(message, html::escape(bot_texts::CITE_USAGE))
+            .await?;
+        return Ok("asked how to cite");
+    }
+    let result = app.with_engine(move |l| l.engine.cite(&quote)).await??;
+    let keyboard = result.found.as_ref().map(|m| copy_keyboard(&m.citation));
+    let reply = Reply::to(message.chat.id, message.id, html::cite(&result)).with_keyboard(keyboard);
+    app.send(reply).await?;
+    Ok(match result.verdict {
+        Verdict::Exact => "cited: exact",
+        Verdict::Close => "cited: close",
+        Verdict::NotFound => "cited: not found",
+    })
+}
