@@ -193,11 +193,14 @@ pub fn open_engine(config: &Config) -> Result<(Engine, OpenReport)> {
     Ok((engine, report))
 }
 
+/// Tokens embedded and the seconds it took.
+pub type Embedded = (u64, f64);
+
 /// Opens the engine and makes it hybrid if it can (fetching the model and
 /// embedding missing vectors first, with progress on a terminal). Without
 /// the model it says once, on stderr, that it answers lexically and how to
 /// get the model. Returns the last embedding step seen, for reports.
-pub fn open_ready(config: &Config) -> Result<(Engine, OpenReport, Option<(u64, f64)>)> {
+pub fn open_ready(config: &Config) -> Result<(Engine, OpenReport, Option<Embedded>)> {
     let (engine, report) = open_engine(config)?;
     let bars = Bars::new();
     let state = engine.prepare_model(true, &|step| bars.show(step));
@@ -213,7 +216,7 @@ pub fn open_ready(config: &Config) -> Result<(Engine, OpenReport, Option<(u64, f
 struct Bars {
     tty: bool,
     bar: std::cell::RefCell<Option<indicatif::ProgressBar>>,
-    last_embed: std::cell::Cell<Option<(u64, f64)>>,
+    last_embed: std::cell::Cell<Option<Embedded>>,
 }
 
 impl Bars {
@@ -281,7 +284,7 @@ impl Bars {
     }
 
     /// Tokens and seconds of the embedding, if there was one.
-    fn embedded(&self) -> Option<(u64, f64)> {
+    fn embedded(&self) -> Option<Embedded> {
         self.last_embed.get().filter(|&(tokens, _)| tokens > 0)
     }
 }

@@ -83,10 +83,10 @@ impl Semantic {
             encoder: Mutex::new(previous.and_then(|p| p.encoder.lock().expect("lock").clone())),
             ready: RwLock::new(None),
         };
-        if semantic.setting != ModelSetting::Off {
-            if let Err(why) = semantic.load(store, Download::Never, &|_| {}, false) {
-                tracing::debug!(%why, "the model is not ready yet");
-            }
+        if semantic.setting != ModelSetting::Off
+            && let Err(why) = semantic.load(store, Download::Never, &|_| {}, false)
+        {
+            tracing::debug!(%why, "the model is not ready yet");
         }
         semantic
     }
@@ -238,12 +238,12 @@ struct WeightsKey {
 /// (size and modification time) and cached in the index folder.
 fn weights_key(files: &ModelFiles, index_dir: &Path) -> Result<String, VectorError> {
     let weights = files.file("model.safetensors");
-    if let Ok(target) = std::fs::read_link(&weights) {
-        if let Some(name) = target.file_name().and_then(|n| n.to_str()) {
-            if name.len() == 64 && name.bytes().all(|b| b.is_ascii_hexdigit()) {
-                return Ok(name.to_ascii_lowercase());
-            }
-        }
+    if let Ok(target) = std::fs::read_link(&weights)
+        && let Some(name) = target.file_name().and_then(|n| n.to_str())
+        && name.len() == 64
+        && name.bytes().all(|b| b.is_ascii_hexdigit())
+    {
+        return Ok(name.to_ascii_lowercase());
     }
     let meta = std::fs::metadata(&weights).map_err(|e| VectorError::Io {
         path: weights.clone(),
@@ -259,10 +259,11 @@ fn weights_key(files: &ModelFiles, index_dir: &Path) -> Result<String, VectorErr
     if let Some(known) = std::fs::read_to_string(&cache)
         .ok()
         .and_then(|t| serde_json::from_str::<WeightsKey>(&t).ok())
+        && known.path == path
+        && known.len == meta.len()
+        && known.modified_ns == modified_ns
     {
-        if known.path == path && known.len == meta.len() && known.modified_ns == modified_ns {
-            return Ok(known.sha256);
-        }
+        return Ok(known.sha256);
     }
     let key = WeightsKey {
         sha256: crate::embed::sha256_file(&weights)?,

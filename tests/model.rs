@@ -218,7 +218,11 @@ fn a_corrupted_download_is_refused_with_a_clear_error() {
     assert_eq!(answer["retrieval"], "lexical");
     assert_eq!(answer["answered"], true);
     let notice = text(&out.stderr);
-    assert_eq!(notice.matches("answers lexically").count(), 1, "{notice}");
+    assert_eq!(
+        notice.matches("citebot answers lexically").count(),
+        1,
+        "{notice}"
+    );
     assert!(notice.contains("citebot model fetch"), "{notice}");
 }
 

@@ -983,3 +983,53 @@ fn rendered_messages_pass_telegrams_parser() {
         })
         .unwrap();
 }
+
+/// With the model, `serve` answers from the start (lexically while the
+/// vectors are computed), embeds in the background, and switches to hybrid
+/// retrieval without a restart: `/healthz` and `/metrics` say which.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_bot_embeds_in_the_background_then_answers_hybrid() {
+    let port = free_port();
+    let model = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/models/all-MiniLM-L6-v2");
+    let settings = Settings {
+        args: vec!["--metrics".into(), format!("127.0.0.1:{port}")],
+        env: vec![("CITEBOT_MODEL".into(), model.display().to_string())],
+        ..Settings::default()
+    };
+    let (api, bot) = start(settings).await;
+    let answer = ask(&api, &bot, 901, QUESTION).await;
+    assert!(answer.raw_text.contains("<blockquote>"), "{}", bot.tail());
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let health = loop {
+        let health = http_get(&format!("http://127.0.0.1:{port}/healthz")).await;
+        if health.contains("retrieval: hybrid") || Instant::now() > deadline {
+            break health;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert!(
+        health.contains("retrieval: hybrid"),
+        "{health}\n{}",
+        bot.tail()
+    );
+    assert!(health.contains("all-MiniLM-L6-v2"), "{health}");
+    let metrics = http_get(&format!("http://127.0.0.1:{port}/metrics")).await;
+    assert!(
+        metrics.contains("citebot_retrieval_hybrid 1\n"),
+        "{metrics}"
+    );
+    let log = wait_log(&bot, "retrieval ready").await;
+    assert!(log.contains("hybrid retrieval"), "{log}");
+    let answer = ask(
+        &api,
+        &bot,
+        901,
+        "Which of Xi's policies have harmed China's interests?",
+    )
+    .await;
+    assert!(
+        answer.raw_text.contains("Susan Shirk"),
+        "{}",
+        answer.raw_text
+    );
+}

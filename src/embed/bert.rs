@@ -78,8 +78,8 @@ impl Linear {
         let mut panels = Vec::with_capacity(inputs * padded);
         for first in (0..out).step_by(LANES) {
             for row in w.chunks_exact(out) {
-                for column in first..first + LANES {
-                    let v = row.get(column).map_or(0.0, |v| v / scales[column]);
+                for (column, scale) in scales.iter().enumerate().skip(first).take(LANES) {
+                    let v = row.get(column).map_or(0.0, |v| v / scale);
                     panels.push(v.round().clamp(-127.0, 127.0) as i8);
                 }
             }
@@ -339,7 +339,11 @@ impl Bert {
                 config.hidden_act
             )));
         }
-        if config.num_attention_heads == 0 || config.hidden_size % config.num_attention_heads != 0 {
+        if config.num_attention_heads == 0
+            || !config
+                .hidden_size
+                .is_multiple_of(config.num_attention_heads)
+        {
             return Err(EmbedError::Encode(
                 "hidden size does not divide into heads".into(),
             ));

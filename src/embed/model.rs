@@ -196,32 +196,31 @@ impl Encoder {
         }
         let workers = self.workers.len().min(batches.len()).max(1);
         let next = std::sync::atomic::AtomicUsize::new(0);
-        let results: Vec<Result<Vec<(usize, Vec<f32>)>, EmbedError>> =
-            std::thread::scope(|scope| {
-                let handles: Vec<_> = self.workers[..workers]
-                    .iter()
-                    .map(|pool| {
-                        let (next, batches) = (&next, &batches);
-                        scope.spawn(move || {
-                            let mut done = Vec::new();
-                            loop {
-                                let b = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                                let Some(batch) = batches.get(b) else {
-                                    return Ok(done);
-                                };
-                                let texts: Vec<&[u32]> =
-                                    tokens[batch.clone()].iter().map(Vec::as_slice).collect();
-                                let vectors = pool.install(|| self.bert.embed(&texts))?;
-                                done.extend(batch.clone().zip(vectors));
-                            }
-                        })
+        let results: Vec<Result<Numbered, EmbedError>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = self.workers[..workers]
+                .iter()
+                .map(|pool| {
+                    let (next, batches) = (&next, &batches);
+                    scope.spawn(move || {
+                        let mut done = Vec::new();
+                        loop {
+                            let b = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            let Some(batch) = batches.get(b) else {
+                                return Ok(done);
+                            };
+                            let texts: Vec<&[u32]> =
+                                tokens[batch.clone()].iter().map(Vec::as_slice).collect();
+                            let vectors = pool.install(|| self.bert.embed(&texts))?;
+                            done.extend(batch.clone().zip(vectors));
+                        }
                     })
-                    .collect();
-                handles
-                    .into_iter()
-                    .map(|h| h.join().expect("an encoder worker panicked"))
-                    .collect()
-            });
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("an encoder worker panicked"))
+                .collect()
+        });
         let mut out = vec![Vec::new(); tokens.len()];
         for result in results {
             for (i, vector) in result? {
@@ -231,6 +230,9 @@ impl Encoder {
         Ok(out)
     }
 }
+
+/// Vectors with the index of the text each belongs to.
+type Numbered = Vec<(usize, Vec<f32>)>;
 
 fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, EmbedError> {
     let text = std::fs::read_to_string(path).map_err(|e| EmbedError::io(path, e))?;

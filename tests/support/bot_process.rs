@@ -197,15 +197,17 @@ pub fn spawn(dir: &Path, settings: &Settings, api_env: &[(&'static str, String);
         .current_dir(dir)
         .env_remove("RUST_LOG")
         .env("NO_COLOR", "1")
-        .env("CITEBOT_MODEL", "off")
         .envs(api_env.iter().map(|(k, v)| (*k, v)))
-        .envs(settings.env.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(log);
     for (key, _) in std::env::vars().filter(|(k, _)| k.starts_with("CITEBOT_")) {
         command.env_remove(key);
     }
+    // Lexical unless a test asks for the model: no test reaches the network.
+    command
+        .env("CITEBOT_MODEL", "off")
+        .envs(settings.env.iter().map(|(k, v)| (k, v)));
     command.spawn().expect("start citebot serve")
 }
 
