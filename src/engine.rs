@@ -115,7 +115,9 @@ impl Engine {
     ) -> Result<(Engine, OpenReport)> {
         let started = Instant::now();
         let previous = previous.map(|engine| &engine.store);
-        let (store, warnings) = Store::load(&options.corpus, options.strict, previous)?;
+        let index_dir = options.index_dir();
+        let (mut store, warnings) =
+            Store::load(&options.corpus, options.strict, previous, Some(&index_dir))?;
         let changes = store.changes();
         if !changes.is_empty() {
             tracing::debug!(
@@ -125,7 +127,11 @@ impl Engine {
                 "essays read"
             );
         }
-        let (index, sync) = SearchIndex::open(&options.index_dir(), &store, progress)?;
+        let (index, sync) = SearchIndex::open(&index_dir, &store, progress)?;
+        // Saved after the index, which may have emptied its folder to rebuild.
+        if let Err(e) = store.save(&index_dir) {
+            tracing::warn!(dir = %index_dir.display(), error = %e, "could not save the store beside the index");
+        }
         let report = OpenReport {
             warnings,
             sync,

@@ -269,7 +269,7 @@ fn plan(
         .map(String::as_str)
         .collect();
     let mut write: Vec<usize> = (0..store.essay_count())
-        .filter(|&e| rebuilt || fresh.contains(store.essay(e).id.as_str()))
+        .filter(|&e| rebuilt || fresh.contains(store.id(e)))
         .collect();
     let mut report = SyncReport {
         rebuilt,
@@ -283,30 +283,30 @@ fn plan(
         let rewrite = rewrite_set(index, fields, &deleted)?;
         let written: HashSet<usize> = write.iter().copied().collect();
         for e in 0..store.essay_count() {
-            if !written.contains(&e) && rewrite.contains(&essay_key(&store.essay(e).id)) {
+            if !written.contains(&e) && rewrite.contains(&essay_key(store.id(e))) {
                 write.push(e);
-                report.passages_rewritten += store.layout(e).len();
+                report.passages_rewritten += store.passages_of(e).len();
             }
         }
         write.sort_unstable();
         deleted.extend(rewrite);
     }
-    report.passages_written = write.iter().map(|&e| store.layout(e).len()).sum();
+    report.passages_written = write.iter().map(|&e| store.passages_of(e).len()).sum();
     Ok((Plan { deleted, write }, report))
 }
 
 /// Essay key → the ordinal of the essay's first passage, and its passage count.
 fn essay_keys(dir: &Path, store: &Store) -> Result<HashMap<u64, (u32, u32)>> {
     let mut keys = HashMap::with_capacity(store.essay_count());
-    for (e, essay) in store.essays().enumerate() {
+    for e in 0..store.essay_count() {
         let passages = store.passages_of(e);
         let entry = (passages.start as u32, passages.len() as u32);
-        if keys.insert(essay_key(&essay.id), entry).is_some() {
+        if keys.insert(essay_key(store.id(e)), entry).is_some() {
             return Err(Error::IndexMeta {
                 path: dir.to_path_buf(),
                 message: format!(
                     "two essay ids hash alike (one is {:?}); rename a file",
-                    essay.id
+                    store.id(e)
                 ),
             });
         }
@@ -351,7 +351,7 @@ fn write(
     }
     let mut done = 0;
     for &e in &plan.write {
-        let key = essay_key(&store.essay(e).id);
+        let key = essay_key(store.id(e));
         for (slot, ordinal) in store.passages_of(e).enumerate() {
             let mut doc = TantivyDocument::default();
             doc.add_text(fields.body, store.text(ordinal));

@@ -28,17 +28,20 @@
 //! | quoting | `quote`; `lookup` with `align` | search, index, store, model, cite, analysis |
 //! | ranking | `search` | index, store, analysis |
 //! | index | `index` | store, passage, analysis, names |
-//! | passages | `store`, [`passage`] | model, corpus, analysis |
+//! | passages | `store` with `snapshot`, [`passage`] | model, corpus, analysis, codec |
 //! | nouns | [`model`], [`cite`] | cite, corpus |
-//! | corpus | [`corpus`] | names, clean |
+//! | corpus | [`corpus`] | names, clean, codec |
 //! | settings | [`config`] | — |
-//! | leaves | `analysis`, `names`, `clean`, [`error`] | — |
+//! | leaves | `analysis`, `names`, `clean`, `codec`, [`error`] | — |
 //!
 //! - [`corpus`]: reads a folder of `.md`/`.txt` essays; bad files become warnings.
 //!   [`corpus::parse_essay`] is public: the file format is part of the product.
 //! - [`passage`]: paragraphs, split into sentence windows when long.
 //! - `store`: the loaded essays and their passages, by ordinal and by id;
 //!   what a reload added, changed and removed.
+//! - `snapshot`: the store saved beside the index (memory-mapped, checked
+//!   by CRCs), so that a start with nothing changed parses no essay; written
+//!   with `codec`, a plain byte format.
 //! - `analysis`: the one analyzer used for indexing, querying and marking.
 //! - `index`: the tantivy index on disk, updated per essay when files change.
 //! - `search`: candidates, their lexical evidence, and the one ranking and
@@ -101,11 +104,13 @@ pub mod telegram;
 pub(crate) mod align;
 pub(crate) mod analysis;
 pub(crate) mod clean;
+pub(crate) mod codec;
 pub(crate) mod index;
 pub(crate) mod lookup;
 pub(crate) mod names;
 pub(crate) mod quote;
 pub(crate) mod search;
+pub(crate) mod snapshot;
 pub(crate) mod store;
 
 pub use engine::{Engine, EngineOptions, OpenReport, SyncReport};
