@@ -95,6 +95,32 @@ pub fn matching_terms(text: &str, wanted: &FastSet<&str>) -> Vec<Term> {
     out
 }
 
+/// The words of `text` at the given positions, each with the term it was
+/// indexed as: `at` holds (position, term) pairs sorted by position, as the
+/// index's postings give them for a text analysed by [`analyzer`].
+///
+/// Gives the terms, offsets and positions [`terms`] gives for those words,
+/// but stems nothing: the index did that when the text was indexed, so only
+/// the word boundaries are found again.
+pub fn terms_at(text: &str, at: &[(u32, &str)]) -> Vec<Term> {
+    let mut out = Vec::with_capacity(at.len());
+    let mut next = at.iter().peekable();
+    for (position, (start, end)) in word_spans(text).enumerate() {
+        let Some(&&(wanted, term)) = next.peek() else {
+            break;
+        };
+        if wanted as usize == position {
+            out.push(Term {
+                text: term.to_string(),
+                offset: start..end,
+                position,
+            });
+            next.next();
+        }
+    }
+    out
+}
+
 /// Lowercases `word` into `out` as tantivy's `LowerCaser` does.
 fn lowercase_into(word: &str, out: &mut String) {
     out.clear();
@@ -327,6 +353,30 @@ mod tests {
                 .collect();
             assert!(!expected.is_empty());
             assert_eq!(matching_terms(text, &set), expected);
+        }
+    }
+
+    #[test]
+    fn terms_at_positions_agree_with_full_analysis() {
+        let text = "Many countries’ DEPARTMENTS—and the governments, dying early; ÉLAN Élan 20th \
+                    and a word far too long to be indexed by anyone whatsoever here";
+        let all = terms(text);
+        for wanted in [
+            vec!["mani", "countri"],
+            vec!["the", "govern", "élan"],
+            vec!["here"],
+        ] {
+            let expected: Vec<Term> = all
+                .iter()
+                .filter(|t| wanted.contains(&t.text.as_str()))
+                .cloned()
+                .collect();
+            assert!(!expected.is_empty());
+            let at: Vec<(u32, &str)> = expected
+                .iter()
+                .map(|t| (t.position as u32, t.text.as_str()))
+                .collect();
+            assert_eq!(terms_at(text, &at), expected);
         }
     }
 

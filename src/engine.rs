@@ -159,7 +159,10 @@ impl Engine {
             .hits
             .iter()
             .enumerate()
-            .map(|(i, ranked)| self.hit(i + 1, ranked, &ranking.query))
+            .map(|(i, ranked)| {
+                let found = ranking.found.get(&ranked.passage).map(Vec::as_slice);
+                self.hit(i + 1, ranked, &ranking.query, found)
+            })
             .collect();
         Ok(Answer {
             query: question.to_string(),
@@ -168,11 +171,18 @@ impl Engine {
         })
     }
 
-    /// A ranked passage with the excerpt that answers `query`, and its citation.
-    fn hit(&self, rank: usize, ranked: &Ranked, query: &AnalyzedQuery) -> Hit {
+    /// A ranked passage with the excerpt that answers `query` (whose terms
+    /// were `found` there, when the search knows), and its citation.
+    fn hit(
+        &self,
+        rank: usize,
+        ranked: &Ranked,
+        query: &AnalyzedQuery,
+        found: Option<&[Vec<u32>]>,
+    ) -> Hit {
         let passage = self.store.passage(ranked.passage);
         let essay = self.store.essay(passage.essay);
-        let quote = quote::select(&passage.text, &passage.sentences, query);
+        let quote = quote::select(&passage.text, &passage.sentences, query, found);
         let citation = Citation::new(essay, passage.paragraph, &passage.text[quote.span.clone()]);
         Hit {
             rank,

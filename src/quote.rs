@@ -1,6 +1,7 @@
 //! Quote: the one to three sentences of a passage that best answer a question.
 //!
-//! The question's words are found in the passage ([`matching_terms`]); each
+//! The question's words are found in the passage (from the positions the
+//! search read in the index, [`terms_at`], else by [`matching_terms`]); each
 //! run of up to [`MAX_SENTENCES`] sentences is scored by the question weight
 //! it covers, its phrases and, for a "why" question, whether it gives a
 //! reason; the best run is kept, followed by its answer when it ends on a
@@ -8,7 +9,7 @@
 
 use std::ops::Range;
 
-use crate::analysis::{FastSet, Term, matching_terms};
+use crate::analysis::{FastSet, Term, matching_terms, terms_at};
 use crate::model::Quote;
 use crate::search::AnalyzedQuery;
 
@@ -18,9 +19,30 @@ const MAX_QUOTE_WORDS: usize = 120;
 const MAX_SENTENCES: usize = 3;
 
 /// Picks the excerpt of `text` (with sentence spans `sentences`) that best answers `query`.
-pub fn select(text: &str, sentences: &[Range<usize>], query: &AnalyzedQuery) -> Quote {
-    let wanted: FastSet<&str> = query.terms.iter().map(|t| t.text.as_str()).collect();
-    let words = matching_terms(text, &wanted);
+///
+/// `found`, when the search read it from the index, holds per term of the
+/// query its positions in `text`; the words are then not analysed again.
+pub fn select(
+    text: &str,
+    sentences: &[Range<usize>],
+    query: &AnalyzedQuery,
+    found: Option<&[Vec<u32>]>,
+) -> Quote {
+    let words = match found {
+        Some(found) => {
+            let mut at: Vec<(u32, &str)> = found
+                .iter()
+                .zip(&query.terms)
+                .flat_map(|(positions, term)| positions.iter().map(|&p| (p, term.text.as_str())))
+                .collect();
+            at.sort_unstable_by_key(|&(p, _)| p);
+            terms_at(text, &at)
+        }
+        None => {
+            let wanted: FastSet<&str> = query.terms.iter().map(|t| t.text.as_str()).collect();
+            matching_terms(text, &wanted)
+        }
+    };
     let marks = SentenceMarks::of(text, sentences, &words, query);
     let chosen = followed_by_answer(text, sentences, marks.best_run(query));
     let span = if sentences.is_empty() {
@@ -267,7 +289,7 @@ mod tests {
         let text =
             "First about cats. The latent causes of faction are sown in the nature of man. Last.";
         let sentences = sentences(text);
-        let quote = select(text, &sentences, &query(&["latent", "faction"]));
+        let quote = select(text, &sentences, &query(&["latent", "faction"]), None);
         assert_eq!(
             &text[quote.span.clone()],
             "The latent causes of faction are sown in the nature of man."
@@ -294,7 +316,7 @@ mod tests {
             "more ".repeat(200)
         );
         let sentences = sentences(&text);
-        let quote = select(&text, &sentences, &query(&["needle"]));
+        let quote = select(&text, &sentences, &query(&["needle"]), None);
         let excerpt = &text[quote.span.clone()];
         assert!(excerpt.contains("needle"));
         assert!(excerpt.split_whitespace().count() <= MAX_QUOTE_WORDS);

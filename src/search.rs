@@ -120,6 +120,10 @@ pub struct Ranking {
     pub query: AnalyzedQuery,
     /// Best passages first; empty when the engine abstains.
     pub hits: Vec<Ranked>,
+    /// Per passage ordinal of a BM25 candidate: the positions of each of the
+    /// query's terms in it (indexed as `query.terms`), read from the index,
+    /// so that quoting need not analyse the passage again.
+    pub found: FastMap<usize, Vec<Vec<u32>>>,
 }
 
 /// Analyses `question` against the index's statistics.
@@ -159,22 +163,26 @@ pub fn analyze(index: &SearchIndex, question: &str) -> Result<AnalyzedQuery> {
 /// Finds up to `limit` passages that answer `question`, best first.
 pub fn search(index: &SearchIndex, store: &Store, question: &str, limit: usize) -> Result<Ranking> {
     let query = analyze(index, question)?;
-    let candidates = candidates(index, store, &query, limit)?;
+    let (candidates, found) = candidates(index, store, &query, limit)?;
     let hits = decide(&query, candidates, limit);
-    Ok(Ranking { query, hits })
+    Ok(Ranking { query, hits, found })
 }
 
-/// The BM25 candidates for `query`, each with its evidence, in BM25 order;
-/// none when the question has no content words.
+/// Candidates with their evidence, and where the query's terms are in each (see [`Ranking::found`]).
+type Found = (Vec<Candidate>, FastMap<usize, Vec<Vec<u32>>>);
+
+/// The BM25 candidates for `query`, each with its evidence, in BM25 order,
+/// and the positions of the query's terms in each; none when the question
+/// has no content words.
 fn candidates(
     index: &SearchIndex,
     store: &Store,
     query: &AnalyzedQuery,
     limit: usize,
-) -> Result<Vec<Candidate>> {
+) -> Result<Found> {
     let content: Vec<&QueryTerm> = query.content().collect();
     if content.is_empty() || limit == 0 {
-        return Ok(Vec::new());
+        return Ok(Found::default());
     }
     let picking = candidate_terms(&content, index.searcher().num_docs());
     let top = bm25_top(
@@ -183,14 +191,15 @@ fn candidates(
         CANDIDATES.max(limit * 2),
     )?;
     if top.is_empty() {
-        return Ok(Vec::new());
+        return Ok(Found::default());
     }
     let positions = term_positions(index, query, &top)?;
     let best_bm25 = top[0].0.max(f32::EPSILON);
     let pairs = phrase_pairs(query);
+    let mut found_in = FastMap::default();
     let candidates = top
         .iter()
-        .zip(&positions)
+        .zip(positions)
         .filter_map(|(&(bm25, addr), found)| {
             let passage = index.passage_of(addr)?;
             let title = store.title_terms(store.essay_of(passage));
@@ -203,11 +212,12 @@ fn candidates(
                 })
                 .map(|(_, term)| term)
                 .collect();
-            let evidence = evidence(bm25 / best_bm25, query, &content, &matched, &pairs, found);
+            let evidence = evidence(bm25 / best_bm25, query, &content, &matched, &pairs, &found);
+            found_in.insert(passage, found);
             Some(Candidate { passage, evidence })
         })
         .collect();
-    Ok(candidates)
+    Ok((candidates, found_in))
 }
 
 /// The evidence for one candidate: `bm25` relative to the best, the question's
