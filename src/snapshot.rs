@@ -53,78 +53,42 @@ pub(crate) struct Head {
     pub passages: u32,
 }
 
-/// An essay's metadata: what citations show, without the text.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Metadata {
-    /// The title.
-    pub title: String,
-    /// The author, if known.
-    pub author: Option<String>,
-    /// Where it was published.
-    pub publication: Option<String>,
-    /// When, as written.
-    pub date: Option<String>,
-    /// Where it can be read.
-    pub url: Option<String>,
-    /// Where the text was taken from.
-    pub source: Option<String>,
-    /// Free-form tags.
-    pub tags: Vec<String>,
+/// Writes `essay`'s metadata (what citations show: title, author,
+/// publication, date, url, source, tags) for [`decode_metadata`].
+fn encode_metadata(essay: &Essay, out: &mut Encoder) {
+    out.str(&essay.title);
+    for field in [
+        &essay.author,
+        &essay.publication,
+        &essay.date,
+        &essay.url,
+        &essay.source,
+    ] {
+        out.opt_str(field.as_deref());
+    }
+    out.len(essay.tags.len());
+    for tag in &essay.tags {
+        out.str(tag);
+    }
 }
 
-impl Metadata {
-    fn of(essay: &Essay) -> Metadata {
-        Metadata {
-            title: essay.title.clone(),
-            author: essay.author.clone(),
-            publication: essay.publication.clone(),
-            date: essay.date.clone(),
-            url: essay.url.clone(),
-            source: essay.source.clone(),
-            tags: essay.tags.clone(),
-        }
+/// Reads metadata [`encode_metadata`] wrote into `essay`.
+fn decode_metadata(input: &mut Decoder<'_>, essay: &mut Essay) -> Option<()> {
+    essay.title = input.str()?.to_string();
+    for field in [
+        &mut essay.author,
+        &mut essay.publication,
+        &mut essay.date,
+        &mut essay.url,
+        &mut essay.source,
+    ] {
+        *field = input.opt_string()?;
     }
-
-    fn encode(&self, out: &mut Encoder) {
-        out.str(&self.title);
-        for field in [
-            &self.author,
-            &self.publication,
-            &self.date,
-            &self.url,
-            &self.source,
-        ] {
-            out.opt_str(field.as_deref());
-        }
-        out.len(self.tags.len());
-        for tag in &self.tags {
-            out.str(tag);
-        }
-    }
-
-    fn decode(input: &mut Decoder<'_>) -> Option<Metadata> {
-        let title = input.str()?.to_string();
-        let (author, publication, date, url, source) = (
-            input.opt_string()?,
-            input.opt_string()?,
-            input.opt_string()?,
-            input.opt_string()?,
-            input.opt_string()?,
-        );
-        let n = input.len(4)?;
-        let tags = (0..n)
-            .map(|_| input.str().map(str::to_string))
-            .collect::<Option<_>>()?;
-        Some(Metadata {
-            title,
-            author,
-            publication,
-            date,
-            url,
-            source,
-            tags,
-        })
-    }
+    let n = input.len(4)?;
+    essay.tags = (0..n)
+        .map(|_| input.str().map(str::to_string))
+        .collect::<Option<_>>()?;
+    input.is_empty().then_some(())
 }
 
 /// Where one essay's record lies, and its checks.
@@ -150,7 +114,7 @@ impl Raw<'static> {
     /// The record of a parsed essay.
     pub fn encode(essay: &Essay, layout: &Layout) -> Raw<'static> {
         let mut meta = Encoder::default();
-        Metadata::of(essay).encode(&mut meta);
+        encode_metadata(essay, &mut meta);
         let mut body = Encoder::default();
         essay.paragraphs.encode(&mut body);
         layout.encode(&mut body);
@@ -239,36 +203,27 @@ impl Snapshot {
         (meta, body, r)
     }
 
-    /// The metadata of essay `i`, if its record is sound.
-    pub fn metadata(&self, i: usize) -> Option<Metadata> {
+    /// Essay `i` with its metadata alone (no paragraphs), if its record's
+    /// metadata is sound.
+    pub fn metadata(&self, i: usize, head: &Head) -> Option<Essay> {
         let (meta, _, r) = self.record(i);
         (crc32fast::hash(meta) == r.meta_crc).then_some(())?;
-        Metadata::decode(&mut Decoder::new(meta))
+        let mut essay = Essay::blank(&head.stamp.file, head.fingerprint);
+        essay.id = head.id.clone();
+        decode_metadata(&mut Decoder::new(meta), &mut essay)?;
+        Some(essay)
     }
 
     /// Essay `i`, with its head's id, file and fingerprint, and its layout,
     /// if its record is sound and holds `head.passages` passages.
     pub fn essay(&self, i: usize, head: &Head) -> Option<(Essay, Layout)> {
         let (_, body, r) = self.record(i);
-        let meta = self.metadata(i)?;
+        let mut essay = self.metadata(i, head)?;
         (crc32fast::hash(body) == r.body_crc).then_some(())?;
         let mut input = Decoder::new(body);
-        let paragraphs = Paragraphs::decode(&mut input)?;
-        let layout = Layout::decode(&mut input, paragraphs.text())?;
+        essay.paragraphs = Paragraphs::decode(&mut input)?;
+        let layout = Layout::decode(&mut input, essay.paragraphs.text())?;
         (input.is_empty() && layout.len() == head.passages as usize).then_some(())?;
-        let essay = Essay {
-            id: head.id.clone(),
-            file: head.stamp.file.clone(),
-            title: meta.title,
-            author: meta.author,
-            publication: meta.publication,
-            date: meta.date,
-            url: meta.url,
-            source: meta.source,
-            tags: meta.tags,
-            paragraphs,
-            fingerprint: head.fingerprint,
-        };
         Some((essay, layout))
     }
 

@@ -165,7 +165,7 @@ impl Loaded {
         self.title_terms.get_or_init(|| {
             let saved = || {
                 let (snapshot, i) = self.saved.as_ref()?;
-                snapshot.metadata(*i)
+                snapshot.metadata(*i, &self.head)
             };
             match self.body.get().map(|b| &b.essay) {
                 Some(essay) => title_terms(&essay.title, essay.author.as_deref()),

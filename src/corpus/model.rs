@@ -36,6 +36,26 @@ pub struct Essay {
     pub fingerprint: u64,
 }
 
+impl Essay {
+    /// An essay of the file `file` (with the `fingerprint` of its bytes) with
+    /// no id, metadata or text yet.
+    pub(crate) fn blank(file: &str, fingerprint: u64) -> Essay {
+        Essay {
+            id: String::new(),
+            file: file.to_string(),
+            title: String::new(),
+            author: None,
+            publication: None,
+            date: None,
+            url: None,
+            source: None,
+            tags: Vec::new(),
+            paragraphs: Paragraphs::default(),
+            fingerprint,
+        }
+    }
+}
+
 /// An essay's paragraphs, held as one string: `paragraphs[i]` is the
 /// paragraph at 0-based index `i`, as a `str`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
