@@ -280,4 +280,18 @@ fn a_stale_or_damaged_saved_store_never_changes_an_answer() {
         // start, and the file rewritten at once.
         assert_eq!(saved.exists(), what != "records", "{what}");
     }
+
+    // The index's one-line summary of what it holds, gone or wrong: the
+    // start compares every essay's digest instead, and rewrites it.
+    let summary = index.path().join("citebot.sum");
+    for wrong in [None, Some("2 160 6 0000000000000000")] {
+        match wrong {
+            None => std::fs::remove_file(&summary).unwrap(),
+            Some(text) => std::fs::write(&summary, text).unwrap(),
+        }
+        let (engine, report) = open(dir, index.path());
+        assert!(report.sync.unchanged(), "{:?}", report.sync);
+        assert_like_fresh_build(&engine, dir);
+        assert_ne!(std::fs::read_to_string(&summary).ok().as_deref(), wrong);
+    }
 }
