@@ -2,18 +2,20 @@
 //!
 //! ```text
 //! cargo run --release --example bench_ask -- --corpus /tmp/c10k [--index DIR]
-//!     [--dump passages.jsonl] [--serve | --rounds N]
+//!     [--queries FILE.jsonl] [--dump passages.jsonl] [--serve | --rounds N]
 //! ```
 //!
-//! Opens (building if needed) the index of a corpus made by `gen_corpus`,
+//! Opens (building if needed) the index of a corpus made by `gen_corpus`
+//! (or of any corpus, given `--queries`: a file of `{"q": ...}` lines),
 //! then:
 //!
 //! - `--dump FILE` writes every passage as a JSON line `{"id", "text"}`, so
 //!   that another engine can index exactly the same passages;
 //! - `--serve` prints one JSON line `{"queries": [...], "passages": N,
 //!   "open_seconds": S}` and then, for every `round` line read on stdin, asks
-//!   every question once and prints the microseconds each took as a JSON
-//!   array. A driver can so interleave rounds with another engine's, and
+//!   every question once (search, quote, citation and the JSON text, as
+//!   `citebot ask --json` does) and prints the microseconds each took as a
+//!   JSON array; `memory` prints `{"rss_anon_mib", "peak_mib"}`. A driver can so interleave rounds with another engine's, and
 //!   compare the two in the same moments of a noisy machine;
 //! - otherwise it runs `--rounds` rounds (default 5) and prints p50, p99
 //!   and the mean in microseconds.
@@ -35,6 +37,7 @@ fn main() -> Result<()> {
     let mut corpus = None;
     let mut index = None;
     let mut dump = None;
+    let mut questions = None;
     let mut serve = false;
     let mut rounds = 5;
     let mut it = std::env::args().skip(1);
@@ -44,10 +47,11 @@ fn main() -> Result<()> {
             "--corpus" => corpus = Some(PathBuf::from(value()?)),
             "--index" => index = Some(PathBuf::from(value()?)),
             "--dump" => dump = Some(PathBuf::from(value()?)),
+            "--queries" => questions = Some(PathBuf::from(value()?)),
             "--rounds" => rounds = value()?.parse()?,
             "--serve" => serve = true,
             _ => bail!(
-                "usage: bench_ask --corpus DIR [--index DIR] [--dump FILE] [--serve | --rounds N]"
+                "usage: bench_ask --corpus DIR [--index DIR] [--queries FILE] [--dump FILE] [--serve | --rounds N]"
             ),
         }
     }
@@ -62,7 +66,10 @@ fn main() -> Result<()> {
         hub: Default::default(),
     })?;
     let open_seconds = started.elapsed().as_secs_f64();
-    let queries = measure::queries(&corpus)?;
+    let queries = match questions {
+        Some(file) => measure::queries_of(&[file])?,
+        None => measure::queries(&corpus)?,
+    };
 
     if let Some(path) = dump {
         let mut out = std::io::BufWriter::new(std::fs::File::create(&path)?);
@@ -91,6 +98,15 @@ fn main() -> Result<()> {
                 "round" => {
                     let micros = measure::time_round(&engine, &queries)?;
                     writeln!(stdout, "{}", serde_json::to_string(&micros)?)?;
+                    stdout.flush()?;
+                }
+                "memory" => {
+                    let memory = measure::Memory::now();
+                    let figures = serde_json::json!({
+                        "rss_anon_mib": memory.anon,
+                        "peak_mib": memory.peak,
+                    });
+                    writeln!(stdout, "{figures}")?;
                     stdout.flush()?;
                 }
                 "quit" => break,

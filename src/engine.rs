@@ -130,7 +130,9 @@ impl Engine {
         let started = Instant::now();
         let previous_engine = previous;
         let previous = previous.map(|engine| &engine.store);
-        let (store, warnings) = Store::load(&options.corpus, options.strict, previous)?;
+        let index_dir = options.index_dir();
+        let (mut store, warnings) =
+            Store::load(&options.corpus, options.strict, previous, Some(&index_dir))?;
         let changes = store.changes();
         if !changes.is_empty() {
             tracing::debug!(
@@ -140,8 +142,11 @@ impl Engine {
                 "essays read"
             );
         }
-        let index_dir = options.index_dir();
         let (index, sync) = SearchIndex::open(&index_dir, &store, progress)?;
+        // Saved after the index, which may have emptied its folder to rebuild.
+        if let Err(e) = store.save(&index_dir) {
+            tracing::warn!(dir = %index_dir.display(), error = %e, "could not save the store beside the index");
+        }
         let semantic = Semantic::open(
             ModelSetting::parse(&options.model),
             options.hub.clone(),
@@ -234,7 +239,8 @@ impl Engine {
                     .as_ref()
                     .zip(dense_query.as_ref())
                     .map(|(d, q)| d.vectors.sentence_similarities(ranked.passage, &q.vector));
-                self.hit(i + 1, ranked, &ranking.query, sentences.as_deref())
+                let found = ranking.found.get(&ranked.passage).map(Vec::as_slice);
+                self.hit(i + 1, ranked, &ranking.query, found, sentences.as_deref())
             })
             .collect();
         Ok(Answer {
@@ -249,18 +255,20 @@ impl Engine {
         })
     }
 
-    /// A ranked passage with the excerpt that answers `query` (helped by
-    /// each sentence's `similarity` to it, with the model), and its citation.
+    /// A ranked passage with the excerpt that answers `query` (whose terms
+    /// were `found` there, when the search knows; helped by each sentence's
+    /// `similarity` to it, with the model), and its citation.
     fn hit(
         &self,
         rank: usize,
         ranked: &Ranked,
         query: &AnalyzedQuery,
+        found: Option<&[Vec<u32>]>,
         similarity: Option<&[f32]>,
     ) -> Hit {
         let passage = self.store.passage(ranked.passage);
         let essay = self.store.essay(passage.essay);
-        let quote = quote::select(&passage.text, &passage.sentences, query, similarity);
+        let quote = quote::select(&passage.text, &passage.sentences, query, found, similarity);
         let citation = Citation::new(essay, passage.paragraph, &passage.text[quote.span.clone()]);
         Hit {
             rank,

@@ -3,7 +3,9 @@
 //! Each passage is one document. The index remembers each essay's
 //! [`Store::digest`] (in `citebot.json` beside tantivy's files), so opening
 //! it re-indexes only the essays that were added, changed or removed
-//! ([`Changes`]), and opening an index that is up to date writes nothing. A
+//! ([`Changes`]), and opening an index that is up to date writes nothing
+//! (and, when a one-line summary of those digests, `citebot.sum`, matches
+//! the store's, reads neither `citebot.json` nor compares its essays). A
 //! document stores its essay's key and its ordinal within the essay, which
 //! map a hit back to its passage ordinal.
 //!
@@ -11,6 +13,7 @@
 //! names a tantivy type.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::hash::Hasher;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -139,10 +142,18 @@ impl SearchIndex {
         progress: &dyn Fn(usize, usize),
     ) -> Result<(SearchIndex, SyncReport)> {
         let (schema, fields) = Fields::schema();
+        let summary = Summary::of(store);
+        if Summary::read(dir).as_ref() == Some(&summary) && dir.join("meta.json").exists() {
+            // Up to date: neither the recorded digests nor the index change.
+            let index = open_current(dir, schema)?;
+            let index = SearchIndex::read(dir, &index, fields, store)?;
+            return Ok((index, SyncReport::default()));
+        }
         let meta = read_meta(dir);
         let (index, rebuilt) = open_or_create(dir, meta.as_ref(), schema)?;
         let recorded = meta.map(|m| m.essays).unwrap_or_default();
         let report = sync(dir, &index, fields, store, &recorded, rebuilt, progress)?;
+        summary.write(dir)?;
         let index = SearchIndex::read(dir, &index, fields, store)?;
         Ok((index, report))
     }
@@ -231,25 +242,73 @@ fn sync(
 /// The index in `dir` when `meta` says it is of this format, else a new one.
 /// Returns it and whether it is new.
 fn open_or_create(dir: &Path, meta: Option<&Meta>, schema: Schema) -> Result<(Index, bool)> {
-    let current = meta.is_some_and(|m| m.format == FORMAT && m.max_words == MAX_WORDS);
-    let (index, rebuilt) = if current {
-        let index = Index::open_in_dir(dir).map_err(Error::index)?;
-        if index.schema() != schema {
-            return Err(Error::IndexMeta {
-                path: dir.to_path_buf(),
-                message: "schema does not match; delete the folder to rebuild".into(),
-            });
-        }
-        (index, false)
-    } else {
-        prepare_empty_dir(dir)?;
-        (
-            Index::create_in_dir(dir, schema).map_err(Error::index)?,
-            true,
-        )
-    };
+    if meta.is_some_and(|m| m.format == FORMAT && m.max_words == MAX_WORDS) {
+        return Ok((open_current(dir, schema)?, false));
+    }
+    prepare_empty_dir(dir)?;
+    let index = Index::create_in_dir(dir, schema).map_err(Error::index)?;
     index.tokenizers().register(ANALYZER, analyzer());
-    Ok((index, rebuilt))
+    Ok((index, true))
+}
+
+/// The index in `dir`, known to be of this format.
+fn open_current(dir: &Path, schema: Schema) -> Result<Index> {
+    let index = Index::open_in_dir(dir).map_err(Error::index)?;
+    if index.schema() != schema {
+        return Err(Error::IndexMeta {
+            path: dir.to_path_buf(),
+            message: "schema does not match; delete the folder to rebuild".into(),
+        });
+    }
+    index.tokenizers().register(ANALYZER, analyzer());
+    Ok(index)
+}
+
+/// File beside [`META_FILE`] holding the [`Summary`] of what the index holds.
+const SUMMARY_FILE: &str = "citebot.sum";
+
+/// One line for what the index holds: its format and a hash of every
+/// essay's id and digest. Written after every sync, so that a start with
+/// nothing changed compares one line instead of reading [`META_FILE`] and
+/// comparing every essay.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Summary(String);
+
+impl Summary {
+    /// The summary of an index that holds `store`.
+    fn of(store: &Store) -> Summary {
+        // A sum of per-essay hashes: the same whatever the order of the essays.
+        let sum = (0..store.essay_count())
+            .map(|e| {
+                let mut h = fnv::FnvHasher::default();
+                h.write(store.id(e).as_bytes());
+                h.write(&[0]);
+                h.write(store.digest(e).as_bytes());
+                h.finish()
+            })
+            .fold(0u64, u64::wrapping_add);
+        Summary(format!(
+            "{FORMAT} {MAX_WORDS} {} {sum:016x}",
+            store.essay_count()
+        ))
+    }
+
+    fn read(dir: &Path) -> Option<Summary> {
+        std::fs::read_to_string(dir.join(SUMMARY_FILE))
+            .ok()
+            .map(Summary)
+    }
+
+    /// Records the summary, unless the one recorded is the same.
+    fn write(&self, dir: &Path) -> Result<()> {
+        if Summary::read(dir).as_ref() == Some(self) {
+            return Ok(());
+        }
+        let path = dir.join(SUMMARY_FILE);
+        let tmp = dir.join(format!("{SUMMARY_FILE}.tmp"));
+        std::fs::write(&tmp, &self.0).map_err(|e| Error::io(&tmp, e))?;
+        std::fs::rename(&tmp, &path).map_err(|e| Error::io(&path, e))
+    }
 }
 
 /// What to delete and write for `changes` (all essays when `rebuilt`), and
@@ -269,7 +328,7 @@ fn plan(
         .map(String::as_str)
         .collect();
     let mut write: Vec<usize> = (0..store.essay_count())
-        .filter(|&e| rebuilt || fresh.contains(store.essay(e).id.as_str()))
+        .filter(|&e| rebuilt || fresh.contains(store.id(e)))
         .collect();
     let mut report = SyncReport {
         rebuilt,
@@ -283,30 +342,30 @@ fn plan(
         let rewrite = rewrite_set(index, fields, &deleted)?;
         let written: HashSet<usize> = write.iter().copied().collect();
         for e in 0..store.essay_count() {
-            if !written.contains(&e) && rewrite.contains(&essay_key(&store.essay(e).id)) {
+            if !written.contains(&e) && rewrite.contains(&essay_key(store.id(e))) {
                 write.push(e);
-                report.passages_rewritten += store.layout(e).len();
+                report.passages_rewritten += store.passages_of(e).len();
             }
         }
         write.sort_unstable();
         deleted.extend(rewrite);
     }
-    report.passages_written = write.iter().map(|&e| store.layout(e).len()).sum();
+    report.passages_written = write.iter().map(|&e| store.passages_of(e).len()).sum();
     Ok((Plan { deleted, write }, report))
 }
 
 /// Essay key → the ordinal of the essay's first passage, and its passage count.
 fn essay_keys(dir: &Path, store: &Store) -> Result<HashMap<u64, (u32, u32)>> {
     let mut keys = HashMap::with_capacity(store.essay_count());
-    for (e, essay) in store.essays().enumerate() {
+    for e in 0..store.essay_count() {
         let passages = store.passages_of(e);
         let entry = (passages.start as u32, passages.len() as u32);
-        if keys.insert(essay_key(&essay.id), entry).is_some() {
+        if keys.insert(essay_key(store.id(e)), entry).is_some() {
             return Err(Error::IndexMeta {
                 path: dir.to_path_buf(),
                 message: format!(
                     "two essay ids hash alike (one is {:?}); rename a file",
-                    essay.id
+                    store.id(e)
                 ),
             });
         }
@@ -351,7 +410,7 @@ fn write(
     }
     let mut done = 0;
     for &e in &plan.write {
-        let key = essay_key(&store.essay(e).id);
+        let key = essay_key(store.id(e));
         for (slot, ordinal) in store.passages_of(e).enumerate() {
             let mut doc = TantivyDocument::default();
             doc.add_text(fields.body, store.text(ordinal));

@@ -27,22 +27,34 @@
 //! | façade | [`engine`] | the stages below, model, cite, corpus, config |
 //! | quoting | `quote`; `lookup` with `align` | search, index, store, model, cite, analysis |
 //! | ranking | `search` | index, store, analysis |
+//! | model side | `semantic` | embed, vectors, store, model, progress |
+//! | vectors | `vectors` | embed, store, progress |
 //! | index | `index` | store, passage, analysis, names |
-//! | passages | `store`, [`passage`] | model, corpus, analysis |
+//! | passages | `store` with `snapshot`, [`passage`] | model, corpus, analysis, codec |
 //! | nouns | [`model`], [`cite`] | cite, corpus |
-//! | corpus | [`corpus`] | names, clean |
-//! | settings | [`config`] | — |
-//! | leaves | `analysis`, `names`, `clean`, [`error`] | — |
+//! | corpus | [`corpus`] | names, clean, codec |
+//! | settings | [`config`] | embed (the Hub's settings) |
+//! | model | `embed` (`fetch`, `model`, `bert`) | progress |
+//! | leaves | `analysis`, `names`, `clean`, `codec`, [`progress`], [`error`] | — |
 //!
 //! - [`corpus`]: reads a folder of `.md`/`.txt` essays; bad files become warnings.
 //!   [`corpus::parse_essay`] is public: the file format is part of the product.
 //! - [`passage`]: paragraphs, split into sentence windows when long.
 //! - `store`: the loaded essays and their passages, by ordinal and by id;
 //!   what a reload added, changed and removed.
+//! - `snapshot`: the store saved beside the index (memory-mapped, checked
+//!   by CRCs), so that a start with nothing changed parses no essay; written
+//!   with `codec`, a plain byte format.
 //! - `analysis`: the one analyzer used for indexing, querying and marking.
 //! - `index`: the tantivy index on disk, updated per essay when files change.
-//! - `search`: candidates, their lexical evidence, and the one ranking and
-//!   abstention decision.
+//! - `embed`: the sentence-embedding model (all-MiniLM-L6-v2 by default):
+//!   finding or downloading it, checking it, running it in process.
+//! - `vectors`: one `i8` vector per sentence, stored in the index folder and
+//!   kept up to date per essay; exact nearest-neighbour search.
+//! - `semantic`: the model and the vectors as the engine holds them: ready,
+//!   pending or unavailable, and why.
+//! - `search`: candidates (BM25 and, with the model, by meaning), their
+//!   lexical evidence, and the one ranking and abstention decision.
 //! - `quote`: the sentences of a passage to show.
 //! - [`cite`]: citations and text-fragment deep links.
 //! - `align` and `lookup`: quote verification for `cite`.
@@ -105,6 +117,7 @@ pub mod telegram;
 pub(crate) mod align;
 pub(crate) mod analysis;
 pub(crate) mod clean;
+pub(crate) mod codec;
 pub(crate) mod embed;
 pub(crate) mod index;
 pub(crate) mod lookup;
@@ -112,6 +125,7 @@ pub(crate) mod names;
 pub(crate) mod quote;
 pub(crate) mod search;
 pub(crate) mod semantic;
+pub(crate) mod snapshot;
 pub(crate) mod store;
 pub(crate) mod vectors;
 

@@ -15,6 +15,7 @@
 
 use std::ops::Range;
 
+use crate::codec::{Decoder, Encoder};
 use crate::corpus::Essay;
 
 /// Paragraphs with more words than this are split into windows.
@@ -77,6 +78,52 @@ impl Layout {
     /// The number of passages.
     pub fn len(&self) -> usize {
         self.slots.len()
+    }
+
+    /// Writes this layout for [`Layout::decode`].
+    pub fn encode(&self, out: &mut Encoder) {
+        out.len(self.slots.len());
+        for slot in &self.slots {
+            out.u32(slot.paragraph);
+            out.u32(u32::from(slot.window));
+            out.u32(slot.first_sentence);
+            out.u32(slot.end_sentence);
+        }
+        out.len(self.sentences.len());
+        for &(start, end) in &self.sentences {
+            out.u32(start);
+            out.u32(end);
+        }
+    }
+
+    /// Reads a layout [`Layout::encode`] wrote for an essay whose text is
+    /// `text`; `None` unless every passage has sentences and every sentence
+    /// is a slice of `text`.
+    pub fn decode(input: &mut Decoder<'_>, text: &str) -> Option<Layout> {
+        let n = input.len(16)?;
+        let mut slots = Vec::with_capacity(n);
+        for _ in 0..n {
+            slots.push(Slot {
+                paragraph: input.u32()?,
+                window: u16::try_from(input.u32()?).ok()?,
+                first_sentence: input.u32()?,
+                end_sentence: input.u32()?,
+            });
+        }
+        let n = input.len(8)?;
+        let mut sentences = Vec::with_capacity(n);
+        for _ in 0..n {
+            let (start, end) = (input.u32()?, input.u32()?);
+            let ok = start <= end
+                && text.is_char_boundary(start as usize)
+                && text.is_char_boundary(end as usize);
+            ok.then_some(())?;
+            sentences.push((start, end));
+        }
+        let spans_ok = slots
+            .iter()
+            .all(|s| s.first_sentence < s.end_sentence && s.end_sentence as usize <= n);
+        spans_ok.then_some(Layout { slots, sentences })
     }
 
     /// Paragraph number (from 1) and window (0 for a whole paragraph) of passage `i`.
@@ -319,6 +366,15 @@ mod tests {
         assert_eq!(layout.find(2, 0), None);
         let joined: Vec<&str> = windows.map(|i| layout.text(&essay, i)).collect();
         assert_eq!(joined.join(" "), long.trim());
+        let mut saved = Encoder::default();
+        layout.encode(&mut saved);
+        let text = essay.paragraphs.text();
+        let decoded = Layout::decode(&mut Decoder::new(&saved.bytes), text);
+        assert_eq!(decoded.as_ref(), Some(&layout));
+        assert_eq!(
+            Layout::decode(&mut Decoder::new(&saved.bytes), "short"),
+            None
+        );
         for i in 0..layout.len() {
             let range = layout.range(i);
             for s in layout.sentences(i) {

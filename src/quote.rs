@@ -1,6 +1,7 @@
 //! Quote: the one to three sentences of a passage that best answer a question.
 //!
-//! The question's words are found in the passage ([`matching_terms`]); each
+//! The question's words are found in the passage (from the positions the
+//! search read in the index, [`terms_at`], else by [`matching_terms`]); each
 //! run of up to [`MAX_SENTENCES`] sentences is scored by the question weight
 //! it covers, its phrases and, for a "why" question, whether it gives a
 //! reason; the best run is kept, followed by its answer when it ends on a
@@ -8,7 +9,7 @@
 
 use std::ops::Range;
 
-use crate::analysis::{FastSet, Term, matching_terms};
+use crate::analysis::{FastSet, Term, matching_terms, terms_at};
 use crate::model::Quote;
 use crate::search::AnalyzedQuery;
 
@@ -18,21 +19,39 @@ const MAX_QUOTE_WORDS: usize = 120;
 const MAX_SENTENCES: usize = 3;
 
 /// Weight of a sentence's similarity to the question by meaning (its
-/// cosine, with the model), in units of the question's mean IDF: fitted on
-/// the Federalist dev set's quotes, checked on the seeds dev set.
+/// cosine, with the model), in units of the question's mean IDF: set equal
+/// to the search's `W_DENSE`, not fitted; at this value quote@1 equals
+/// hit@1 on both dev sets.
 const W_QUOTE_DENSE: f32 = 2.0;
 
-/// Picks the excerpt of `text` (with sentence spans `sentences`) that best
-/// answers `query`; `similarity`, with the model, is each sentence's
-/// similarity to the question by meaning.
+/// Picks the excerpt of `text` (with sentence spans `sentences`) that best answers `query`.
+///
+/// `found`, when the search read it from the index, holds per term of the
+/// query its positions in `text`; the words are then not analysed again.
+/// `similarity`, with the model, is each sentence's similarity to the
+/// question by meaning.
 pub fn select(
     text: &str,
     sentences: &[Range<usize>],
     query: &AnalyzedQuery,
+    found: Option<&[Vec<u32>]>,
     similarity: Option<&[f32]>,
 ) -> Quote {
-    let wanted: FastSet<&str> = query.terms.iter().map(|t| t.text.as_str()).collect();
-    let words = matching_terms(text, &wanted);
+    let words = match found {
+        Some(found) => {
+            let mut at: Vec<(u32, &str)> = found
+                .iter()
+                .zip(&query.terms)
+                .flat_map(|(positions, term)| positions.iter().map(|&p| (p, term.text.as_str())))
+                .collect();
+            at.sort_unstable_by_key(|&(p, _)| p);
+            terms_at(text, &at)
+        }
+        None => {
+            let wanted: FastSet<&str> = query.terms.iter().map(|t| t.text.as_str()).collect();
+            matching_terms(text, &wanted)
+        }
+    };
     let mut marks = SentenceMarks::of(text, sentences, &words, query);
     marks.similarity = similarity
         .filter(|s| s.len() == sentences.len())

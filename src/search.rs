@@ -147,6 +147,10 @@ pub struct Ranking {
     pub query: AnalyzedQuery,
     /// Best passages first; empty when the engine abstains.
     pub hits: Vec<Ranked>,
+    /// Per passage ordinal of a BM25 candidate: the positions of each of the
+    /// query's terms in it (indexed as `query.terms`), read from the index,
+    /// so that quoting need not analyse the passage again.
+    pub found: FastMap<usize, Vec<Vec<u32>>>,
 }
 
 /// Analyses `question` against the index's statistics.
@@ -195,12 +199,12 @@ pub fn search(
     similarity: Option<&[f32]>,
 ) -> Result<Ranking> {
     let query = analyze(index, question)?;
-    let mut candidates = candidates(index, store, &query, limit)?;
+    let (mut candidates, found) = candidates(index, store, &query, limit)?;
     if let Some(similarity) = similarity {
         add_dense(store, &query, &mut candidates, similarity, limit);
     }
     let hits = decide(&query, candidates, limit);
-    Ok(Ranking { query, hits })
+    Ok(Ranking { query, hits, found })
 }
 
 /// Adds the passages most similar to the question by meaning to
@@ -279,17 +283,21 @@ fn text_evidence(
     evidence(0.0, query, content, &matched, pairs, &found)
 }
 
-/// The BM25 candidates for `query`, each with its evidence, in BM25 order;
-/// none when the question has no content words.
+/// Candidates with their evidence, and where the query's terms are in each (see [`Ranking::found`]).
+type Found = (Vec<Candidate>, FastMap<usize, Vec<Vec<u32>>>);
+
+/// The BM25 candidates for `query`, each with its evidence, in BM25 order,
+/// and the positions of the query's terms in each; none when the question
+/// has no content words.
 fn candidates(
     index: &SearchIndex,
     store: &Store,
     query: &AnalyzedQuery,
     limit: usize,
-) -> Result<Vec<Candidate>> {
+) -> Result<Found> {
     let content: Vec<&QueryTerm> = query.content().collect();
     if content.is_empty() || limit == 0 {
-        return Ok(Vec::new());
+        return Ok(Found::default());
     }
     let picking = candidate_terms(&content, index.searcher().num_docs());
     let top = bm25_top(
@@ -298,14 +306,15 @@ fn candidates(
         CANDIDATES.max(limit * 2),
     )?;
     if top.is_empty() {
-        return Ok(Vec::new());
+        return Ok(Found::default());
     }
     let positions = term_positions(index, query, &top)?;
     let best_bm25 = top[0].0.max(f32::EPSILON);
     let pairs = phrase_pairs(query);
+    let mut found_in = FastMap::default();
     let candidates = top
         .iter()
-        .zip(&positions)
+        .zip(positions)
         .filter_map(|(&(bm25, addr), found)| {
             let passage = index.passage_of(addr)?;
             let title = store.title_terms(store.essay_of(passage));
@@ -318,7 +327,8 @@ fn candidates(
                 })
                 .map(|(_, term)| term)
                 .collect();
-            let evidence = evidence(bm25 / best_bm25, query, &content, &matched, &pairs, found);
+            let evidence = evidence(bm25 / best_bm25, query, &content, &matched, &pairs, &found);
+            found_in.insert(passage, found);
             Some(Candidate {
                 passage,
                 evidence,
@@ -326,7 +336,7 @@ fn candidates(
             })
         })
         .collect();
-    Ok(candidates)
+    Ok((candidates, found_in))
 }
 
 /// The evidence for one candidate: `bm25` relative to the best, the question's

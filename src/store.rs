@@ -10,14 +10,20 @@
 //! store it came from, every essay whose file did not change, and records
 //! which essays it added, changed and removed ([`Store::changes`]) so that
 //! what is derived from passages can follow the same steps.
+//!
+//! A first load starts instead from the [`crate::snapshot`] saved beside the
+//! index: an essay whose file's stamps are those saved is not read, and its
+//! text and passage layout are taken from the mapped snapshot the first time
+//! the essay is used, so a start costs the same at any corpus size. A file
+//! whose stamps changed is read; it is parsed again only when its bytes did.
 
 use std::borrow::Borrow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 use std::hash::Hasher;
 use std::ops::Range;
-use std::path::Path;
-use std::sync::Arc;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
 use std::time::SystemTime;
 
 use rayon::prelude::*;
@@ -26,13 +32,17 @@ use crate::analysis::terms;
 use crate::corpus::{self, Essay, FileStamp, IdAllocator, Warning};
 use crate::error::{Error, Result};
 use crate::model::Passage;
+use crate::names::stable_hash;
 use crate::passage::Layout;
+use crate::snapshot::{self, Head, Raw, Snapshot};
 
 /// Below this many files to read, reading in parallel is not worth waking threads for.
 const PARALLEL_READ_FROM: usize = 64;
 
 /// The essays of a corpus, with their passages.
 pub(crate) struct Store {
+    /// The corpus folder, to read an essay again whose saved copy is damaged.
+    dir: PathBuf,
     /// The essays in corpus order; shared with the store a reload came from,
     /// for files that did not change.
     essays: Vec<Arc<Loaded>>,
@@ -43,37 +53,143 @@ pub(crate) struct Store {
     by_id: HashMap<String, usize>,
     /// What this store changed from the one it was reloaded from.
     changes: Changes,
+    /// The snapshot in the index folder holds exactly this store.
+    saved: bool,
 }
 
-/// One essay as loaded: parsed, split into passages, and stamped.
+/// One essay as loaded: its [`Head`] at once; its text and layout parsed
+/// from its file, or read from a snapshot when first needed.
 #[derive(Debug, Clone)]
 struct Loaded {
+    head: Head,
+    body: OnceLock<Body>,
+    /// The analysed terms of the title and author, which count towards a question's coverage.
+    title_terms: OnceLock<HashSet<String>>,
+    /// The snapshot holding this essay, and its place there.
+    saved: Option<(Arc<Snapshot>, usize)>,
+}
+
+/// An essay's text and how it divides into passages.
+#[derive(Debug, Clone)]
+struct Body {
     essay: Essay,
     layout: Layout,
-    /// The analysed terms of the title and author, which count towards a question's coverage.
-    title_terms: HashSet<String>,
-    /// See [`Store::digest`].
-    digest: String,
-    stamp: FileStamp,
-    /// The stamp can be trusted to show a later change (see [`FileStamp::is_racy`]).
-    reusable: bool,
 }
 
 impl Loaded {
-    /// Reads the file at `stamp`; a file that is not a usable essay is a [`Warning`].
-    fn read(dir: &Path, stamp: FileStamp) -> Result<Result<Loaded, Warning>> {
+    /// An essay just parsed from the file at `stamp`, read at `read_at`.
+    fn parsed(essay: Essay, stamp: FileStamp, read_at: SystemTime) -> Loaded {
+        let layout = Layout::of(&essay);
+        let head = Head {
+            id: essay.id.clone(),
+            digest: digest(&essay, &layout),
+            fingerprint: essay.fingerprint,
+            reusable: !stamp.is_racy(read_at),
+            passages: layout.len() as u32,
+            stamp,
+        };
+        Loaded {
+            head,
+            body: OnceLock::from(Body { essay, layout }),
+            title_terms: OnceLock::new(),
+            saved: None,
+        }
+    }
+
+    /// Essay `index` of `snapshot`, read when first needed.
+    fn saved(head: Head, snapshot: &Arc<Snapshot>, index: usize) -> Loaded {
+        Loaded {
+            head,
+            body: OnceLock::new(),
+            title_terms: OnceLock::new(),
+            saved: Some((Arc::clone(snapshot), index)),
+        }
+    }
+
+    /// Reads the file at `stamp`; a file that is not a usable essay is a
+    /// [`Warning`]. When its bytes are those `old` was parsed from, `old`
+    /// is kept, with the new stamp, and nothing is parsed.
+    fn read(dir: &Path, stamp: FileStamp, old: Option<&Loaded>) -> Result<Result<Loaded, Warning>> {
         let read_at = SystemTime::now();
-        Ok(corpus::read(dir, &stamp)?.map(|essay| {
-            let layout = Layout::of(&essay);
-            Loaded {
-                title_terms: title_terms(&essay),
-                digest: digest(&essay, &layout),
-                essay,
-                layout,
-                reusable: !stamp.is_racy(read_at),
-                stamp,
+        let bytes = corpus::read(dir, &stamp)?;
+        if let Some(old) = old.filter(|old| old.head.fingerprint == stable_hash(&bytes)) {
+            let mut kept = old.clone();
+            kept.head.reusable = !stamp.is_racy(read_at);
+            kept.head.stamp = stamp;
+            return Ok(Ok(kept));
+        }
+        Ok(corpus::parse(dir, &stamp, &bytes).map(|essay| Loaded::parsed(essay, stamp, read_at)))
+    }
+
+    /// This essay under the id `id`.
+    fn renamed(mut self, id: String) -> Loaded {
+        if let Some(body) = self.body.get_mut() {
+            body.essay.id = id.clone();
+        }
+        self.head.id = id;
+        self
+    }
+
+    /// The essay's text and layout, read from its snapshot the first time.
+    fn body(&self, dir: &Path) -> &Body {
+        self.body.get_or_init(|| self.restore(dir))
+    }
+
+    /// The body from the snapshot; from the essay's file again when the
+    /// saved copy is damaged.
+    fn restore(&self, dir: &Path) -> Body {
+        if let Some((snapshot, i)) = &self.saved {
+            if let Some((essay, layout)) = snapshot.essay(*i, &self.head) {
+                return Body { essay, layout };
             }
-        }))
+            snapshot.discard();
+        }
+        tracing::warn!(file = %self.head.stamp.file, "saved copy of an essay is damaged; reading its file again");
+        let file = &self.head.stamp.file;
+        let essay = corpus::read(dir, &self.head.stamp)
+            .ok()
+            .and_then(|bytes| corpus::parse(dir, &self.head.stamp, &bytes).ok())
+            .filter(|essay| essay.fingerprint == self.head.fingerprint);
+        let Some(mut essay) = essay else {
+            panic!(
+                "{file}: its saved copy is damaged and the file changed since; open the corpus again"
+            )
+        };
+        essay.id = self.head.id.clone();
+        let layout = Layout::of(&essay);
+        Body { essay, layout }
+    }
+
+    /// The analysed terms of the title and author.
+    fn title_terms(&self, dir: &Path) -> &HashSet<String> {
+        self.title_terms.get_or_init(|| {
+            let saved = || {
+                let (snapshot, i) = self.saved.as_ref()?;
+                snapshot.metadata(*i, &self.head)
+            };
+            match self.body.get().map(|b| &b.essay) {
+                Some(essay) => title_terms(&essay.title, essay.author.as_deref()),
+                None => match saved() {
+                    Some(meta) => title_terms(&meta.title, meta.author.as_deref()),
+                    None => {
+                        let essay = &self.body(dir).essay;
+                        title_terms(&essay.title, essay.author.as_deref())
+                    }
+                },
+            }
+        })
+    }
+
+    /// The essay's record for a new snapshot.
+    fn raw(&self, dir: &Path) -> Raw<'_> {
+        if let Some((snapshot, i)) = &self.saved
+            && self.body.get().is_none()
+            && let Some(raw) = snapshot.raw(*i)
+        {
+            return raw;
+        }
+        let body = self.body(dir);
+        Raw::encode(&body.essay, &body.layout)
     }
 }
 
@@ -127,7 +243,7 @@ impl Changes {
 
 /// Where a file of the corpus comes from in a load.
 enum Slot {
-    /// Kept from the previous store: its essay index there.
+    /// Kept from the essays a load starts from: its index there.
     Kept(usize),
     /// Read from disk: the next of the files read.
     Read,
@@ -135,12 +251,14 @@ enum Slot {
 
 impl Store {
     /// Loads the essays of `dir`; with `previous`, files that did not change
-    /// since it read them are not read again.
+    /// since it read them are not read again; without, the same holds of
+    /// the snapshot in the folder `saved`, if there is a sound one.
     ///
     /// Files whose size, modification time, inode and status-change time are
-    /// as they were when `previous` read them are shared with it. A file
-    /// modified within a second of being read is always read again, so that
-    /// a second edit in the same clock tick is not missed.
+    /// as they were when `previous` (or the snapshot) read them are shared
+    /// with it. A file modified within a second of being read is always read
+    /// again, so that a second edit in the same clock tick is not missed. A
+    /// file read again whose bytes did not change is not parsed again.
     ///
     /// Bad files are returned as warnings; with `strict`, any is an error,
     /// and so is a folder without a usable essay.
@@ -148,37 +266,73 @@ impl Store {
         dir: &Path,
         strict: bool,
         previous: Option<&Store>,
+        saved: Option<&Path>,
     ) -> Result<(Store, Vec<Warning>)> {
-        let (slots, to_read) = plan_reads(corpus::scan(dir)?, previous);
+        let (from, on_disk) = match previous {
+            Some(store) => (store.essays.clone(), store.saved),
+            None => match saved.and_then(Snapshot::open) {
+                Some((snapshot, heads)) => {
+                    let essays = heads
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, head)| Arc::new(Loaded::saved(head, &snapshot, i)))
+                        .collect();
+                    (essays, true)
+                }
+                None => (Vec::new(), false),
+            },
+        };
+        let (slots, to_read) = plan_reads(corpus::scan(dir)?, &from);
         let read = read_all(dir, to_read)?;
-        let (essays, warnings) = assemble(slots, read, previous);
+        let (essays, warnings) = assemble(slots, read, &from);
         check(dir, strict, essays.len(), &warnings)?;
-        Ok((Store::new(essays, previous), warnings))
+        let unchanged =
+            essays.len() == from.len() && essays.iter().zip(&from).all(|(a, b)| Arc::ptr_eq(a, b));
+        let mut store = Store::new(dir, essays, previous);
+        store.saved = on_disk && unchanged;
+        Ok((store, warnings))
     }
 
-    fn new(essays: Vec<Arc<Loaded>>, previous: Option<&Store>) -> Store {
+    fn new(dir: &Path, essays: Vec<Arc<Loaded>>, previous: Option<&Store>) -> Store {
         let mut starts = Vec::with_capacity(essays.len() + 1);
         let mut total = 0;
         for loaded in &essays {
             starts.push(total);
-            total += loaded.layout.len();
+            total += loaded.head.passages as usize;
         }
         starts.push(total);
         let by_id = essays
             .iter()
             .enumerate()
-            .map(|(i, e)| (e.essay.id.clone(), i))
+            .map(|(i, e)| (e.head.id.clone(), i))
             .collect();
         let mut store = Store {
+            dir: dir.to_path_buf(),
             essays,
             starts,
             by_id,
             changes: Changes::default(),
+            saved: false,
         };
         let before = previous.map(Store::digests).unwrap_or_default();
         let changes = Changes::between(&before, &store.digests());
         store.changes = changes;
         store
+    }
+
+    /// Writes the snapshot of this store to the folder `dir` (the index
+    /// folder), unless the one there already holds it.
+    pub fn save(&mut self, dir: &Path) -> std::io::Result<()> {
+        if self.saved {
+            return Ok(());
+        }
+        let essays = self
+            .essays
+            .iter()
+            .map(|loaded| (&loaded.head, loaded.raw(&self.dir)));
+        snapshot::write(dir, essays)?;
+        self.saved = true;
+        Ok(())
     }
 
     /// The number of passages.
@@ -193,12 +347,21 @@ impl Store {
 
     /// The essays, in corpus order.
     pub fn essays(&self) -> impl ExactSizeIterator<Item = &Essay> + '_ {
-        self.essays.iter().map(|e| &e.essay)
+        (0..self.essays.len()).map(|e| self.essay(e))
     }
 
     /// The essay at index `essay`.
     pub fn essay(&self, essay: usize) -> &Essay {
-        &self.essays[essay].essay
+        &self.body(essay).essay
+    }
+
+    /// The id of the essay at index `essay`, without reading its text.
+    pub fn id(&self, essay: usize) -> &str {
+        &self.essays[essay].head.id
+    }
+
+    fn body(&self, essay: usize) -> &Body {
+        self.essays[essay].body(&self.dir)
     }
 
     /// The index of the essay with id `id`.
@@ -208,12 +371,12 @@ impl Store {
 
     /// How essay `essay` divides into passages.
     pub fn layout(&self, essay: usize) -> &Layout {
-        &self.essays[essay].layout
+        &self.body(essay).layout
     }
 
     /// The analysed terms of essay `essay`'s title and author.
     pub fn title_terms(&self, essay: usize) -> &HashSet<String> {
-        &self.essays[essay].title_terms
+        self.essays[essay].title_terms(&self.dir)
     }
 
     /// A hash of essay `essay`'s file: changes whenever the file's bytes do.
@@ -222,20 +385,20 @@ impl Store {
         reason = "for what follows essays by their file's content, such as stored passage vectors"
     )]
     pub fn fingerprint(&self, essay: usize) -> u64 {
-        self.essays[essay].essay.fingerprint
+        self.essays[essay].head.fingerprint
     }
 
     /// A hash of essay `essay`'s file and of how it divides into passages:
     /// what a structure derived from passages records, to notice that an
     /// essay needs doing again.
     pub fn digest(&self, essay: usize) -> &str {
-        &self.essays[essay].digest
+        &self.essays[essay].head.digest
     }
 
     /// Every essay's id with its [`Store::digest`].
     pub fn digests(&self) -> BTreeMap<&str, &str> {
         (0..self.essay_count())
-            .map(|e| (self.essay(e).id.as_str(), self.digest(e)))
+            .map(|e| (self.id(e), self.digest(e)))
             .collect()
     }
 
@@ -264,14 +427,14 @@ impl Store {
     /// The text of passage `ordinal`.
     pub fn text(&self, ordinal: usize) -> &str {
         let (e, i) = self.locate(ordinal);
-        let loaded = &self.essays[e];
-        loaded.layout.text(&loaded.essay, i)
+        let body = self.body(e);
+        body.layout.text(&body.essay, i)
     }
 
     /// Passage `ordinal`, made for handing out.
     pub fn passage(&self, ordinal: usize) -> Passage {
         let (e, i) = self.locate(ordinal);
-        let loaded = &self.essays[e];
+        let loaded = self.body(e);
         let (paragraph, window) = loaded.layout.position(i);
         let range = loaded.layout.range(i);
         Passage {
@@ -297,7 +460,7 @@ impl Store {
     pub fn find(&self, id: &str) -> Option<usize> {
         let id = PassageId::parse(id)?;
         let e = self.essay_by_id(id.essay)?;
-        let i = self.essays[e].layout.find(id.paragraph, id.window)?;
+        let i = self.layout(e).find(id.paragraph, id.window)?;
         Some(self.starts[e] + i)
     }
 
@@ -312,14 +475,14 @@ impl Store {
     /// The essay index and paragraph number (from 1) of passage `ordinal`.
     pub fn paragraph_of(&self, ordinal: usize) -> (usize, u32) {
         let (e, i) = self.locate(ordinal);
-        (e, self.essays[e].layout.position(i).0)
+        (e, self.layout(e).position(i).0)
     }
 
     /// The whole paragraph passage `ordinal` belongs to (more than the
     /// passage when the paragraph was split into windows).
     pub fn paragraph(&self, ordinal: usize) -> &str {
         let (e, paragraph) = self.paragraph_of(ordinal);
-        &self.essays[e].essay.paragraphs[paragraph as usize - 1]
+        &self.essay(e).paragraphs[paragraph as usize - 1]
     }
 
     /// The passage of passage `ordinal`'s paragraph that holds byte `offset`
@@ -327,7 +490,7 @@ impl Store {
     /// starting at or before it.
     pub fn window_at(&self, ordinal: usize, offset: usize) -> usize {
         let (e, paragraph) = self.paragraph_of(ordinal);
-        let loaded = &self.essays[e];
+        let loaded = self.body(e);
         let start = loaded
             .essay
             .paragraphs
@@ -385,29 +548,26 @@ impl fmt::Display for PassageId<'_> {
     }
 }
 
-/// Which files to take from `previous` and which to read.
-fn plan_reads(stamps: Vec<FileStamp>, previous: Option<&Store>) -> (Vec<Slot>, Vec<FileStamp>) {
-    let old: HashMap<&str, usize> = previous.map_or_else(HashMap::new, |store| {
-        store
-            .essays
-            .iter()
-            .enumerate()
-            .filter(|(_, e)| e.reusable)
-            .map(|(i, e)| (e.essay.file.as_str(), i))
-            .collect()
-    });
+/// A file to read, with the essay it was, if it may turn out unchanged.
+type ToRead = (FileStamp, Option<Arc<Loaded>>);
+
+/// Which files to take from the essays a load starts from, and which to
+/// read (each with the essay it may turn out to be, if its bytes did not change).
+fn plan_reads(stamps: Vec<FileStamp>, from: &[Arc<Loaded>]) -> (Vec<Slot>, Vec<ToRead>) {
+    let old: HashMap<&str, usize> = from
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (e.head.stamp.file.as_str(), i))
+        .collect();
     let mut slots = Vec::with_capacity(stamps.len());
     let mut to_read = Vec::new();
     for stamp in stamps {
-        let kept = old
-            .get(stamp.file.as_str())
-            .copied()
-            .filter(|&i| previous.is_some_and(|store| store.essays[i].stamp == stamp));
-        match kept {
-            Some(i) => slots.push(Slot::Kept(i)),
-            None => {
+        let was = old.get(stamp.file.as_str()).map(|&i| (i, &from[i]));
+        match was {
+            Some((i, e)) if e.head.reusable && e.head.stamp == stamp => slots.push(Slot::Kept(i)),
+            _ => {
                 slots.push(Slot::Read);
-                to_read.push(stamp);
+                to_read.push((stamp, was.map(|(_, e)| Arc::clone(e))));
             }
         }
     }
@@ -416,44 +576,44 @@ fn plan_reads(stamps: Vec<FileStamp>, previous: Option<&Store>) -> (Vec<Slot>, V
 
 /// Reads and splits `files`, on every core when there are many; results are
 /// in the order given.
-fn read_all(dir: &Path, files: Vec<FileStamp>) -> Result<Vec<Result<Loaded, Warning>>> {
+fn read_all(dir: &Path, files: Vec<ToRead>) -> Result<Vec<Result<Loaded, Warning>>> {
+    let read = |(stamp, old): ToRead| Loaded::read(dir, stamp, old.as_deref());
     if files.len() < PARALLEL_READ_FROM {
-        return files.into_iter().map(|f| Loaded::read(dir, f)).collect();
+        return files.into_iter().map(read).collect();
     }
-    files
-        .into_par_iter()
-        .map(|f| Loaded::read(dir, f))
-        .collect()
+    files.into_par_iter().map(read).collect()
 }
 
 /// The essays in corpus order, ids given out, and the files skipped.
 fn assemble(
     slots: Vec<Slot>,
     read: Vec<Result<Loaded, Warning>>,
-    previous: Option<&Store>,
+    from: &[Arc<Loaded>],
 ) -> (Vec<Arc<Loaded>>, Vec<Warning>) {
     let mut read = read.into_iter();
     let mut ids = IdAllocator::default();
     let mut essays = Vec::with_capacity(slots.len());
     let mut warnings = Vec::new();
     for slot in slots {
-        let loaded = match (slot, previous) {
-            (Slot::Kept(i), Some(store)) => {
-                let kept = &store.essays[i];
-                let id = ids.allocate(&kept.essay.file);
-                if id == kept.essay.id {
+        let loaded = match slot {
+            Slot::Kept(i) => {
+                let kept = &from[i];
+                let id = ids.allocate(&kept.head.stamp.file);
+                if id == kept.head.id {
                     Arc::clone(kept)
                 } else {
                     // Another file now claims this file's id.
-                    let mut renamed = Loaded::clone(kept);
-                    renamed.essay.id = id;
-                    Arc::new(renamed)
+                    Arc::new(Loaded::clone(kept).renamed(id))
                 }
             }
-            _ => match read.next().expect("one result per file read") {
-                Ok(mut loaded) => {
-                    loaded.essay.id = ids.allocate(&loaded.essay.file);
-                    Arc::new(loaded)
+            Slot::Read => match read.next().expect("one result per file read") {
+                Ok(loaded) => {
+                    let id = ids.allocate(&loaded.head.stamp.file);
+                    if id == loaded.head.id {
+                        Arc::new(loaded)
+                    } else {
+                        Arc::new(loaded.renamed(id))
+                    }
                 }
                 Err(warning) => {
                     warnings.push(warning);
@@ -496,8 +656,8 @@ fn check(dir: &Path, strict: bool, essays: usize, warnings: &[Warning]) -> Resul
 }
 
 /// The terms of an essay's title and author.
-fn title_terms(essay: &Essay) -> HashSet<String> {
-    let meta = format!("{} {}", essay.title, essay.author.as_deref().unwrap_or(""));
+fn title_terms(title: &str, author: Option<&str>) -> HashSet<String> {
+    let meta = format!("{} {}", title, author.unwrap_or(""));
     terms(&meta).into_iter().map(|t| t.text).collect()
 }
 
@@ -545,7 +705,7 @@ mod tests {
     #[test]
     fn passages_ids_and_neighbours() {
         let dir = corpus();
-        let (store, warnings) = Store::load(dir.path(), true, None).unwrap();
+        let (store, warnings) = Store::load(dir.path(), true, None, None).unwrap();
         assert!(warnings.is_empty());
         assert_eq!(store.essay_count(), 2);
         assert_eq!(store.passages_of(0), 0..2);
@@ -595,16 +755,16 @@ mod tests {
     #[test]
     fn reload_shares_unchanged_essays_and_records_changes() {
         let dir = corpus();
-        let (first, _) = Store::load(dir.path(), true, None).unwrap();
+        let (first, _) = Store::load(dir.path(), true, None, None).unwrap();
         assert_eq!(first.changes().added, ["a", "e"]);
-        let (same, _) = Store::load(dir.path(), true, Some(&first)).unwrap();
+        let (same, _) = Store::load(dir.path(), true, Some(&first), None).unwrap();
         assert!(same.changes().is_empty());
         assert_eq!(same.digests(), first.digests());
 
         write(dir.path(), "a.md", "+++\ntitle = \"A\"\n+++\n\nChanged.\n");
         write(dir.path(), "b.md", "+++\ntitle = \"B\"\n+++\n\nNew.\n");
         std::fs::remove_file(dir.path().join("e.md")).unwrap();
-        let (next, _) = Store::load(dir.path(), true, Some(&same)).unwrap();
+        let (next, _) = Store::load(dir.path(), true, Some(&same), None).unwrap();
         assert_eq!(
             next.changes(),
             &Changes {
@@ -621,7 +781,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         write(dir.path(), "empty.txt", "");
         write(dir.path(), "bad.md", "+++\nauthr = \"A\"\n+++\nText.\n");
-        let err = Store::load(dir.path(), false, None)
+        let err = Store::load(dir.path(), false, None, None)
             .err()
             .unwrap()
             .to_string();

@@ -176,3 +176,124 @@ fn a_same_size_edit_with_the_old_mtime_is_noticed() {
     assert!(engine.ask("Qzovidence", 3).unwrap().answered);
     assert_like_fresh_build(&engine, dir);
 }
+
+/// Sets every file of `dir` to have been modified an hour ago, so that a
+/// start trusts their stamps (files modified within a second are read
+/// again whatever their stamps say).
+fn settle(dir: &Path) {
+    let past = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let file = std::fs::File::options()
+            .write(true)
+            .open(entry.unwrap().path())
+            .unwrap();
+        file.set_modified(past).unwrap();
+    }
+}
+
+/// The file beside the index that holds the store, so that a start parses no essay.
+const SAVED_STORE: &str = "store.bin";
+
+/// Something done to a file.
+type Harm = dyn Fn(&Path);
+
+/// Flips one byte in every `step` bytes of `file` from `from` on, up to `to`.
+fn damage(file: &Path, from: usize, to: usize, step: usize) {
+    let mut bytes = std::fs::read(file).unwrap();
+    let to = to.min(bytes.len());
+    for at in (from..to).step_by(step) {
+        bytes[at] ^= 0x5a;
+    }
+    std::fs::write(file, bytes).unwrap();
+}
+
+#[test]
+fn a_stale_or_damaged_saved_store_never_changes_an_answer() {
+    let corpus = corpus(6);
+    let dir = corpus.path();
+    settle(dir);
+    let index = tempfile::tempdir().unwrap();
+    let saved = index.path().join(SAVED_STORE);
+    let (_, report) = open(dir, index.path());
+    assert!(report.sync.rebuilt);
+    assert!(saved.exists(), "the store is saved beside the index");
+
+    // A start with nothing changed takes the essays from the saved store.
+    let (engine, report) = open(dir, index.path());
+    assert!(report.sync.unchanged(), "{:?}", report.sync);
+    assert_like_fresh_build(&engine, dir);
+    drop(engine);
+    let before_edit = std::fs::read(&saved).unwrap();
+
+    // Stale: an essay edited while no engine ran, its size and mtime kept.
+    let file = dir.join("federalist-03.md");
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.contains("dangers"));
+    std::fs::write(&file, text.replacen("dangers", "dzngers", 1)).unwrap();
+    settle(dir);
+    let (engine, report) = open(dir, index.path());
+    assert_sync(
+        &report,
+        (0, 1, 0),
+        passages_of_file(&engine, "federalist-03.md"),
+    );
+    assert!(engine.ask("dzngers", 3).unwrap().answered);
+    assert_like_fresh_build(&engine, dir);
+    drop(engine);
+
+    // Stale: the saved store from before the edit, beside an index made after it.
+    std::fs::write(&saved, &before_edit).unwrap();
+    let (engine, report) = open(dir, index.path());
+    assert!(report.sync.unchanged(), "{:?}", report.sync);
+    assert!(engine.ask("dzngers", 3).unwrap().answered);
+    assert_like_fresh_build(&engine, dir);
+    drop(engine);
+
+    // Damaged: its records (read when an essay is first used), its
+    // directory and header (read at start), cut short, or not one at all.
+    let (_, _) = open(dir, index.path());
+    let len = std::fs::metadata(&saved).unwrap().len() as usize;
+    let records = move |file: &Path| damage(file, 64, len / 2, 997);
+    let directory = move |file: &Path| damage(file, len - 100, len, 7);
+    let header = |file: &Path| damage(file, 9, 10, 1);
+    let cut = |file: &Path| {
+        let bytes = std::fs::read(file).unwrap();
+        std::fs::write(file, &bytes[..bytes.len() / 3]).unwrap();
+    };
+    let garbage = |file: &Path| std::fs::write(file, b"not a saved store").unwrap();
+    let harms: [(&str, &Harm); 5] = [
+        ("records", &records),
+        ("directory", &directory),
+        ("header", &header),
+        ("cut", &cut),
+        ("garbage", &garbage),
+    ];
+    for (what, harm) in harms {
+        // Each starts from a sound saved store of the corpus as it is.
+        drop(open(dir, index.path()));
+        assert!(saved.exists(), "{what}");
+        harm(&saved);
+        let (engine, report) = open(dir, index.path());
+        assert!(report.sync.unchanged(), "{what}: {:?}", report.sync);
+        assert!(engine.ask("dzngers", 3).unwrap().answered, "{what}");
+        assert_like_fresh_build(&engine, dir);
+        // A damaged record is found when its essay is used, and the file
+        // dropped for the next start to rewrite; any other damage is found at
+        // start, and the file rewritten at once.
+        assert_eq!(saved.exists(), what != "records", "{what}");
+    }
+
+    // The index's one-line summary of what it holds, gone or wrong: the
+    // start compares every essay's digest instead, and rewrites it.
+    let summary = index.path().join("citebot.sum");
+    for wrong in [None, Some("2 160 6 0000000000000000")] {
+        match wrong {
+            None => std::fs::remove_file(&summary).unwrap(),
+            Some(text) => std::fs::write(&summary, text).unwrap(),
+        }
+        let (engine, report) = open(dir, index.path());
+        assert!(report.sync.unchanged(), "{:?}", report.sync);
+        assert_like_fresh_build(&engine, dir);
+        assert_ne!(std::fs::read_to_string(&summary).ok().as_deref(), wrong);
+    }
+}

@@ -13,10 +13,15 @@ pub const LIMIT: usize = 3;
 /// then the Federalist development questions.
 pub fn queries(corpus: &Path) -> Result<Vec<String>> {
     let dev = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/eval/federalist-dev.jsonl");
+    queries_of(&[corpus.join(".queries.jsonl"), dev])
+}
+
+/// The questions (`{"q": ...}` lines) of `files`, in order.
+pub fn queries_of(files: &[std::path::PathBuf]) -> Result<Vec<String>> {
     let mut out = Vec::new();
-    for file in [corpus.join(".queries.jsonl"), dev] {
-        let text = std::fs::read_to_string(&file)
-            .with_context(|| format!("reading {}", file.display()))?;
+    for file in files {
+        let text =
+            std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
         for line in text.lines().filter(|l| !l.trim().is_empty()) {
             let value: serde_json::Value = serde_json::from_str(line)?;
             out.push(value["q"].as_str().context("a question")?.to_string());
@@ -25,14 +30,15 @@ pub fn queries(corpus: &Path) -> Result<Vec<String>> {
     Ok(out)
 }
 
-/// Asks every question once through the full `ask` path; microseconds per question.
+/// Asks every question once through the full path of `citebot ask --json`
+/// (search, re-ranking, quote, citation, the JSON text); microseconds per question.
 pub fn time_round(engine: &Engine, queries: &[String]) -> Result<Vec<f64>> {
     queries
         .iter()
         .map(|q| {
             let started = Instant::now();
             let answer = engine.ask(q, LIMIT)?;
-            std::hint::black_box(answer);
+            std::hint::black_box(citebot::render::json::answer(&answer));
             Ok(started.elapsed().as_secs_f64() * 1e6)
         })
         .collect()

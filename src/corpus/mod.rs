@@ -22,4 +22,4 @@ mod scan;
 pub(crate) use ids::IdAllocator;
 pub use model::{Essay, Paragraphs, Warning};
 pub use parse::{ParseError, parse_essay};
-pub(crate) use scan::{FileStamp, read, scan};
+pub(crate) use scan::{FileStamp, parse, read, scan};

@@ -4,6 +4,8 @@
 use std::fmt;
 use std::path::PathBuf;
 
+use crate::codec::{Decoder, Encoder};
+
 /// One essay with its metadata and its paragraphs, in reading order.
 ///
 /// The text is held once, as one string; paragraphs and passages are byte
@@ -34,6 +36,26 @@ pub struct Essay {
     pub fingerprint: u64,
 }
 
+impl Essay {
+    /// An essay of the file `file` (with the `fingerprint` of its bytes) with
+    /// no id, metadata or text yet.
+    pub(crate) fn blank(file: &str, fingerprint: u64) -> Essay {
+        Essay {
+            id: String::new(),
+            file: file.to_string(),
+            title: String::new(),
+            author: None,
+            publication: None,
+            date: None,
+            url: None,
+            source: None,
+            tags: Vec::new(),
+            paragraphs: Paragraphs::default(),
+            fingerprint,
+        }
+    }
+}
+
 /// An essay's paragraphs, held as one string: `paragraphs[i]` is the
 /// paragraph at 0-based index `i`, as a `str`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -57,6 +79,29 @@ impl Paragraphs {
             out.ends.push(end);
         }
         out
+    }
+
+    /// Writes the paragraphs for [`Paragraphs::decode`].
+    pub(crate) fn encode(&self, out: &mut Encoder) {
+        out.len(self.ends.len());
+        for &end in &self.ends {
+            out.u32(end);
+        }
+        out.str(&self.text);
+    }
+
+    /// Reads paragraphs [`Paragraphs::encode`] wrote; `None` unless every
+    /// paragraph is a slice of the text, in order.
+    pub(crate) fn decode(input: &mut Decoder<'_>) -> Option<Paragraphs> {
+        let n = input.len(4)?;
+        let mut ends = Vec::with_capacity(n);
+        for _ in 0..n {
+            ends.push(input.u32()?);
+        }
+        let text = input.str()?.to_string();
+        let ordered = ends.windows(2).all(|w| w[0] <= w[1])
+            && ends.iter().all(|&e| text.is_char_boundary(e as usize));
+        ordered.then_some(Paragraphs { text, ends })
     }
 
     /// The number of paragraphs.

@@ -44,19 +44,7 @@ pub fn parse_essay(name: &str, bytes: &[u8]) -> Result<Essay, ParseError> {
     let text = decode(bytes)?;
     let is_markdown = name.ends_with(".md");
     let lines: Vec<&str> = text.lines().collect();
-    let mut essay = Essay {
-        id: String::new(),
-        file: name.to_string(),
-        title: String::new(),
-        author: None,
-        publication: None,
-        date: None,
-        url: None,
-        source: None,
-        tags: Vec::new(),
-        paragraphs: Paragraphs::default(),
-        fingerprint: stable_hash(bytes),
-    };
+    let mut essay = Essay::blank(name, stable_hash(bytes));
     let body_start = if lines.first().map(|l| l.trim_end()) == Some("+++") {
         read_front_matter(&lines, &mut essay)?
     } else {

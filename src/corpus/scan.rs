@@ -36,53 +36,75 @@ impl FileStamp {
     }
 }
 
+/// Below this many files, stamping them in parallel is not worth waking threads for.
+const PARALLEL_STAT_FROM: usize = 256;
+
 /// Lists every `.md` and `.txt` file below `dir`, sorted by path.
+///
+/// The folders are walked first (which needs no `stat`: entry types come
+/// with the listing), then the files are stamped, on every core when there
+/// are many: stamping is most of the cost of opening a large corpus whose
+/// index is up to date.
 pub(crate) fn scan(dir: &Path) -> Result<Vec<FileStamp>> {
-    let mut files = Vec::new();
-    collect_files(dir, dir, &mut files)?;
+    let mut found = Vec::new();
+    collect_files(dir, "", &mut found)?;
+    let stamp = |(entry, file): (std::fs::DirEntry, String)| {
+        let meta = entry.metadata().map_err(|e| Error::io(entry.path(), e))?;
+        Ok(FileStamp {
+            file,
+            len: meta.len(),
+            modified: meta.modified().ok(),
+            change: change_stamp(&meta),
+        })
+    };
+    let mut files: Vec<FileStamp> = if found.len() < PARALLEL_STAT_FROM {
+        found.into_iter().map(stamp).collect::<Result<_>>()?
+    } else {
+        use rayon::prelude::*;
+        found.into_par_iter().map(stamp).collect::<Result<_>>()?
+    };
     files.sort_by(|a, b| a.file.cmp(&b.file));
     Ok(files)
 }
 
-/// Reads and parses one file listed by [`scan`]; the essay's id is left
-/// empty for an [`super::IdAllocator`] to fill in. A file that cannot be read
-/// is an error; a file that is not a usable essay is a [`Warning`].
-pub(crate) fn read(dir: &Path, stamp: &FileStamp) -> Result<Result<Essay, Warning>> {
+/// The bytes of one file listed by [`scan`]; a file that cannot be read is an error.
+pub(crate) fn read(dir: &Path, stamp: &FileStamp) -> Result<Vec<u8>> {
     let path = dir.join(&stamp.file);
-    let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
-    Ok(
-        parse_essay(&stamp.file, &bytes).map_err(|(line, message)| Warning {
-            path,
-            line,
-            message,
-        }),
-    )
+    std::fs::read(&path).map_err(|e| Error::io(&path, e))
 }
 
-fn collect_files(root: &Path, dir: &Path, out: &mut Vec<FileStamp>) -> Result<()> {
+/// Parses the `bytes` [`read`] gave for `stamp`; the essay's id is left
+/// empty for an [`super::IdAllocator`] to fill in. A file that is not a
+/// usable essay is a [`Warning`].
+pub(crate) fn parse(dir: &Path, stamp: &FileStamp, bytes: &[u8]) -> Result<Essay, Warning> {
+    parse_essay(&stamp.file, bytes).map_err(|(line, message)| Warning {
+        path: dir.join(&stamp.file),
+        line,
+        message,
+    })
+}
+
+/// The essay files below `dir`, whose path relative to the corpus folder
+/// starts with `prefix`, each with that relative path (`/`-separated).
+fn collect_files(
+    dir: &Path,
+    prefix: &str,
+    out: &mut Vec<(std::fs::DirEntry, String)>,
+) -> Result<()> {
     let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
     for entry in entries {
         let entry = entry.map_err(|e| Error::io(dir, e))?;
-        let path = entry.path();
         let name = entry.file_name();
-        if name.to_string_lossy().starts_with('.') {
+        let name = name.to_string_lossy();
+        if name.starts_with('.') {
             continue;
         }
-        let kind = entry.file_type().map_err(|e| Error::io(&path, e))?;
+        let kind = entry.file_type().map_err(|e| Error::io(entry.path(), e))?;
+        let rel = format!("{prefix}{name}");
         if kind.is_dir() {
-            collect_files(root, &path, out)?;
-        } else if matches!(
-            path.extension().and_then(|e| e.to_str()),
-            Some("md" | "txt")
-        ) {
-            let meta = entry.metadata().map_err(|e| Error::io(&path, e))?;
-            let rel = path.strip_prefix(root).unwrap_or(&path);
-            out.push(FileStamp {
-                file: rel.to_string_lossy().replace('\\', "/"),
-                len: meta.len(),
-                modified: meta.modified().ok(),
-                change: change_stamp(&meta),
-            });
+            collect_files(&entry.path(), &format!("{rel}/"), out)?;
+        } else if matches!(name.rsplit_once('.'), Some((_, "md" | "txt"))) {
+            out.push((entry, rel));
         }
     }
     Ok(())
