@@ -52,10 +52,15 @@ fn cite_batch(corpus: Option<&str>, quotes: &[&str]) -> Vec<Value> {
 fn assert_contract(v: &Value) {
     let mut keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
     keys.sort_unstable();
-    assert_eq!(keys, ["differences", "match", "query", "verdict"]);
+    assert_eq!(
+        keys,
+        ["attribution", "differences", "elided", "match", "query", "quoted", "verdict"]
+    );
+    assert!(v["quoted"].is_string() && v["elided"].is_boolean());
     let verdict = v["verdict"].as_str().unwrap();
     assert!(["exact", "close", "not_found"].contains(&verdict));
     if verdict == "not_found" {
+        assert_eq!(v["attribution"], Value::Null);
         assert_eq!(v["match"], Value::Null);
         assert_eq!(v["differences"], json!([]));
         return;

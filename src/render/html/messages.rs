@@ -154,6 +154,12 @@ pub fn cite(result: &CiteResult) -> String {
             if verdict == Verdict::Close {
                 html.text(" ").text(&labels::similarity(found.similarity));
             }
+            if result.elided && verdict == Verdict::Exact {
+                html.text(" ").text(labels::ELIDED);
+            }
+            if let Some(a) = &result.attribution {
+                html.text("\n").text(&labels::attribution(a, &found.source.title));
+            }
             found
         }
     };
@@ -393,9 +399,13 @@ mod tests {
                 said: "biggest".into(),
                 original: "top".into(),
             }],
+            quoted: "China is the biggest partner".into(),
+            elided: false,
+            attribution: None,
         };
         let html = cite(&result);
         assert!(html.contains("<s>biggest</s> → <b>top</b>"), "{html}");
+        assert!(!html.contains("Not "), "{html}");
         assert!(html.contains("<blockquote>China is the top partner</blockquote>"));
         assert!(html.starts_with("≈ "));
         valid(&html);
@@ -407,6 +417,38 @@ mod tests {
         };
         assert!(cite(&none).starts_with("❌"));
         assert!(!cite(&none).contains("blockquote"));
+    }
+
+    #[test]
+    fn cite_shows_a_wrong_attribution_in_one_line() {
+        let mut result = CiteResult {
+            query: "Madison said <that> the judiciary is the least dangerous".into(),
+            verdict: Verdict::Exact,
+            found: Some(CiteMatch {
+                passage: hit_of("x", "The Federalist No. 78").passage,
+                source: hit_of("x", "The Federalist No. 78").source,
+                original: "the least dangerous".into(),
+                citation: citation_of("The Federalist No. 78", None),
+                similarity: 1.0,
+            }),
+            differences: vec![],
+            quoted: "the judiciary is the least dangerous".into(),
+            elided: true,
+            attribution: Some(crate::model::Attribution {
+                named: "Madison".into(),
+                author: Some("Alexander Hamilton".into()),
+                correct: Some(false),
+            }),
+        };
+        let html = cite(&result);
+        valid(&html);
+        assert!(html.contains("(shortened with “…”)"), "{html}");
+        assert!(
+            html.contains("\nNot Madison: Alexander Hamilton, The Federalist No. 78\n"),
+            "{html}"
+        );
+        result.attribution.as_mut().unwrap().correct = Some(true);
+        assert!(cite(&result).contains("Yes, Madison: Alexander Hamilton"));
     }
 
     #[test]
@@ -474,6 +516,13 @@ mod tests {
                     similarity: 0.7,
                 }),
                 differences: vec![Difference { said: said.clone(), original: text.clone() }],
+                quoted: said.clone(),
+                elided: false,
+                attribution: Some(crate::model::Attribution {
+                    named: said.clone(),
+                    author: Some(text.clone()),
+                    correct: Some(false),
+                }),
             };
             valid(&cite(&result));
         }
