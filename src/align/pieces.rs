@@ -72,19 +72,14 @@ pub(super) fn chain(q: &Tokens, bounds: &[usize], p: &Tokens) -> Option<Chain> {
 /// Byte offsets of the written elisions of `quote` ("…", "...", "[…]", "[...]").
 pub(super) fn elisions(quote: &str) -> Vec<usize> {
     let mut out = Vec::new();
-    let bytes = quote.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        if quote[i..].starts_with('…') {
+    let mut dots = 0;
+    for (i, c) in quote.char_indices() {
+        if c == '…' {
             out.push(i);
-            i += '…'.len_utf8();
-        } else if quote[i..].starts_with("...") {
-            out.push(i);
-            while bytes.get(i) == Some(&b'.') {
-                i += 1;
-            }
-        } else {
-            i += 1;
+        }
+        dots = if c == '.' { dots + 1 } else { 0 };
+        if dots == 3 {
+            out.push(i - 2);
         }
     }
     out

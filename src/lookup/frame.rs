@@ -35,7 +35,7 @@ pub const SAYING: &[&str] = &[
     "insisted", "insists", "stated", "states", "explained", "explains", "put", "remarked",
     "asserted", "asserts", "believed", "believes", "thought", "thinks", "told", "tells",
     "reminded", "reminds", "quipped", "famously", "concluded", "concludes", "maintained",
-    "maintains", "suggested", "suggests", "pointed", "insisted", "cautioned", "wrote:",
+    "maintains", "suggested", "suggests", "pointed", "cautioned", "puts", "saying", "writing",
 ];
 
 /// Words a quote may be heard or read with when no one is named ("I read that …").
@@ -59,6 +59,10 @@ const NOT_NAMES: &[&str] = &[
     "i", "we", "you", "he", "she", "it", "they", "the", "this", "that", "someone", "somebody",
     "everyone", "everybody", "people", "federalist", "publius", "as", "in", "and", "but", "so",
     "no", "if", "a", "an", "what", "who", "one", "there", "my", "our", "his", "her", "their",
+    // Words that open a message before a colon without naming anyone.
+    "remember", "note", "quote", "fact", "reminder", "truth", "lesson", "update", "edit", "psa",
+    "important", "warning", "also", "again", "today", "listen", "look", "see", "read", "source",
+    "tldr", "nb", "ps", "re", "fyi", "hot", "take", "great", "line", "favourite", "favorite",
 ];
 
 /// The quotation found in a message.
@@ -173,9 +177,12 @@ fn find_close(message: &str, from: usize, close: char) -> Option<usize> {
     None
 }
 
-/// True when word `w` starts with a capital letter in `message`.
+/// True when word `w` starts with a capital letter in `message` (and is not
+/// written all in capitals, as titles and shouting are).
 fn capitalised(message: &str, w: &Word) -> bool {
-    message[w.span.clone()].chars().next().is_some_and(char::is_uppercase)
+    let text = &message[w.span.clone()];
+    text.chars().next().is_some_and(char::is_uppercase)
+        && (text.chars().count() == 1 || text.chars().any(char::is_lowercase))
 }
 
 /// The name starting at word `k`: up to four capitalised words (titles skipped),
@@ -335,7 +342,7 @@ fn name_outside(message: &str, words: &[Word], inside: &Range<usize>) -> Option<
         .collect();
     for k in 0..before.len() {
         if let Some((after_name, name)) = name_at(message, &before, k)
-            && (saying_at(&before, after_name).is_some() || after_name == before.len())
+            && saying_at(&before, after_name).is_some()
             && (k == 0 || !capitalised(message, &before[k - 1]))
         {
             return Some(name);
@@ -364,8 +371,9 @@ pub const MIN_LONE_CLAUSE_WORDS: usize = 7;
 
 /// The part of `quote` worth matching when only part of it lines up with the
 /// original (`anchors`: byte ranges of its words that do): the clauses from
-/// the first to the last in which at least half the words line up, without
-/// three or more unmatched words at either end. None when that is the whole
+/// the first to the last in which at least half the words line up, and
+/// without the unmatched words that open the first of them when those are
+/// words of saying or hearing ("people forget that …"). None when that is the whole
 /// quote, or fewer than four words, or under half of its words (a third, for
 /// a part of at least [`MIN_LONE_CLAUSE_WORDS`] words).
 pub fn trim(quote: &str, anchors: &[Range<usize>]) -> Option<Range<usize>> {
@@ -392,14 +400,15 @@ pub fn trim(quote: &str, anchors: &[Range<usize>]) -> Option<Range<usize>> {
     let first = clauses.iter().position(good)?;
     let last = clauses.iter().rposition(good)?;
     let mut a = clauses[first].start;
-    let mut b = clauses[last].end;
+    let b = clauses[last].end;
+    // Within the first clause, unmatched words before the quote go only when
+    // they are words of saying or hearing ("… I think that …").
     let lead = anchored[a..b].iter().take_while(|&&x| !x).count();
-    if lead >= 3 {
+    let cue = words[a..a + lead].iter().any(|(w, _)| {
+        SAYING.contains(&w.as_str()) || HEARD.contains(&w.as_str()) || w == "that"
+    });
+    if lead >= 2 && cue {
         a += lead;
-    }
-    let tail = anchored[a..b].iter().rev().take_while(|&&x| !x).count();
-    if tail >= 3 {
-        b -= tail;
     }
     let kept = b - a;
     let enough = 2 * kept >= n || (kept >= MIN_LONE_CLAUSE_WORDS && 3 * kept >= n);

@@ -143,7 +143,9 @@ fn best(index: &SearchIndex, store: &Store, quote: &str) -> Result<Option<Found>
 
 /// Aligns `quote` (with written elisions at `cuts`) with one paragraph: in
 /// pieces when it has elisions (as a whole when the pieces do not line up
-/// in order), then, unless exact, only its clauses that line up.
+/// in order), then, unless exact, only its clauses that line up: that part
+/// is taken when it aligns better and is exact or has at least
+/// [`frame::MIN_LONE_CLAUSE_WORDS`] words.
 fn align_with(quote: &str, cuts: &[usize], paragraph: &str, candidate: Candidate) -> Option<Found> {
     let whole = 0..quote.len();
     let first = align_elided(quote, cuts, paragraph)?;
@@ -162,8 +164,11 @@ fn align_with(quote: &str, cuts: &[usize], paragraph: &str, candidate: Candidate
             .filter(|&&c| part.contains(&c))
             .map(|&c| c - part.start)
             .collect();
+        // A part checked on its own must be exact, or long enough that a
+        // near match is not a few common words ("by the people").
         if let Some(a) = align_elided(text, &cuts, paragraph)
             && a.similarity > found.alignment.similarity
+            && (a.exact || align::words(text).len() >= frame::MIN_LONE_CLAUSE_WORDS)
         {
             found.alignment = a;
             found.quoted = part;
