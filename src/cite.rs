@@ -120,7 +120,7 @@ fn paragraph_text(essay: &Essay, paragraph: u32) -> &str {
 ///     .as_bytes())?;
 /// // The first paragraph: its words are their own first match.
 /// assert_eq!(
-///     deep_link("https://example.org/essay#top", &essay, 1, 0..29),
+///     deep_link("https://example.org/essay#top", &essay, 1, 0..32),
 ///     "https://example.org/essay#:~:text=The%20ingredients%20which%20constitute"
 /// );
 /// // The second begins with the same words: the start is lengthened.
@@ -178,9 +178,16 @@ struct Bounds {
     end: bool,
 }
 
+/// Whole words at both ends.
 const WHOLE: Bounds = Bounds {
     start: true,
     end: true,
+};
+
+/// A whole word at the start only (prefix terms, and terms a suffix follows).
+const OPEN_END: Bounds = Bounds {
+    start: true,
+    end: false,
 };
 
 /// The `text=` directive value whose first match on `page` is bytes `span`
@@ -211,7 +218,8 @@ fn text_fragment(page: &Page, block: usize, span: Range<usize>) -> String {
     };
     let before = word_ranges(text, 0..words[0].start);
     let after = word_ranges(text, words[n - 1].end..text.len());
-    let prefixes = (1..=before.len().min(MAX_CONTEXT_WORDS)).map(|k| join(&before[before.len() - k..]));
+    let prefixes =
+        (1..=before.len().min(MAX_CONTEXT_WORDS)).map(|k| join(&before[before.len() - k..]));
     let suffixes = (1..=after.len().min(MAX_CONTEXT_WORDS)).map(|k| join(&after[..k]));
 
     if n <= 2 * FRAGMENT_EDGE_WORDS + 2 {
@@ -253,9 +261,7 @@ fn text_fragment(page: &Page, block: usize, span: Range<usize>) -> String {
         at: words[k - 1].end,
     };
     // The end: its first match after the start must be the quote's end.
-    let ends_here = |end: &str| {
-        find(page, end, after_start, WHOLE).is_some_and(|(_, e)| e == last)
-    };
+    let ends_here = |end: &str| find(page, end, after_start, WHOLE).is_some_and(|(_, e)| e == last);
     let end_words = (FRAGMENT_EDGE_WORDS..=n - k).find(|&k2| ends_here(&join(&words[n - k2..])));
     let (end, suffix) = match end_words {
         Some(k2) => (join(&words[n - k2..]), None),
@@ -336,15 +342,7 @@ fn prefixed(page: &Page, prefix: &str, term: &str, term_ends_word: bool) -> Opti
         end: term_ends_word,
     };
     loop {
-        let (s, e) = find(
-            page,
-            prefix,
-            from,
-            Bounds {
-                start: true,
-                end: false,
-            },
-        )?;
+        let (s, e) = find(page, prefix, from, OPEN_END)?;
         let text = page.blocks[e.block];
         let rest = text[e.at..].trim_start();
         let (block, at) = if rest.is_empty() && e.block + 1 < page.blocks.len() {
@@ -364,15 +362,7 @@ fn prefixed(page: &Page, prefix: &str, term: &str, term_ends_word: bool) -> Opti
 fn suffixed(page: &Page, term: &str, suffix: &str) -> Option<(Pos, Pos)> {
     let mut from = first_block();
     loop {
-        let (s, e) = find(
-            page,
-            term,
-            from,
-            Bounds {
-                start: true,
-                end: false,
-            },
-        )?;
+        let (s, e) = find(page, term, from, OPEN_END)?;
         if followed_by(page, e, suffix) {
             return Some((s, e));
         }
@@ -385,15 +375,7 @@ fn suffixed(page: &Page, term: &str, suffix: &str) -> Option<(Pos, Pos)> {
 fn end_then_suffix(page: &Page, end: &str, suffix: &str, from: Pos) -> Option<Pos> {
     let mut from = from;
     loop {
-        let (_, e) = find(
-            page,
-            end,
-            from,
-            Bounds {
-                start: true,
-                end: false,
-            },
-        )?;
+        let (_, e) = find(page, end, from, OPEN_END)?;
         if followed_by(page, e, suffix) {
             return Some(e);
         }
@@ -480,8 +462,7 @@ fn match_at(text: &str, at: usize, term: &str, bounds: Bounds) -> Option<usize> 
     let word = |c: Option<char>| c.is_some_and(char::is_alphanumeric);
     let mut rest = text[at..].chars().peekable();
     let mut end = at;
-    let mut t = term.chars().peekable();
-    while let Some(tc) = t.next() {
+    for tc in term.chars() {
         if tc.is_whitespace() {
             let mut any = false;
             while let Some(&c) = rest.peek().filter(|c| c.is_whitespace()) {
@@ -541,10 +522,23 @@ mod tests {
         parse_essay("e.md", text.as_bytes()).unwrap()
     }
 
+    /// The link to all of paragraph `paragraph`.
+    fn whole(essay: &Essay, paragraph: u32) -> String {
+        let text = &essay.paragraphs[paragraph as usize - 1];
+        deep_link("https://e.com/a", essay, paragraph, 0..text.len())
+    }
+
     /// The link to the first occurrence of `quoted` in paragraph `paragraph`.
     fn link(essay: &Essay, paragraph: u32, quoted: &str) -> String {
-        let start = essay.paragraphs[paragraph as usize - 1].find(quoted).unwrap();
-        deep_link("https://e.com/a#old", essay, paragraph, start..start + quoted.len())
+        let start = essay.paragraphs[paragraph as usize - 1]
+            .find(quoted)
+            .unwrap();
+        deep_link(
+            "https://e.com/a#old",
+            essay,
+            paragraph,
+            start..start + quoted.len(),
+        )
     }
 
     #[test]
@@ -559,16 +553,14 @@ mod tests {
     #[test]
     fn long_quote_uses_start_and_end() {
         let e = essay(&["one two three four five six seven eight nine ten eleven twelve"]);
-        let text = &e.paragraphs[0];
         assert_eq!(
-            deep_link("https://e.com/a", &e, 1, 0..text.len()),
+            whole(&e, 1),
             "https://e.com/a#:~:text=one%20two%20three%20four,nine%20ten%20eleven%20twelve"
         );
         // Ellipses and spaces at the ends of the span are not part of the quote.
         let padded = essay(&["… one two three four five six seven eight nine ten eleven twelve …"]);
-        let text = &padded.paragraphs[0];
         assert_eq!(
-            deep_link("https://e.com/a", &padded, 1, 0..text.len()),
+            whole(&padded, 1),
             "https://e.com/a#:~:text=one%20two%20three%20four,nine%20ten%20eleven%20twelve"
         );
     }
@@ -580,9 +572,8 @@ mod tests {
             "The ingredients which constitute energy in the Executive are, first, unity; secondly, duration.",
             "The ingredients which constitute safety in the republican sense are, first, a due dependence on the people, secondly, a due responsibility.",
         ]);
-        let text = &e.paragraphs[1];
         assert_eq!(
-            deep_link("https://e.com/a", &e, 2, 0..text.len()),
+            whole(&e, 2),
             "https://e.com/a#:~:text=The%20ingredients%20which%20constitute%20safety,secondly%2C%20a%20due%20responsibility."
         );
     }
@@ -596,7 +587,10 @@ mod tests {
             "https://e.com/a#:~:text=with-,the%20people"
         );
         let e = essay(&["Unthe peoples speak.", "Power rests with the people."]);
-        assert_eq!(link(&e, 2, "the people"), "https://e.com/a#:~:text=the%20people");
+        assert_eq!(
+            link(&e, 2, "the people"),
+            "https://e.com/a#:~:text=the%20people"
+        );
     }
 
     #[test]
@@ -613,9 +607,8 @@ mod tests {
         let e = essay(&[
             "alpha beta gamma delta one of the people and then epsilon zeta one of the people",
         ]);
-        let text = &e.paragraphs[0];
         assert_eq!(
-            deep_link("https://e.com/a", &e, 1, 0..text.len()),
+            whole(&e, 1),
             "https://e.com/a#:~:text=alpha%20beta%20gamma%20delta,zeta%20one%20of%20the%20people"
         );
     }

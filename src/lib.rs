@@ -116,6 +116,6 @@ pub(crate) mod store;
 pub use engine::{Engine, EngineOptions, OpenReport, SyncReport};
 pub use error::{Error, Result};
 pub use model::{
-    Answer, Attribution, Citation, CiteMatch, CiteResult, Difference, Hit, Passage, PassageView, Quote, Source,
-    Verdict,
+    Answer, Attribution, Citation, CiteMatch, CiteResult, Difference, Hit, Passage, PassageView,
+    Quote, Source, Verdict,
 };

@@ -54,7 +54,15 @@ fn assert_contract(v: &Value) {
     keys.sort_unstable();
     assert_eq!(
         keys,
-        ["attribution", "differences", "elided", "match", "query", "quoted", "verdict"]
+        [
+            "attribution",
+            "differences",
+            "elided",
+            "match",
+            "query",
+            "quoted",
+            "verdict"
+        ]
     );
     assert!(v["quoted"].is_string() && v["elided"].is_boolean());
     let verdict = v["verdict"].as_str().unwrap();

@@ -65,9 +65,18 @@ fn cite_batch(corpus: Option<&str>, quotes: &[&str]) -> Vec<Value> {
         .spawn()
         .unwrap();
     let input = quotes.join("\n") + "\n";
-    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
     let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout)
         .unwrap()
         .lines()
@@ -108,8 +117,13 @@ fn labelled_set_precision_and_recall() {
     let cases = cases();
     assert!(cases.len() >= 60, "{}", cases.len());
     let mut results: Vec<Option<Value>> = vec![None; cases.len()];
-    for (corpus, dir) in [("seeds", None), ("federalist", Some("../shared/corpora/federalist"))] {
-        let idx: Vec<usize> = (0..cases.len()).filter(|&i| cases[i].corpus == corpus).collect();
+    for (corpus, dir) in [
+        ("seeds", None),
+        ("federalist", Some("../shared/corpora/federalist")),
+    ] {
+        let idx: Vec<usize> = (0..cases.len())
+            .filter(|&i| cases[i].corpus == corpus)
+            .collect();
         let texts: Vec<&str> = idx.iter().map(|&i| cases[i].text.as_str()).collect();
         for (i, v) in idx.into_iter().zip(cite_batch(dir, &texts)) {
             results[i] = Some(v);
@@ -124,7 +138,11 @@ fn labelled_set_precision_and_recall() {
         let predicted = verdict != "not_found";
         let essay = v["match"]["essay_id"].as_str();
         let placed = predicted && case.essay.is_some() && essay == case.essay.as_deref();
-        let mut keys = vec!["all".to_string(), format!("kind: {}", case.kind), format!("split: {}", case.split)];
+        let mut keys = vec![
+            "all".to_string(),
+            format!("kind: {}", case.kind),
+            format!("split: {}", case.split),
+        ];
         if !case.model_only {
             keys.push("all without model-only paraphrases".into());
         }
@@ -139,8 +157,13 @@ fn labelled_set_precision_and_recall() {
                 t.invented_attributed += usize::from(predicted);
             }
         }
-        if (case.essay.is_some() && !placed && !case.model_only) || (case.essay.is_none() && predicted) {
-            failures.push(format!("{} [{}]: {verdict} {:?} for {:?}", case.kind, case.split, essay, case.text));
+        if (case.essay.is_some() && !placed && !case.model_only)
+            || (case.essay.is_none() && predicted)
+        {
+            failures.push(format!(
+                "{} [{}]: {verdict} {:?} for {:?}",
+                case.kind, case.split, essay, case.text
+            ));
         }
         if placed {
             let a = &v["attribution"];
@@ -153,7 +176,9 @@ fn labelled_set_precision_and_recall() {
             }
         }
     }
-    let mut table = String::from("| cases | precision of exact/close | recall (placed) | invented kept not_found |\n|---|---|---|---|\n");
+    let mut table = String::from(
+        "| cases | precision of exact/close | recall (placed) | invented kept not_found |\n|---|---|---|---|\n",
+    );
     for (name, t) in &rows {
         table.push_str(&t.row(name));
         table.push('\n');
@@ -162,8 +187,14 @@ fn labelled_set_precision_and_recall() {
     eprintln!("misses: {failures:#?}");
     eprintln!("attribution wrong: {attribution_wrong:#?}");
     let all = &rows["all"];
-    assert_eq!(all.invented_attributed, 0, "an invented claim was attributed: {failures:#?}");
-    assert_eq!(all.placed, all.predicted, "a quote was placed in the wrong essay");
+    assert_eq!(
+        all.invented_attributed, 0,
+        "an invented claim was attributed: {failures:#?}"
+    );
+    assert_eq!(
+        all.placed, all.predicted,
+        "a quote was placed in the wrong essay"
+    );
     let lexical = &rows["all without model-only paraphrases"];
     assert!(
         lexical.placed as f64 >= 0.9 * lexical.genuine as f64,

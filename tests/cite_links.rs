@@ -81,7 +81,13 @@ fn word(c: Option<&char>) -> bool {
 
 /// The spec's "find a string in range": first match of `term` at or after
 /// `from`, within one block.
-fn find(page: &[Block], term: &[char], from: Pos, start_b: bool, end_b: bool) -> Option<(Pos, Pos)> {
+fn find(
+    page: &[Block],
+    term: &[char],
+    from: Pos,
+    start_b: bool,
+    end_b: bool,
+) -> Option<(Pos, Pos)> {
     for (b, block) in page.iter().enumerate().skip(from.0) {
         let s = if b == from.0 { from.1 } else { 0 };
         let len = block.chars.len();
@@ -234,7 +240,12 @@ fn count(essays: &[Essay]) -> (usize, usize, usize, usize, Vec<String>) {
                     repeated += 1;
                 } else if got != Some(want) {
                     new += 1;
-                    misses.push(format!("{} ¶{}: {directive} got {:?} want {want:?}", essay.title, k + 1, highlight(&page, directive)));
+                    misses.push(format!(
+                        "{} ¶{}: {directive} got {:?} want {want:?}",
+                        essay.title,
+                        k + 1,
+                        highlight(&page, directive)
+                    ));
                 }
             }
         }
@@ -259,15 +270,25 @@ fn every_federalist_sentence_link_lands_on_its_sentence() {
 #[test]
 fn the_federalist_70_link_of_the_issue_lands_in_paragraph_4() {
     let essays = federalist();
-    let essay = essays.iter().find(|e| e.title.starts_with("The Federalist No. 70:")).unwrap();
+    let essay = essays
+        .iter()
+        .find(|e| e.title.starts_with("The Federalist No. 70:"))
+        .unwrap();
     let text = &essay.paragraphs[3];
     let span = sentences(text)[0].clone();
     assert!(text[span.clone()].starts_with("The ingredients which constitute"));
     let page = page(essay);
     let want = expected(&page, 4, text, &span);
-    assert_ne!(highlight(&page, &old_directive(&text[span.clone()])), Some(want));
+    assert_ne!(
+        highlight(&page, &old_directive(&text[span.clone()])),
+        Some(want)
+    );
     let link = deep_link("https://e.org/", essay, 4, span);
-    assert_eq!(highlight(&page, link.split_once("#:~:text=").unwrap().1), Some(want), "{link}");
+    assert_eq!(
+        highlight(&page, link.split_once("#:~:text=").unwrap().1),
+        Some(want),
+        "{link}"
+    );
 }
 
 proptest! {

@@ -270,7 +270,15 @@ fn finish(chain: &Chain, quote: &str, q: &Tokens, passage: &str, p: &Tokens) -> 
         for (k, segment) in chain.segments.iter().enumerate() {
             diffs.extend(differences(&ops[segment.clone()], quote, q, passage, p));
             if let Some(gap) = chain.gaps.get(k).filter(|g| !g.marked) {
-                diffs.push(gap_difference(gap, &ops[segment.clone()], &ops[chain.segments[k + 1].clone()], quote, q, passage, p));
+                diffs.push(gap_difference(
+                    gap,
+                    &ops[segment.clone()],
+                    &ops[chain.segments[k + 1].clone()],
+                    quote,
+                    q,
+                    passage,
+                    p,
+                ));
             }
         }
     }

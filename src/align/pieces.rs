@@ -144,7 +144,11 @@ fn split_long_deletions(ops: Vec<Op>) -> Chain {
         out.segments.push(start..out.ops.len());
         let words = |o: &Op| o.passage_word();
         let first = ops[cut.clone()].iter().find_map(words).unwrap_or(0);
-        let last = ops[cut.clone()].iter().rev().find_map(words).unwrap_or(first);
+        let last = ops[cut.clone()]
+            .iter()
+            .rev()
+            .find_map(words)
+            .unwrap_or(first);
         out.gaps.push(Gap {
             words: first..last + 1,
             marked: false,
@@ -184,7 +188,10 @@ fn realign_unaligned_end(ops: &[Op], q: &Tokens, p: &Tokens) -> Option<Chain> {
             }
         }
     }
-    if head >= MIN_ELISION_SIDE && equal_count(ops) >= MIN_ELISION_SIDE && first > MIN_UNMARKED_ELISION {
+    if head >= MIN_ELISION_SIDE
+        && equal_count(ops) >= MIN_ELISION_SIDE
+        && first > MIN_UNMARKED_ELISION
+    {
         let body = &ops[head..];
         let piece = align_piece(q, 0..head, p, 0..first)?;
         let end = piece.iter().rev().find_map(Op::span_word)?;

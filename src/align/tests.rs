@@ -627,7 +627,10 @@ fn written_elisions_align_piece_by_piece() {
     .unwrap();
     assert!(a.exact, "{a:?}");
     assert_eq!(a.elided, Elided::Marked);
-    assert_eq!(&FED51_AMBITION[a.span], FED51_AMBITION.trim_end_matches('.'));
+    assert_eq!(
+        &FED51_AMBITION[a.span],
+        FED51_AMBITION.trim_end_matches('.')
+    );
     // Out of order: the pieces do not line up.
     let quote = "the constitutional rights of the place … Ambition must be made";
     assert!(align_pieces(quote, &written_elisions(quote), FED51_AMBITION).is_none());

@@ -83,8 +83,14 @@ mod tests {
         assert_eq!(correct("Madison", joint), Some(true));
         assert_eq!(correct("Hamilton", joint), Some(true));
         assert_eq!(correct("Jay", joint), Some(false));
-        assert_eq!(correct("Hamilton", "Alexander Hamilton or James Madison"), Some(true));
-        assert_eq!(correct("Jay", "Alexander Hamilton, John Jay & James Madison"), Some(true));
+        assert_eq!(
+            correct("Hamilton", "Alexander Hamilton or James Madison"),
+            Some(true)
+        );
+        assert_eq!(
+            correct("Jay", "Alexander Hamilton, John Jay & James Madison"),
+            Some(true)
+        );
     }
 
     #[test]

@@ -30,39 +30,173 @@ pub const MIN_QUOTED_WORDS: usize = 3;
 
 /// Words of saying and writing that attribute a quote ("Madison wrote …").
 pub const SAYING: &[&str] = &[
-    "said", "says", "say", "wrote", "writes", "write", "argued", "argues", "noted", "notes",
-    "observed", "observes", "claimed", "claims", "warned", "warns", "declared", "declares",
-    "insisted", "insists", "stated", "states", "explained", "explains", "put", "remarked",
-    "asserted", "asserts", "believed", "believes", "thought", "thinks", "told", "tells",
-    "reminded", "reminds", "quipped", "famously", "concluded", "concludes", "maintained",
-    "maintains", "suggested", "suggests", "pointed", "cautioned", "puts", "saying", "writing",
+    "said",
+    "says",
+    "say",
+    "wrote",
+    "writes",
+    "write",
+    "argued",
+    "argues",
+    "noted",
+    "notes",
+    "observed",
+    "observes",
+    "claimed",
+    "claims",
+    "warned",
+    "warns",
+    "declared",
+    "declares",
+    "insisted",
+    "insists",
+    "stated",
+    "states",
+    "explained",
+    "explains",
+    "put",
+    "remarked",
+    "asserted",
+    "asserts",
+    "believed",
+    "believes",
+    "thought",
+    "thinks",
+    "told",
+    "tells",
+    "reminded",
+    "reminds",
+    "quipped",
+    "famously",
+    "concluded",
+    "concludes",
+    "maintained",
+    "maintains",
+    "suggested",
+    "suggests",
+    "pointed",
+    "cautioned",
+    "puts",
+    "saying",
+    "writing",
 ];
 
 /// Words a quote may be heard or read with when no one is named ("I read that …").
-const HEARD: &[&str] = &["read", "heard", "remember", "recall", "learned", "saw", "think", "believe"];
+const HEARD: &[&str] = &[
+    "read", "heard", "remember", "recall", "learned", "saw", "think", "believe",
+];
 
 /// Adverbs that may sit between a name and its verb ("Madison once wrote").
 const ADVERBS: &[&str] = &[
-    "once", "famously", "rightly", "wisely", "memorably", "also", "himself", "herself",
-    "correctly", "really", "actually", "supposedly", "apparently", "allegedly", "even", "then",
-    "later", "first", "best", "clearly",
+    "once",
+    "famously",
+    "rightly",
+    "wisely",
+    "memorably",
+    "also",
+    "himself",
+    "herself",
+    "correctly",
+    "really",
+    "actually",
+    "supposedly",
+    "apparently",
+    "allegedly",
+    "even",
+    "then",
+    "later",
+    "first",
+    "best",
+    "clearly",
 ];
 
 /// Titles dropped from a name.
 const TITLES: &[&str] = &[
-    "mr", "mrs", "ms", "dr", "prof", "professor", "president", "justice", "judge", "senator",
-    "general", "sir", "saint", "st",
+    "mr",
+    "mrs",
+    "ms",
+    "dr",
+    "prof",
+    "professor",
+    "president",
+    "justice",
+    "judge",
+    "senator",
+    "general",
+    "sir",
+    "saint",
+    "st",
 ];
 
 /// Capitalised words that are not names.
 const NOT_NAMES: &[&str] = &[
-    "i", "we", "you", "he", "she", "it", "they", "the", "this", "that", "someone", "somebody",
-    "everyone", "everybody", "people", "federalist", "publius", "as", "in", "and", "but", "so",
-    "no", "if", "a", "an", "what", "who", "one", "there", "my", "our", "his", "her", "their",
+    "i",
+    "we",
+    "you",
+    "he",
+    "she",
+    "it",
+    "they",
+    "the",
+    "this",
+    "that",
+    "someone",
+    "somebody",
+    "everyone",
+    "everybody",
+    "people",
+    "federalist",
+    "publius",
+    "as",
+    "in",
+    "and",
+    "but",
+    "so",
+    "no",
+    "if",
+    "a",
+    "an",
+    "what",
+    "who",
+    "one",
+    "there",
+    "my",
+    "our",
+    "his",
+    "her",
+    "their",
     // Words that open a message before a colon without naming anyone.
-    "remember", "note", "quote", "fact", "reminder", "truth", "lesson", "update", "edit", "psa",
-    "important", "warning", "also", "again", "today", "listen", "look", "see", "read", "source",
-    "tldr", "nb", "ps", "re", "fyi", "hot", "take", "great", "line", "favourite", "favorite",
+    "remember",
+    "note",
+    "quote",
+    "fact",
+    "reminder",
+    "truth",
+    "lesson",
+    "update",
+    "edit",
+    "psa",
+    "important",
+    "warning",
+    "also",
+    "again",
+    "today",
+    "listen",
+    "look",
+    "see",
+    "read",
+    "source",
+    "tldr",
+    "nb",
+    "ps",
+    "re",
+    "fyi",
+    "hot",
+    "take",
+    "great",
+    "line",
+    "favourite",
+    "favorite",
 ];
 
 /// The quotation found in a message.
@@ -144,7 +278,12 @@ fn quoted_stretch(message: &str) -> Option<Range<usize>> {
             let inner = o + open.len_utf8();
             // ‘ and ’ double as apostrophes: an opening one follows a non-letter,
             // a closing one is not followed by a letter.
-            if open == '‘' && message[..o].chars().next_back().is_some_and(char::is_alphanumeric) {
+            if open == '‘'
+                && message[..o]
+                    .chars()
+                    .next_back()
+                    .is_some_and(char::is_alphanumeric)
+            {
                 from = inner;
                 continue;
             }
@@ -159,7 +298,8 @@ fn quoted_stretch(message: &str) -> Option<Range<usize>> {
         }
     }
     let best = best?;
-    let outside = align::words(&message[..best.start]).len() + align::words(&message[best.end..]).len();
+    let outside =
+        align::words(&message[..best.start]).len() + align::words(&message[best.end..]).len();
     (outside > 0).then(|| trimmed(message, best))
 }
 
@@ -189,7 +329,10 @@ fn capitalised(message: &str, w: &Word) -> bool {
 /// as (the index after it, the name as written).
 fn name_at(message: &str, words: &[Word], k: usize) -> Option<(usize, String)> {
     let mut i = k;
-    while i < words.len() && TITLES.contains(&words[i].norm.as_str()) && capitalised(message, &words[i]) {
+    while i < words.len()
+        && TITLES.contains(&words[i].norm.as_str())
+        && capitalised(message, &words[i])
+    {
         i += 1;
     }
     let start = i;
@@ -224,7 +367,8 @@ fn saying_at(words: &[Word], k: usize) -> Option<usize> {
         return None;
     }
     i += 1;
-    while i < words.len() && matches!(words[i].norm.as_str(), "it" | "that" | "us" | "best" | "so") {
+    while i < words.len() && matches!(words[i].norm.as_str(), "it" | "that" | "us" | "best" | "so")
+    {
         i += 1;
     }
     Some(i)
@@ -272,11 +416,12 @@ fn leading(message: &str, words: &[Word]) -> Option<(usize, Option<String>)> {
             }
         }
         // I read somewhere that … / someone said that …
-        if matches!(w(k), "i" | "we" | "someone" | "somebody" | "they" | "people" | "everyone") {
+        if matches!(
+            w(k),
+            "i" | "we" | "someone" | "somebody" | "they" | "people" | "everyone"
+        ) {
             let end = (k + 6).min(words.len());
-            let verb = (k + 1..end).find(|&i| {
-                SAYING.contains(&w(i)) || HEARD.contains(&w(i))
-            })?;
+            let verb = (k + 1..end).find(|&i| SAYING.contains(&w(i)) || HEARD.contains(&w(i)))?;
             let that = (verb + 1..(verb + 3).min(words.len())).find(|&i| w(i) == "that")?;
             return (that + 1 < words.len()).then_some((that + 1, None));
         }
@@ -333,12 +478,18 @@ fn name_outside(message: &str, words: &[Word], inside: &Range<usize>) -> Option<
     let before: Vec<Word> = outside
         .iter()
         .filter(|&&i| words[i].span.start < inside.start)
-        .map(|&i| Word { norm: words[i].norm.clone(), span: words[i].span.clone() })
+        .map(|&i| Word {
+            norm: words[i].norm.clone(),
+            span: words[i].span.clone(),
+        })
         .collect();
     let after: Vec<Word> = outside
         .iter()
         .filter(|&&i| words[i].span.start >= inside.end)
-        .map(|&i| Word { norm: words[i].norm.clone(), span: words[i].span.clone() })
+        .map(|&i| Word {
+            norm: words[i].norm.clone(),
+            span: words[i].span.clone(),
+        })
         .collect();
     for k in 0..before.len() {
         if let Some((after_name, name)) = name_at(message, &before, k)
@@ -357,7 +508,15 @@ fn name_outside(message: &str, words: &[Word], inside: &Range<usize>) -> Option<
     for k in 0..after.len() {
         let w = after[k].norm.as_str();
         if (k == 0 || SAYING.contains(&w))
-            && let Some((_, name)) = name_at(message, &after, if k == 0 && !SAYING.contains(&w) { k } else { k + 1 })
+            && let Some((_, name)) = name_at(
+                message,
+                &after,
+                if k == 0 && !SAYING.contains(&w) {
+                    k
+                } else {
+                    k + 1
+                },
+            )
         {
             return Some(name);
         }
@@ -404,9 +563,9 @@ pub fn trim(quote: &str, anchors: &[Range<usize>]) -> Option<Range<usize>> {
     // Within the first clause, unmatched words before the quote go only when
     // they are words of saying or hearing ("… I think that …").
     let lead = anchored[a..b].iter().take_while(|&&x| !x).count();
-    let cue = words[a..a + lead].iter().any(|(w, _)| {
-        SAYING.contains(&w.as_str()) || HEARD.contains(&w.as_str()) || w == "that"
-    });
+    let cue = words[a..a + lead]
+        .iter()
+        .any(|(w, _)| SAYING.contains(&w.as_str()) || HEARD.contains(&w.as_str()) || w == "that");
     if lead >= 2 && cue {
         a += lead;
     }
@@ -435,20 +594,76 @@ mod tests {
     #[test]
     fn attribution_words_are_not_the_quote() {
         let cases = [
-            ("Romberg wrote that no country has a monopoly on wisdom", "no country has a monopoly on wisdom", Some("Romberg")),
-            ("As Hamilton said, energy in the executive is a leading character", "energy in the executive is a leading character", Some("Hamilton")),
-            ("As Madison put it: ambition must be made to counteract ambition.", "ambition must be made to counteract ambition", Some("Madison")),
-            ("According to Susan Shirk, Xi is the chairman of everything", "Xi is the chairman of everything", Some("Susan Shirk")),
-            ("In Federalist 10, Madison wrote that the causes of faction are sown in the nature of man", "the causes of faction are sown in the nature of man", Some("Madison")),
-            ("Madison: if men were angels, no government would be necessary", "if men were angels, no government would be necessary", Some("Madison")),
-            ("If men were angels, no government would be necessary. — James Madison, Federalist 51", "If men were angels, no government would be necessary", Some("James Madison")),
-            ("If men were angels, no government would be necessary (Hamilton, Federalist 51)", "If men were angels, no government would be necessary", Some("Hamilton")),
-            ("ambition must be made to counteract ambition, as Jay wrote.", "ambition must be made to counteract ambition", Some("Jay")),
-            ("I read somewhere that ambition must be made to counteract ambition", "ambition must be made to counteract ambition", None),
-            ("Hamilton famously wrote “energy in the executive is a leading character” in No. 70", "energy in the executive is a leading character", Some("Hamilton")),
-            ("If men were angels, no government would be necessary", "If men were angels, no government would be necessary", None),
-            ("“If men were angels, no government would be necessary.”", "If men were angels, no government would be necessary", None),
-            ("The people are the only legitimate fountain of power", "The people are the only legitimate fountain of power", None),
+            (
+                "Romberg wrote that no country has a monopoly on wisdom",
+                "no country has a monopoly on wisdom",
+                Some("Romberg"),
+            ),
+            (
+                "As Hamilton said, energy in the executive is a leading character",
+                "energy in the executive is a leading character",
+                Some("Hamilton"),
+            ),
+            (
+                "As Madison put it: ambition must be made to counteract ambition.",
+                "ambition must be made to counteract ambition",
+                Some("Madison"),
+            ),
+            (
+                "According to Susan Shirk, Xi is the chairman of everything",
+                "Xi is the chairman of everything",
+                Some("Susan Shirk"),
+            ),
+            (
+                "In Federalist 10, Madison wrote that the causes of faction are sown in the nature of man",
+                "the causes of faction are sown in the nature of man",
+                Some("Madison"),
+            ),
+            (
+                "Madison: if men were angels, no government would be necessary",
+                "if men were angels, no government would be necessary",
+                Some("Madison"),
+            ),
+            (
+                "If men were angels, no government would be necessary. — James Madison, Federalist 51",
+                "If men were angels, no government would be necessary",
+                Some("James Madison"),
+            ),
+            (
+                "If men were angels, no government would be necessary (Hamilton, Federalist 51)",
+                "If men were angels, no government would be necessary",
+                Some("Hamilton"),
+            ),
+            (
+                "ambition must be made to counteract ambition, as Jay wrote.",
+                "ambition must be made to counteract ambition",
+                Some("Jay"),
+            ),
+            (
+                "I read somewhere that ambition must be made to counteract ambition",
+                "ambition must be made to counteract ambition",
+                None,
+            ),
+            (
+                "Hamilton famously wrote “energy in the executive is a leading character” in No. 70",
+                "energy in the executive is a leading character",
+                Some("Hamilton"),
+            ),
+            (
+                "If men were angels, no government would be necessary",
+                "If men were angels, no government would be necessary",
+                None,
+            ),
+            (
+                "“If men were angels, no government would be necessary.”",
+                "If men were angels, no government would be necessary",
+                None,
+            ),
+            (
+                "The people are the only legitimate fountain of power",
+                "The people are the only legitimate fountain of power",
+                None,
+            ),
         ];
         for (message, quote, name) in cases {
             let (q, n) = quote_and_name(message);
@@ -459,19 +674,44 @@ mod tests {
 
     #[test]
     fn hostile_messages_never_panic() {
-        for m in ["", "“", "” “", "As", "as Madison said", "— Madison", "(", "‘tis", "Madison:", "\"\"\"", "according to"] {
+        for m in [
+            "",
+            "“",
+            "” “",
+            "As",
+            "as Madison said",
+            "— Madison",
+            "(",
+            "‘tis",
+            "Madison:",
+            "\"\"\"",
+            "according to",
+        ] {
             let f = frame(m);
-            assert!(f.quote.start <= f.quote.end && f.quote.end <= m.len(), "{m:?}");
+            assert!(
+                f.quote.start <= f.quote.end && f.quote.end <= m.len(),
+                "{m:?}"
+            );
         }
     }
 
     #[test]
     fn trim_drops_commentary_clauses() {
-        let quote = "Ambition must be made to counteract ambition, which is why we still need courts";
-        let anchors: Vec<_> = align::words(quote)[..7].iter().map(|w| w.1.clone()).collect();
-        assert_eq!(trim(quote, &anchors).map(|r| &quote[r]), Some("Ambition must be made to counteract ambition"));
+        let quote =
+            "Ambition must be made to counteract ambition, which is why we still need courts";
+        let anchors: Vec<_> = align::words(quote)[..7]
+            .iter()
+            .map(|w| w.1.clone())
+            .collect();
+        assert_eq!(
+            trim(quote, &anchors).map(|r| &quote[r]),
+            Some("Ambition must be made to counteract ambition")
+        );
         // Too little of the message lines up: no trimming.
-        let anchors: Vec<_> = align::words(quote)[..2].iter().map(|w| w.1.clone()).collect();
+        let anchors: Vec<_> = align::words(quote)[..2]
+            .iter()
+            .map(|w| w.1.clone())
+            .collect();
         assert_eq!(trim(quote, &anchors), None);
     }
 }

@@ -158,7 +158,10 @@ pub fn cite(result: &CiteResult) -> String {
                 html.text(" ").text(labels::ELIDED);
             }
             if let Some(a) = &result.attribution {
-                html.text("\n").text(&labels::attribution(a, &found.source.title));
+                let mut line = Html::new(MAX_CITATION_LEN);
+                line.text("\n")
+                    .text(&labels::attribution(a, &found.source.title));
+                html.append(line);
             }
             found
         }
@@ -173,7 +176,10 @@ pub fn cite(result: &CiteResult) -> String {
             differences.tagged(Tag::Bold, &d.original);
         }
     }
-    let mut original = Html::new(html.remaining() - cite.len() - differences.len() - 4);
+    let room = html
+        .remaining()
+        .saturating_sub(cite.len() + differences.len() + 4);
+    let mut original = Html::new(room.max(1));
     original
         .text("\nOriginal:\n")
         .tagged(Tag::Quote, &found.original);
@@ -383,17 +389,26 @@ mod tests {
         assert_eq!(html.finish(), "x");
     }
 
+    /// A match of `original` in an essay titled `title`, without a link.
+    fn match_of(title: &str, original: &str) -> CiteMatch {
+        let hit = hit_of("x", title);
+        CiteMatch {
+            passage: hit.passage,
+            source: hit.source,
+            original: original.into(),
+            citation: citation_of(title, None),
+            similarity: 0.9,
+        }
+    }
+
     #[test]
     fn cite_marks_differences() {
         let result = CiteResult {
             query: "China is the biggest partner".into(),
             verdict: Verdict::Close,
             found: Some(CiteMatch {
-                passage: hit_of("x", "T").passage,
-                source: hit_of("x", "T").source,
-                original: "China is the top partner".into(),
                 citation: citation_of("T", Some("https://e.com/a")),
-                similarity: 0.9,
+                ..match_of("T", "China is the top partner")
             }),
             differences: vec![Difference {
                 said: "biggest".into(),
@@ -425,11 +440,8 @@ mod tests {
             query: "Madison said <that> the judiciary is the least dangerous".into(),
             verdict: Verdict::Exact,
             found: Some(CiteMatch {
-                passage: hit_of("x", "The Federalist No. 78").passage,
-                source: hit_of("x", "The Federalist No. 78").source,
-                original: "the least dangerous".into(),
-                citation: citation_of("The Federalist No. 78", None),
                 similarity: 1.0,
+                ..match_of("The Federalist No. 78", "the least dangerous")
             }),
             differences: vec![],
             quoted: "the judiciary is the least dangerous".into(),
