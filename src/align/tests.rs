@@ -655,3 +655,16 @@ fn an_unmarked_elision_is_one_difference_with_both_neighbours() {
         )
     );
 }
+
+proptest::proptest! {
+    /// Any quote with any elision marks aligns, or not, without panicking, and keeps
+    /// its invariants.
+    #[test]
+    fn any_elided_quote_aligns_within_bounds(q in "[a-zA-Z ,.…\\[\\]—]{0,60}|(men|angels|government|the|\\.\\.\\.|…| ){0,30}") {
+        if let Some(a) = align_pieces(&q, &written_elisions(&q), FED51_PARAGRAPH) {
+            proptest::prop_assert!((0.0..=1.0).contains(&a.similarity));
+            proptest::prop_assert!(a.span.end <= FED51_PARAGRAPH.len());
+            proptest::prop_assert_eq!(a.exact, a.differences.is_empty());
+        }
+    }
+}

@@ -585,6 +585,22 @@ const CLAUSE_MARKS: &[char] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Any message frames to a range on char boundaries, and trimming
+        /// with any of its words as anchors stays inside it.
+        #[test]
+        fn any_message_frames_within_bounds(m in "[A-Za-z“”\"‘’'—–,:;.…()\\[\\] ]{0,80}|\\PC{0,40}", every in 1usize..4) {
+            let f = frame(&m);
+            prop_assert!(f.quote.start <= f.quote.end && f.quote.end <= m.len());
+            prop_assert!(m.is_char_boundary(f.quote.start) && m.is_char_boundary(f.quote.end));
+            let anchors: Vec<_> = align::words(&m).into_iter().step_by(every).map(|w| w.1).collect();
+            if let Some(r) = trim(&m, &anchors) {
+                prop_assert!(r.start < r.end && r.end <= m.len());
+            }
+        }
+    }
 
     fn quote_and_name(message: &str) -> (&str, Option<String>) {
         let f = frame(message);
