@@ -56,8 +56,13 @@
 //! - `search`: candidates (BM25 and, with the model, by meaning), their
 //!   lexical evidence, and the one ranking and abstention decision.
 //! - `quote`: the sentences of a passage to show.
-//! - [`cite`]: citations and text-fragment deep links.
-//! - `align` and `lookup`: quote verification for `cite`.
+//! - [`cite`]: citations and text-fragment deep links that land on their
+//!   first match.
+//! - `align` and `lookup`: quote verification for `cite`: the quotation
+//!   inside a message and who it is attributed to (`lookup::frame`,
+//!   `lookup::attribution`), candidates (`lookup::candidates`), word
+//!   alignment with written and unmarked elisions (`align`), one rule per
+//!   verdict (`lookup::verdict`).
 //! - [`model`]: the nouns the engine hands out: answers, hits, passages, verdicts.
 //! - [`engine`]: the one seam the transports use: `open`, `ask`, `cite`,
 //!   `passage`, `sources`, `reload`.
@@ -132,6 +137,6 @@ pub(crate) mod vectors;
 pub use engine::{Engine, EngineOptions, OpenReport, SyncReport};
 pub use error::{Error, Result};
 pub use model::{
-    Answer, Citation, CiteMatch, CiteResult, Difference, Hit, Passage, PassageView, Quote, Source,
-    Verdict,
+    Answer, Attribution, Citation, CiteMatch, CiteResult, Difference, Hit, Passage, PassageView,
+    Quote, Source, Verdict,
 };

@@ -2,7 +2,8 @@
 //!
 //! Plain data, made by the stages of the library and read by the renderers
 //! and the transports: a question's [`Answer`] with its [`Hit`]s, a
-//! [`PassageView`], a citation check's [`CiteResult`], and the [`Source`],
+//! [`PassageView`], a citation check's [`CiteResult`] (with its [`Attribution`]),
+//! and the [`Source`],
 //! [`Passage`], [`Quote`], [`Citation`] and [`Difference`] they are made of.
 
 use std::ops::Range;
@@ -250,6 +251,18 @@ pub struct CiteMatch {
     pub similarity: f32,
 }
 
+/// Who the message says wrote the quote, and whether the corpus agrees.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attribution {
+    /// The person the message names, as written ("Madison").
+    pub named: String,
+    /// The author of the matched essay, as the corpus has it; None when it names none.
+    pub author: Option<String>,
+    /// True when the named person is (one of) the essay's author(s); None when the
+    /// essay names no author.
+    pub correct: Option<bool>,
+}
+
 /// The answer to a citation check.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CiteResult {
@@ -261,6 +274,14 @@ pub struct CiteResult {
     pub found: Option<CiteMatch>,
     /// What the quote changed, in order; empty unless close.
     pub differences: Vec<Difference>,
+    /// The span of the query that was matched: the quotation without the words
+    /// around it ("Romberg wrote that …"); the whole query when nothing was found.
+    pub quoted: String,
+    /// True when the quote leaves words of the original out, where it says so
+    /// ("…", `exact` or `close`) or silently (`close`).
+    pub elided: bool,
+    /// Who the query says wrote it, when it names someone and the quote was found.
+    pub attribution: Option<Attribution>,
 }
 
 impl CiteResult {
@@ -271,6 +292,9 @@ impl CiteResult {
             verdict: Verdict::NotFound,
             found: None,
             differences: Vec::new(),
+            quoted: quote.to_string(),
+            elided: false,
+            attribution: None,
         }
     }
 }

@@ -53,10 +53,23 @@ fn cite_batch(corpus: Option<&str>, quotes: &[&str]) -> Vec<Value> {
 fn assert_contract(v: &Value) {
     let mut keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
     keys.sort_unstable();
-    assert_eq!(keys, ["differences", "match", "query", "verdict"]);
+    assert_eq!(
+        keys,
+        [
+            "attribution",
+            "differences",
+            "elided",
+            "match",
+            "query",
+            "quoted",
+            "verdict"
+        ]
+    );
+    assert!(v["quoted"].is_string() && v["elided"].is_boolean());
     let verdict = v["verdict"].as_str().unwrap();
     assert!(["exact", "close", "not_found"].contains(&verdict));
     if verdict == "not_found" {
+        assert_eq!(v["attribution"], Value::Null);
         assert_eq!(v["match"], Value::Null);
         assert_eq!(v["differences"], json!([]));
         return;
@@ -283,4 +296,86 @@ fn terminal_output_shows_verdict_original_differences_and_citation() {
         "{text}"
     );
     assert!(text.contains("¶4"), "{text}");
+}
+
+#[test]
+fn quotations_inside_messages_elisions_and_attribution() {
+    let r = cite_batch(
+        None,
+        &[
+            "Romberg wrote that no country has a monopoly on wisdom about how to achieve these goals",
+        ],
+    );
+    assert_eq!(verdict(&r[0]), "close");
+    assert_eq!(
+        r[0]["quoted"],
+        "no country has a monopoly on wisdom about how to achieve these goals"
+    );
+    assert_eq!(
+        original(&r[0]),
+        "No country has a monopoly on the wisdom on how to achieve them"
+    );
+    assert!(
+        !r[0]["differences"].to_string().contains("Romberg"),
+        "{}",
+        r[0]
+    );
+    assert_eq!(
+        r[0]["attribution"],
+        json!({"named": "Romberg", "author": "Alan D. Romberg", "correct": true})
+    );
+
+    let r = cite_batch(
+        Some("../shared/corpora/federalist"),
+        &[
+            "By a faction, I understand a number of citizens who are united by some common impulse of passion",
+            "the accumulation of all powers … in the same hands … may justly be pronounced the very definition of tyranny",
+            "Madison wrote that energy in the executive is a leading character in the definition of good government",
+            "If men were angels, no government would be necessary",
+        ],
+    );
+    // An unmarked elision: close, the skipped words as one difference.
+    assert_eq!(verdict(&r[0]), "close");
+    assert_eq!(r[0]["elided"], true);
+    assert_eq!(
+        r[0]["differences"][0],
+        json!({"said": "citizens who", "original": "citizens, whether amounting to a majority or a minority of the whole, who"})
+    );
+    // Written elisions, every piece exact.
+    assert_eq!(verdict(&r[1]), "exact");
+    assert_eq!(r[1]["elided"], true);
+    assert!(original(&r[1]).starts_with("The accumulation of all powers, legislative"));
+    assert!(original(&r[1]).ends_with("the very definition of tyranny"));
+    // A misattribution.
+    assert_eq!(verdict(&r[2]), "exact");
+    assert_eq!(r[2]["match"]["essay_id"], "federalist-70");
+    assert_eq!(
+        r[2]["attribution"],
+        json!({"named": "Madison", "author": "Alexander Hamilton", "correct": false})
+    );
+    // No one named, nothing left out.
+    assert_eq!(r[3]["attribution"], Value::Null);
+    assert_eq!(r[3]["elided"], false);
+    assert_eq!(r[3]["quoted"], r[3]["query"]);
+}
+
+#[test]
+fn terminal_output_shows_the_attribution_in_one_line() {
+    let index = tempfile::tempdir().unwrap();
+    let out = Command::new(BIN)
+        .args(["cite", "--corpus", "../shared/corpora/federalist", "--index"])
+        .arg(index.path())
+        .arg("As Madison said, energy in the executive is a leading character in the definition of good government")
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("✅ Exact quote"), "{text}");
+    assert!(
+        text.contains("\n  Not Madison: Alexander Hamilton, The Federalist No. 70"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Checked: “energy in the executive is a leading character"),
+        "{text}"
+    );
 }

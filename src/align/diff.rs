@@ -2,7 +2,9 @@
 
 use std::ops::Range;
 
+use super::MAX_DIFFERENCE_WORDS;
 use super::dp::Op;
+use super::pieces::Gap;
 use super::words::Tokens;
 use crate::model::Difference;
 
@@ -79,4 +81,41 @@ fn words_text(
         }
     }
     out
+}
+
+/// The difference an unmarked elision makes: the quote's words on both sides of the
+/// gap, against the original from the word before the gap to the word after it,
+/// shortened with "…" past [`MAX_DIFFERENCE_WORDS`] words.
+pub(super) fn gap_difference(
+    gap: &Gap,
+    before: &[Op],
+    after: &[Op],
+    quote: &str,
+    q: &Tokens,
+    passage: &str,
+    p: &Tokens,
+) -> Difference {
+    let qa = before.iter().rev().find_map(Op::quote_word);
+    let qb = after.iter().find_map(Op::quote_word);
+    let said = words_text(quote, q, qa.into_iter().chain(qb));
+    let pa = before
+        .iter()
+        .rev()
+        .find_map(Op::passage_word)
+        .unwrap_or(gap.words.start);
+    let pb = after
+        .iter()
+        .find_map(Op::passage_word)
+        .unwrap_or(gap.words.end.saturating_sub(1));
+    let original = if pb + 1 - pa > MAX_DIFFERENCE_WORDS {
+        let half = MAX_DIFFERENCE_WORDS / 2;
+        format!(
+            "{} … {}",
+            words_text(passage, p, pa..pa + half),
+            words_text(passage, p, pb + 1 - half..pb + 1)
+        )
+    } else {
+        words_text(passage, p, pa..pb + 1)
+    };
+    Difference { said, original }
 }

@@ -60,6 +60,23 @@
 //!   plus half a point for every related pair. `1.0` exactly when the quote is exact;
 //!   a span much longer than the quote (gaps in the original) or quote words with no
 //!   counterpart pull it down.
+//!
+//! # Elisions
+//!
+//! * **Written** ([`align_pieces`]): a quote cut at "…", "...", "[…]" or "[...]" is
+//!   aligned piece by piece, each piece after the previous one in the passage. The
+//!   passage words between pieces are neither differences nor counted in the
+//!   similarity; if every piece is exact, the alignment is exact, with
+//!   [`Elided::Marked`].
+//! * **Unmarked**: a run of at least [`MIN_UNMARKED_ELISION`] passage words skipped
+//!   between two matched parts of a quote, each with at least [`MIN_ELISION_SIDE`]
+//!   equal words. It is found in the alignment itself (a run of deletions), or, when
+//!   the dynamic programme left the end of the quote unaligned because the gap was too
+//!   long to pay for, by aligning that end again after (or before) the rest. The gap is
+//!   one difference, with the words on both sides as anchors (`"citizens who"` →
+//!   `"citizens, whether … whole, who"`, shortened with "…" past
+//!   [`MAX_DIFFERENCE_WORDS`] words); its words count as one word of the span in the
+//!   similarity. Never exact: [`Elided::Unmarked`].
 
 use std::ops::Range;
 
@@ -67,12 +84,14 @@ use crate::model::Difference;
 
 mod diff;
 mod dp;
+mod pieces;
 #[cfg(test)]
 mod tests;
 mod words;
 
-use diff::differences;
+use diff::{differences, gap_difference};
 use dp::{Op, dp_align, trim_ends};
+use pieces::{Chain, chain, elisions};
 use words::Tokens;
 
 /// Similarity at or above which a non-exact alignment counts as a recognisable misquote ("close").
@@ -98,6 +117,28 @@ pub const MAX_QUOTE_WORDS: usize = 300;
 /// the alignment table at `MAX_QUOTE_WORDS × MAX_PASSAGE_WORDS` bytes.
 pub const MAX_PASSAGE_WORDS: usize = 20_000;
 
+/// A run of at least this many skipped passage words between matched parts of a quote is
+/// an unmarked elision.
+pub const MIN_UNMARKED_ELISION: usize = 4;
+
+/// Each side of an unmarked elision holds at least this many equal words.
+pub const MIN_ELISION_SIDE: usize = 3;
+
+/// An elided run of the original longer than this many words is shortened with "…" in
+/// its difference.
+pub const MAX_DIFFERENCE_WORDS: usize = 16;
+
+/// Whether, and how, a quote leaves words of the original out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Elided {
+    /// Nothing left out.
+    No,
+    /// Left out where the quote says so ("…").
+    Marked,
+    /// Left out silently (a long run of the original skipped).
+    Unmarked,
+}
+
 /// How a quote lines up with a passage.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Alignment {
@@ -112,6 +153,10 @@ pub struct Alignment {
     /// Number of quote words that matched a passage word (equal words only; related
     /// inflections such as `government`/`governments` are not counted).
     pub matched: usize,
+    /// Byte ranges in the quote of the words equal or related to a passage word.
+    pub anchors: Vec<Range<usize>>,
+    /// Whether the quote leaves words of the original out.
+    pub elided: Elided,
 }
 
 impl Alignment {
@@ -147,11 +192,26 @@ pub fn normalize(text: &str) -> String {
     out
 }
 
+/// Byte offsets in `quote` of its written elisions ("…", "...", "[…]", "[...]")
+/// that have words on both sides.
+pub fn written_elisions(quote: &str) -> Vec<usize> {
+    elisions(quote)
+}
+
 /// Aligns `quote` against `passage`; None when nothing lines up (no shared word).
 ///
 /// Also `None` when either text has no words, or when the quote has more than
 /// [`MAX_QUOTE_WORDS`] words or the passage more than [`MAX_PASSAGE_WORDS`] words.
+/// Unmarked elisions are recognised (see the module documentation); written ones are
+/// read as punctuation, see [`align_pieces`].
 pub fn align(quote: &str, passage: &str) -> Option<Alignment> {
+    align_pieces(quote, &[], passage)
+}
+
+/// Aligns `quote`, cut at byte offsets `cuts` (written elisions, ascending), against
+/// `passage`: each piece in order, later pieces after earlier ones. None when a piece
+/// does not line up after the one before it; with no cuts, the same as [`align`].
+pub fn align_pieces(quote: &str, cuts: &[usize], passage: &str) -> Option<Alignment> {
     let q = Tokens::with_limit(quote, MAX_QUOTE_WORDS + 1);
     if q.toks.is_empty() || q.toks.len() > MAX_QUOTE_WORDS {
         return None;
@@ -160,34 +220,88 @@ pub fn align(quote: &str, passage: &str) -> Option<Alignment> {
     if p.toks.is_empty() || p.toks.len() > MAX_PASSAGE_WORDS {
         return None;
     }
-    let mut ops = dp_align(&q, &p)?;
-    trim_ends(&mut ops, &p)?;
+    let bounds = piece_bounds(&q, cuts);
+    let chain = if bounds.len() > 2 {
+        chain(&q, &bounds, &p)?
+    } else {
+        let mut ops = dp_align(&q, &p)?;
+        trim_ends(&mut ops, &p)?;
+        Chain::single(ops, &q, &p)
+    };
+    Some(finish(&chain, quote, &q, passage, &p))
+}
 
-    let first = ops.iter().find_map(Op::span_word)?;
-    let last = ops.iter().rev().find_map(Op::span_word)?;
+/// Token indices where the pieces cut at `cuts` start, plus the number of words; a
+/// cut with no word on one side is dropped.
+fn piece_bounds(q: &Tokens, cuts: &[usize]) -> Vec<usize> {
+    let mut bounds = vec![0];
+    for &cut in cuts {
+        let k = q.toks.partition_point(|t| t.span.start < cut);
+        if k > *bounds.last().unwrap_or(&0) && k < q.toks.len() {
+            bounds.push(k);
+        }
+    }
+    bounds.push(q.toks.len());
+    bounds
+}
+
+/// The alignment a chain of aligned pieces makes.
+fn finish(chain: &Chain, quote: &str, q: &Tokens, passage: &str, p: &Tokens) -> Alignment {
+    let ops = &chain.ops;
+    let first = ops.iter().find_map(Op::span_word).unwrap_or(0);
+    let last = ops.iter().rev().find_map(Op::span_word).unwrap_or(first);
     let span = p.toks[first].span.start..p.toks[last].span.end;
 
     let equal = ops.iter().filter(|o| matches!(o, Op::Equal(..))).count();
     let related = ops.iter().filter(|o| matches!(o, Op::Related(..))).count();
-    let exact = ops.iter().all(|o| matches!(o, Op::Equal(..)));
+    let unmarked = chain.gaps.iter().filter(|g| !g.marked).count();
+    let exact = unmarked == 0 && ops.iter().all(|o| matches!(o, Op::Equal(..)));
     let quote_words = q.toks.len();
-    let span_words = last - first + 1;
+    let gap_words: usize = chain.gaps.iter().map(|g| g.words.len()).sum();
+    let span_words = (last - first + 1).saturating_sub(gap_words) + unmarked;
     let similarity = if exact {
         1.0
     } else {
         let m = equal as f32 + 0.5 * related as f32;
         (2.0 * m / (quote_words + span_words) as f32).clamp(0.0, 1.0)
     };
-    let differences = if exact {
-        Vec::new()
+    let mut diffs = Vec::new();
+    if !exact {
+        for (k, segment) in chain.segments.iter().enumerate() {
+            diffs.extend(differences(&ops[segment.clone()], quote, q, passage, p));
+            if let Some(gap) = chain.gaps.get(k).filter(|g| !g.marked) {
+                diffs.push(gap_difference(
+                    gap,
+                    &ops[segment.clone()],
+                    &ops[chain.segments[k + 1].clone()],
+                    quote,
+                    q,
+                    passage,
+                    p,
+                ));
+            }
+        }
+    }
+    let anchors = ops
+        .iter()
+        .filter(|o| o.is_anchor())
+        .filter_map(Op::quote_word)
+        .map(|i| q.toks[i].span.clone())
+        .collect();
+    let elided = if unmarked > 0 {
+        Elided::Unmarked
+    } else if chain.gaps.is_empty() {
+        Elided::No
     } else {
-        differences(&ops, quote, &q, passage, &p)
+        Elided::Marked
     };
-    Some(Alignment {
+    Alignment {
         span,
         similarity,
         exact,
-        differences,
+        differences: diffs,
         matched: equal,
-    })
+        anchors,
+        elided,
+    }
 }

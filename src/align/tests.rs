@@ -607,3 +607,64 @@ fn timing() {
         a.differences.len()
     );
 }
+
+#[test]
+fn written_elisions_are_found_on_char_boundaries() {
+    let quote = "fire — an aliment … which... it [...] expires....";
+    let cuts = written_elisions(quote);
+    assert_eq!(cuts.len(), 4, "{cuts:?}");
+    assert!(cuts.iter().all(|&c| quote.is_char_boundary(c)));
+    assert!(written_elisions("a — b – c “d”").is_empty());
+}
+
+#[test]
+fn written_elisions_align_piece_by_piece() {
+    let a = align_pieces(
+        "Ambition must be made … the constitutional rights of the place",
+        &written_elisions("Ambition must be made … the constitutional rights of the place"),
+        FED51_AMBITION,
+    )
+    .unwrap();
+    assert!(a.exact, "{a:?}");
+    assert_eq!(a.elided, Elided::Marked);
+    assert_eq!(
+        &FED51_AMBITION[a.span],
+        FED51_AMBITION.trim_end_matches('.')
+    );
+    // Out of order: the pieces do not line up.
+    let quote = "the constitutional rights of the place … Ambition must be made";
+    assert!(align_pieces(quote, &written_elisions(quote), FED51_AMBITION).is_none());
+}
+
+#[test]
+fn an_unmarked_elision_is_one_difference_with_both_neighbours() {
+    let passage = "By a faction, I understand a number of citizens, whether amounting to a majority or a minority of the whole, who are united and actuated by some common impulse of passion, or of interest.";
+    let a = align(
+        "By a faction, I understand a number of citizens who are united by some common impulse of passion",
+        passage,
+    )
+    .unwrap();
+    assert!(!a.exact);
+    assert_eq!(a.elided, Elided::Unmarked);
+    assert!(a.is_close(), "{a:?}");
+    assert_eq!(
+        a.differences[0],
+        diff(
+            "citizens who",
+            "citizens, whether amounting to a majority or a minority of the whole, who"
+        )
+    );
+}
+
+proptest::proptest! {
+    /// Any quote with any elision marks aligns, or not, without panicking, and keeps
+    /// its invariants.
+    #[test]
+    fn any_elided_quote_aligns_within_bounds(q in "[a-zA-Z ,.…\\[\\]—]{0,60}|(men|angels|government|the|\\.\\.\\.|…| ){0,30}") {
+        if let Some(a) = align_pieces(&q, &written_elisions(&q), FED51_PARAGRAPH) {
+            proptest::prop_assert!((0.0..=1.0).contains(&a.similarity));
+            proptest::prop_assert!(a.span.end <= FED51_PARAGRAPH.len());
+            proptest::prop_assert_eq!(a.exact, a.differences.is_empty());
+        }
+    }
+}

@@ -5,6 +5,7 @@ use std::ops::Range;
 
 /// One word: its verbatim byte range, its normalised form (a range into `Tokens::buf`),
 /// a hash and a 4-byte prefix key of the apostrophe-free normalised form.
+#[derive(Clone)]
 pub(super) struct Tok {
     pub(super) span: Range<usize>,
     pub(super) norm: Range<usize>,
@@ -94,6 +95,14 @@ impl Tokens {
             }
         }
         Tokens { buf, toks }
+    }
+
+    /// Words `range` only, numbered from 0 (the normalised forms are shared by copy).
+    pub(super) fn slice(&self, range: Range<usize>) -> Tokens {
+        Tokens {
+            buf: self.buf.clone(),
+            toks: self.toks[range].to_vec(),
+        }
     }
 
     /// The normalised form of word `k`.

@@ -87,6 +87,16 @@ struct CiteJson<'a> {
     #[serde(rename = "match")]
     found: Option<MatchJson<'a>>,
     differences: Vec<DifferenceJson<'a>>,
+    quoted: &'a str,
+    elided: bool,
+    attribution: Option<AttributionJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct AttributionJson<'a> {
+    named: &'a str,
+    author: Option<&'a str>,
+    correct: Option<bool>,
 }
 
 #[derive(Serialize)]
@@ -125,6 +135,13 @@ pub fn cite(result: &CiteResult) -> String {
                 original: &d.original,
             })
             .collect(),
+        quoted: &result.quoted,
+        elided: result.elided,
+        attribution: result.attribution.as_ref().map(|a| AttributionJson {
+            named: &a.named,
+            author: a.author.as_deref(),
+            correct: a.correct,
+        }),
     };
     serde_json::to_string(&json).expect("lookups serialize")
 }

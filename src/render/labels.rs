@@ -4,7 +4,7 @@
 //! verdict reads the same in a terminal, in Telegram and in an inline
 //! result.
 
-use crate::model::Verdict;
+use crate::model::{Attribution, Verdict};
 
 /// A verdict as a reader sees it: its symbol and its name.
 pub fn verdict(verdict: Verdict) -> (&'static str, &'static str) {
@@ -17,6 +17,24 @@ pub fn verdict(verdict: Verdict) -> (&'static str, &'static str) {
 
 /// What follows the [`Verdict::NotFound`] label: `Not found: …`.
 pub const QUOTE_NOT_FOUND: &str = "nothing in the essays matches that quote closely enough.";
+
+/// What follows the verdict of a quote shortened with "…".
+pub const ELIDED: &str = "(shortened with “…”)";
+
+/// What precedes the quotation found inside a longer message.
+pub const CHECKED: &str = "Checked";
+
+/// The attribution line: "Not Madison: Alexander Hamilton, The Federalist
+/// No. 78", "Yes, Madison: James Madison, …", or, when the essay names no
+/// author, "Not known to be Madison: …".
+pub fn attribution(attribution: &Attribution, title: &str) -> String {
+    let named = &attribution.named;
+    match (&attribution.author, attribution.correct) {
+        (Some(author), Some(false)) => format!("Not {named}: {author}, {title}"),
+        (Some(author), _) => format!("Yes, {named}: {author}, {title}"),
+        (None, _) => format!("Not known to be {named}: {title} names no author"),
+    }
+}
 
 /// How close a misquote is, as shown after the [`Verdict::Close`] label.
 pub fn similarity(similarity: f32) -> String {

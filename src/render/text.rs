@@ -106,10 +106,19 @@ pub fn cite(result: &CiteResult, style: Style) -> String {
         }
         (verdict, Some(m)) => {
             let (symbol, name) = labels::verdict(verdict);
+            let mut head = format!("{symbol} {name}");
             if verdict == Verdict::Close {
-                let _ = writeln!(out, "{symbol} {name} {}", labels::similarity(m.similarity));
-            } else {
-                let _ = writeln!(out, "{symbol} {name}");
+                head = format!("{head} {}", labels::similarity(m.similarity));
+            }
+            if result.elided && verdict == Verdict::Exact {
+                head = format!("{head} {}", labels::ELIDED);
+            }
+            let _ = writeln!(out, "{head}");
+            if let Some(a) = &result.attribution {
+                let _ = writeln!(out, "  {}", clean(&labels::attribution(a, &m.source.title)));
+            }
+            if result.quoted.trim() != result.query.trim() {
+                let _ = writeln!(out, "  {}: “{}”", labels::CHECKED, clean(&result.quoted));
             }
             let _ = writeln!(out, "  Original: “{}”", clean(&m.original));
             for d in &result.differences {

@@ -154,6 +154,15 @@ pub fn cite(result: &CiteResult) -> String {
             if verdict == Verdict::Close {
                 html.text(" ").text(&labels::similarity(found.similarity));
             }
+            if result.elided && verdict == Verdict::Exact {
+                html.text(" ").text(labels::ELIDED);
+            }
+            if let Some(a) = &result.attribution {
+                let mut line = Html::new(MAX_CITATION_LEN);
+                line.text("\n")
+                    .text(&labels::attribution(a, &found.source.title));
+                html.append(line);
+            }
             found
         }
     };
@@ -167,7 +176,10 @@ pub fn cite(result: &CiteResult) -> String {
             differences.tagged(Tag::Bold, &d.original);
         }
     }
-    let mut original = Html::new(html.remaining() - cite.len() - differences.len() - 4);
+    let room = html
+        .remaining()
+        .saturating_sub(cite.len() + differences.len() + 4);
+    let mut original = Html::new(room.max(1));
     original
         .text("\nOriginal:\n")
         .tagged(Tag::Quote, &found.original);
@@ -377,25 +389,38 @@ mod tests {
         assert_eq!(html.finish(), "x");
     }
 
+    /// A match of `original` in an essay titled `title`, without a link.
+    fn match_of(title: &str, original: &str) -> CiteMatch {
+        let hit = hit_of("x", title);
+        CiteMatch {
+            passage: hit.passage,
+            source: hit.source,
+            original: original.into(),
+            citation: citation_of(title, None),
+            similarity: 0.9,
+        }
+    }
+
     #[test]
     fn cite_marks_differences() {
         let result = CiteResult {
             query: "China is the biggest partner".into(),
             verdict: Verdict::Close,
             found: Some(CiteMatch {
-                passage: hit_of("x", "T").passage,
-                source: hit_of("x", "T").source,
-                original: "China is the top partner".into(),
                 citation: citation_of("T", Some("https://e.com/a")),
-                similarity: 0.9,
+                ..match_of("T", "China is the top partner")
             }),
             differences: vec![Difference {
                 said: "biggest".into(),
                 original: "top".into(),
             }],
+            quoted: "China is the biggest partner".into(),
+            elided: false,
+            attribution: None,
         };
         let html = cite(&result);
         assert!(html.contains("<s>biggest</s> → <b>top</b>"), "{html}");
+        assert!(!html.contains("Not "), "{html}");
         assert!(html.contains("<blockquote>China is the top partner</blockquote>"));
         assert!(html.starts_with("≈ "));
         valid(&html);
@@ -407,6 +432,35 @@ mod tests {
         };
         assert!(cite(&none).starts_with("❌"));
         assert!(!cite(&none).contains("blockquote"));
+    }
+
+    #[test]
+    fn cite_shows_a_wrong_attribution_in_one_line() {
+        let mut result = CiteResult {
+            query: "Madison said <that> the judiciary is the least dangerous".into(),
+            verdict: Verdict::Exact,
+            found: Some(CiteMatch {
+                similarity: 1.0,
+                ..match_of("The Federalist No. 78", "the least dangerous")
+            }),
+            differences: vec![],
+            quoted: "the judiciary is the least dangerous".into(),
+            elided: true,
+            attribution: Some(crate::model::Attribution {
+                named: "Madison".into(),
+                author: Some("Alexander Hamilton".into()),
+                correct: Some(false),
+            }),
+        };
+        let html = cite(&result);
+        valid(&html);
+        assert!(html.contains("(shortened with “…”)"), "{html}");
+        assert!(
+            html.contains("\nNot Madison: Alexander Hamilton, The Federalist No. 78\n"),
+            "{html}"
+        );
+        result.attribution.as_mut().unwrap().correct = Some(true);
+        assert!(cite(&result).contains("Yes, Madison: Alexander Hamilton"));
     }
 
     #[test]
@@ -474,6 +528,13 @@ mod tests {
                     similarity: 0.7,
                 }),
                 differences: vec![Difference { said: said.clone(), original: text.clone() }],
+                quoted: said.clone(),
+                elided: false,
+                attribution: Some(crate::model::Attribution {
+                    named: said.clone(),
+                    author: Some(text.clone()),
+                    correct: Some(false),
+                }),
             };
             valid(&cite(&result));
         }

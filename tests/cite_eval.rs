@@ -1,0 +1,206 @@
+//! The labelled set of `cite` (`tests/cite_cases.jsonl`): quotations as
+//! people write them, across the shipped corpus and the Federalist papers,
+//! each labelled with the essay it comes from (or none, for invented claims),
+//! whether the name in it is the right author, and whether only a sentence
+//! embedding model could be expected to place it (`model_only`).
+//!
+//! Scored as a retrieval of `exact`/`close` against `not_found`: a case is
+//! *placed* when the verdict is `exact` or `close` and the match is in the
+//! labelled essay. Precision is placed / (exact or close verdicts); recall
+//! is placed / genuine quotes. `split` says which cases were looked at while
+//! the rules were written (`fit`) and which were not (`confirm`).
+//!
+//! `cargo test --release --test cite_eval -- --nocapture` prints the table.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_citebot");
+
+/// One labelled case.
+struct Case {
+    corpus: String,
+    kind: String,
+    text: String,
+    essay: Option<String>,
+    named_correct: Option<bool>,
+    model_only: bool,
+    split: String,
+}
+
+fn cases() -> Vec<Case> {
+    include_str!("cite_cases.jsonl")
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            let v: Value = serde_json::from_str(l).unwrap();
+            Case {
+                corpus: v["corpus"].as_str().unwrap().into(),
+                kind: v["kind"].as_str().unwrap().into(),
+                text: v["text"].as_str().unwrap().into(),
+                essay: v["essay"].as_str().map(String::from),
+                named_correct: v["named_correct"].as_bool(),
+                model_only: v["model_only"].as_bool().unwrap(),
+                split: v["split"].as_str().unwrap().into(),
+            }
+        })
+        .collect()
+}
+
+/// `cite --json` in batch mode on `corpus` (None: the shipped one).
+fn cite_batch(corpus: Option<&str>, quotes: &[&str]) -> Vec<Value> {
+    let index = tempfile::tempdir().unwrap();
+    let mut cmd = Command::new(BIN);
+    cmd.args(["cite", "--json", "--index"]).arg(index.path());
+    if let Some(corpus) = corpus {
+        cmd.args(["--corpus", corpus]);
+    }
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let input = quotes.join("\n") + "\n";
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// Counts for one row of the table.
+#[derive(Default)]
+struct Tally {
+    genuine: usize,
+    placed: usize,
+    predicted: usize,
+    invented: usize,
+    invented_attributed: usize,
+}
+
+impl Tally {
+    fn row(&self, name: &str) -> String {
+        let ratio = |a: usize, b: usize| {
+            if b == 0 {
+                "—".to_string()
+            } else {
+                format!("{:.2} ({a}/{b})", a as f64 / b as f64)
+            }
+        };
+        format!(
+            "| {name} | {} | {} | {} |",
+            ratio(self.placed, self.predicted),
+            ratio(self.placed, self.genuine),
+            ratio(self.invented - self.invented_attributed, self.invented),
+        )
+    }
+}
+
+#[test]
+fn labelled_set_precision_and_recall() {
+    let cases = cases();
+    assert!(cases.len() >= 60, "{}", cases.len());
+    let mut results: Vec<Option<Value>> = vec![None; cases.len()];
+    for (corpus, dir) in [
+        ("seeds", None),
+        ("federalist", Some("../shared/corpora/federalist")),
+    ] {
+        let idx: Vec<usize> = (0..cases.len())
+            .filter(|&i| cases[i].corpus == corpus)
+            .collect();
+        let texts: Vec<&str> = idx.iter().map(|&i| cases[i].text.as_str()).collect();
+        for (i, v) in idx.into_iter().zip(cite_batch(dir, &texts)) {
+            results[i] = Some(v);
+        }
+    }
+    let mut rows: BTreeMap<String, Tally> = BTreeMap::new();
+    let mut failures = Vec::new();
+    let mut attribution_wrong = Vec::new();
+    for (case, v) in cases.iter().zip(&results) {
+        let v = v.as_ref().unwrap();
+        let verdict = v["verdict"].as_str().unwrap();
+        let predicted = verdict != "not_found";
+        let essay = v["match"]["essay_id"].as_str();
+        let placed = predicted && case.essay.is_some() && essay == case.essay.as_deref();
+        let mut keys = vec![
+            "all".to_string(),
+            format!("kind: {}", case.kind),
+            format!("split: {}", case.split),
+        ];
+        if !case.model_only {
+            keys.push("all without model-only paraphrases".into());
+        }
+        for key in keys {
+            let t = rows.entry(key).or_default();
+            t.predicted += usize::from(predicted);
+            t.placed += usize::from(placed);
+            if case.essay.is_some() {
+                t.genuine += 1;
+            } else {
+                t.invented += 1;
+                t.invented_attributed += usize::from(predicted);
+            }
+        }
+        if (case.essay.is_some() && !placed && !case.model_only)
+            || (case.essay.is_none() && predicted)
+        {
+            failures.push(format!(
+                "{} [{}]: {verdict} {:?} for {:?}",
+                case.kind, case.split, essay, case.text
+            ));
+        }
+        if placed {
+            let a = &v["attribution"];
+            let ok = match case.named_correct {
+                None => a.is_null(),
+                Some(c) => a["correct"].as_bool() == Some(c),
+            };
+            if !ok {
+                attribution_wrong.push(format!("{:?}: {a}", case.text));
+            }
+        }
+    }
+    let mut table = String::from(
+        "| cases | precision of exact/close | recall (placed) | invented kept not_found |\n|---|---|---|---|\n",
+    );
+    for (name, t) in &rows {
+        table.push_str(&t.row(name));
+        table.push('\n');
+    }
+    eprintln!("{table}");
+    eprintln!("misses: {failures:#?}");
+    eprintln!("attribution wrong: {attribution_wrong:#?}");
+    let all = &rows["all"];
+    assert_eq!(
+        all.invented_attributed, 0,
+        "an invented claim was attributed: {failures:#?}"
+    );
+    assert_eq!(
+        all.placed, all.predicted,
+        "a quote was placed in the wrong essay"
+    );
+    let lexical = &rows["all without model-only paraphrases"];
+    assert!(
+        lexical.placed as f64 >= 0.9 * lexical.genuine as f64,
+        "recall {}/{}: {failures:#?}",
+        lexical.placed,
+        lexical.genuine
+    );
+    assert!(attribution_wrong.is_empty(), "{attribution_wrong:#?}");
+}
