@@ -41,6 +41,8 @@ fn main() -> Result<()> {
         corpus: corpus.into(),
         index: Some(index.path().into()),
         strict: false,
+        model: "off".into(),
+        hub: Default::default(),
     })?;
     let per_round = 20 * quotes.len();
     let mut bytes = 0;

@@ -308,7 +308,7 @@ mod tests {
         let text =
             "First about cats. The latent causes of faction are sown in the nature of man. Last.";
         let sentences = sentences(text);
-        let quote = select(text, &sentences, &query(&["latent", "faction"]), None);
+        let quote = select(text, &sentences, &query(&["latent", "faction"]), None, None);
         assert_eq!(
             &text[quote.span.clone()],
             "The latent causes of faction are sown in the nature of man."
@@ -335,7 +335,7 @@ mod tests {
             "more ".repeat(200)
         );
         let sentences = sentences(&text);
-        let quote = select(&text, &sentences, &query(&["needle"]), None);
+        let quote = select(&text, &sentences, &query(&["needle"]), None, None);
         let excerpt = &text[quote.span.clone()];
         assert!(excerpt.contains("needle"));
         assert!(excerpt.split_whitespace().count() <= MAX_QUOTE_WORDS);

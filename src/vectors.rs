@@ -544,7 +544,7 @@ mod tests {
     /// Opens the vectors of the corpus in `corpus`, stored in `index`, and
     /// fills what is missing; returns them with the fill's report.
     fn filled(corpus: &Path, index: &Path, encoder: &Encoder) -> (Store, Vectors, VectorReport) {
-        let (store, _) = Store::load(corpus, true, None).unwrap();
+        let (store, _) = Store::load(corpus, true, None, None).unwrap();
         let mut vectors = Vectors::open(index, &store, "test-model", encoder.dim()).unwrap();
         let report = vectors
             .fill(&store, encoder, &crate::progress::silent)
@@ -605,7 +605,7 @@ mod tests {
         assert_eq!(vectors.similarities(&question).len(), store.len());
 
         // Another model: everything again.
-        let (store, _) = Store::load(corpus.path(), true, None).unwrap();
+        let (store, _) = Store::load(corpus.path(), true, None, None).unwrap();
         let other = Vectors::open(index.path(), &store, "other-model", encoder.dim()).unwrap();
         assert!(!other.complete());
 
