@@ -55,17 +55,5 @@ impl Error {
     }
 }
 
-impl From<crate::embed::EmbedError> for Error {
-    fn from(error: crate::embed::EmbedError) -> Self {
-        Error::Model(Box::new(error))
-    }
-}
-
-impl From<crate::vectors::VectorError> for Error {
-    fn from(error: crate::vectors::VectorError) -> Self {
-        Error::Model(Box::new(error))
-    }
-}
-
 /// Shorthand for results with the library's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -64,6 +64,12 @@ pub enum VectorError {
     Model(#[from] EmbedError),
 }
 
+impl From<VectorError> for crate::error::Error {
+    fn from(error: VectorError) -> Self {
+        crate::error::Error::Model(Box::new(error))
+    }
+}
+
 type Result<T> = std::result::Result<T, VectorError>;
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> VectorError + '_ {
@@ -541,6 +547,15 @@ mod tests {
         }
     }
 
+    /// The shared copy of the model that tests, benchmarks and CI use.
+    fn shared_encoder() -> Encoder {
+        Encoder::load(&crate::embed::ModelFiles {
+            dir: PathBuf::from("../shared/models/all-MiniLM-L6-v2"),
+            name: "all-MiniLM-L6-v2".into(),
+        })
+        .unwrap()
+    }
+
     /// Opens the vectors of the corpus in `corpus`, stored in `index`, and
     /// fills what is missing; returns them with the fill's report.
     fn filled(corpus: &Path, index: &Path, encoder: &Encoder) -> (Store, Vectors, VectorReport) {
@@ -558,11 +573,7 @@ mod tests {
     /// or a damaged description means embedding everything again.
     #[test]
     fn vectors_follow_the_corpus_essay_by_essay() {
-        let encoder = Encoder::load(&crate::embed::ModelFiles {
-            dir: PathBuf::from("../shared/models/all-MiniLM-L6-v2"),
-            name: "all-MiniLM-L6-v2".into(),
-        })
-        .unwrap();
+        let encoder = shared_encoder();
         let corpus = tempfile::tempdir().unwrap();
         let index = tempfile::tempdir().unwrap();
         for name in ["romberg-thehill-2014.md", "shirk-time-2022.md"] {
@@ -619,11 +630,7 @@ mod tests {
     /// between the two writes, or a truncated copy) is not trusted.
     #[test]
     fn rows_missing_from_the_file_mean_embedding_again() {
-        let encoder = Encoder::load(&crate::embed::ModelFiles {
-            dir: PathBuf::from("../shared/models/all-MiniLM-L6-v2"),
-            name: "all-MiniLM-L6-v2".into(),
-        })
-        .unwrap();
+        let encoder = shared_encoder();
         let corpus = tempfile::tempdir().unwrap();
         let index = tempfile::tempdir().unwrap();
         std::fs::copy(

@@ -84,6 +84,12 @@ pub enum EmbedError {
     Encode(String),
 }
 
+impl From<EmbedError> for crate::error::Error {
+    fn from(error: EmbedError) -> Self {
+        crate::error::Error::Model(Box::new(error))
+    }
+}
+
 impl EmbedError {
     fn io(path: &Path, source: std::io::Error) -> Self {
         EmbedError::Io {
