@@ -250,6 +250,16 @@ fn text_evidence(
     pairs: &[(usize, usize)],
     passage: usize,
 ) -> Evidence {
+    if content.is_empty() {
+        return Evidence {
+            bm25: 0.0,
+            coverage: 0.0,
+            phrase: 0.0,
+            proximity: 0.0,
+            share: 0.0,
+            answers: false,
+        };
+    }
     let mut found: Vec<Vec<u32>> = vec![Vec::new(); query.terms.len()];
     let slots: FastMap<&str, usize> = query
         .terms
@@ -262,25 +272,26 @@ fn text_evidence(
             found[slot].push(term.position as u32);
         }
     }
-    if content.is_empty() {
-        return Evidence {
-            bm25: 0.0,
-            coverage: 0.0,
-            phrase: 0.0,
-            proximity: 0.0,
-            share: 0.0,
-            answers: false,
-        };
-    }
+    let matched = matched_terms(store, passage, query, &found);
+    evidence(0.0, query, content, &matched, pairs, &found)
+}
+
+/// The question's content terms that passage `passage` holds, where they
+/// were `found`, or that its essay's title and author hold.
+fn matched_terms<'q>(
+    store: &Store,
+    passage: usize,
+    query: &'q AnalyzedQuery,
+    found: &[Vec<u32>],
+) -> Vec<&'q QueryTerm> {
     let title = store.title_terms(store.essay_of(passage));
-    let matched: Vec<&QueryTerm> = query
+    query
         .terms
         .iter()
         .enumerate()
         .filter(|(t, term)| !term.stop && (!found[*t].is_empty() || title.contains(&term.text)))
         .map(|(_, term)| term)
-        .collect();
-    evidence(0.0, query, content, &matched, pairs, &found)
+        .collect()
 }
 
 /// Candidates with their evidence, and where the query's terms are in each (see [`Ranking::found`]).
@@ -317,16 +328,7 @@ fn candidates(
         .zip(positions)
         .filter_map(|(&(bm25, addr), found)| {
             let passage = index.passage_of(addr)?;
-            let title = store.title_terms(store.essay_of(passage));
-            let matched: Vec<&QueryTerm> = query
-                .terms
-                .iter()
-                .enumerate()
-                .filter(|(t, term)| {
-                    !term.stop && (!found[*t].is_empty() || title.contains(&term.text))
-                })
-                .map(|(_, term)| term)
-                .collect();
+            let matched = matched_terms(store, passage, query, &found);
             let evidence = evidence(bm25 / best_bm25, query, &content, &matched, &pairs, &found);
             found_in.insert(passage, found);
             Some(Candidate {
