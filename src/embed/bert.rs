@@ -1,7 +1,10 @@
 //! The BERT encoder's forward pass, on the CPU.
 //!
-//! The weights are candle tensors and the matrix products are candle's
-//! (`Tensor::matmul`, the `gemm` kernels); everything between them (bias,
+//! The weights are read in place from the mapped `model.safetensors`
+//! ([`super::weights`]). A few rows (a question) go through this file's
+//! 8-bit kernel; larger batches through candle's `Tensor::matmul` (the
+//! `gemm` kernels), on f32 matrices made the first time one comes.
+//! Everything between the matrix products (bias,
 //! GELU, residual and layer norm, attention over each text's own tokens) is
 //! fused here into one pass over plain slices. Texts are not padded: a batch
 //! is the texts' tokens one after another, and attention runs over each
@@ -11,9 +14,12 @@
 //! (BENCHMARKS.md): its unfused element-wise operations, each synchronised
 //! across cores, took more time than the matrix products themselves.
 
-use candle_core::{DType, Device, Tensor};
+use std::sync::OnceLock;
+
+use candle_core::{Device, Tensor};
 
 use super::EmbedError;
+use super::weights::{Matrix, Weights};
 
 type Result<T> = std::result::Result<T, EmbedError>;
 
@@ -39,16 +45,24 @@ fn gelu() -> String {
     "gelu".into()
 }
 
-/// A linear layer: `x W + b`, with `W` stored input-major (in × out).
+/// A linear layer: `x W + b`, `W` being the checkpoint's matrices
+/// (out × in each, as PyTorch stores them) stacked.
 struct Linear {
-    weight: Tensor,
-    /// The same weights in panels of [`LANES`] output columns, each panel
-    /// `in × LANES` and contiguous, for [`small_matmul`]: 8-bit, with one
+    /// The checkpoint's matrices, in place; stacked, they are `out × inputs`.
+    source: Vec<Matrix>,
+    inputs: usize,
+    out: usize,
+    /// The weights in panels of [`LANES`] output columns, each panel
+    /// `inputs × LANES` and contiguous, for [`small_matmul`]: 8-bit, with one
     /// scale per output column, because a single question is bound by how
     /// fast the weights stream in from memory.
     panels: Vec<i8>,
     /// The scale of each output column of `panels`, padded to [`LANES`].
     scales: Vec<f32>,
+    /// `W` in f32, input-major (inputs × out), for `gemm`: made from
+    /// `source` the first time a large batch comes (indexing), never for
+    /// questions alone.
+    dense: OnceLock<Tensor>,
     bias: Vec<f32>,
 }
 
@@ -60,42 +74,76 @@ const SMALL_ROWS: usize = 32;
 const LANES: usize = 16;
 
 impl Linear {
-    /// A layer from its weight (in × out, contiguous) and bias.
-    fn new(weight: Tensor, bias: Vec<f32>) -> candle_core::Result<Linear> {
-        let (inputs, out) = weight.dims2()?;
-        let w = weight.flatten_all()?.to_vec1::<f32>()?;
+    /// A layer from the checkpoint's weight matrices (stacked along the
+    /// output dimension) and their biases.
+    fn new(source: Vec<Matrix>, bias: Vec<f32>) -> Result<Linear> {
+        let inputs = source.first().map_or(0, |m| m.columns);
+        let out: usize = source.iter().map(|m| m.rows).sum();
+        if source.iter().any(|m| m.columns != inputs) || bias.len() != out || inputs == 0 {
+            return Err(EmbedError::Encode(format!(
+                "a linear layer's weights do not fit together ({} biases for {out} outputs)",
+                bias.len()
+            )));
+        }
         let padded = out.next_multiple_of(LANES);
         let mut scales = vec![1f32; padded];
-        for (column, scale) in scales.iter_mut().enumerate().take(out) {
-            let max = w
-                .chunks_exact(out)
-                .map(|row| row[column].abs())
-                .fold(0f32, f32::max);
-            if max > 0.0 {
-                *scale = max / 127.0;
-            }
-        }
-        let mut panels = Vec::with_capacity(inputs * padded);
-        for first in (0..out).step_by(LANES) {
-            for row in w.chunks_exact(out) {
-                for (column, scale) in scales.iter().enumerate().skip(first).take(LANES) {
-                    let v = row.get(column).map_or(0.0, |v| v / scale);
-                    panels.push(v.round().clamp(-127.0, 127.0) as i8);
+        let mut panels = vec![0i8; inputs * padded];
+        // One panel at a time: its LANES output rows decoded (they are rows
+        // of the checkpoint, contiguous), scaled, then written input-major.
+        // (The loops over a row are written so that they vectorise: loading
+        // the model for one question is mostly this pass.)
+        let mut row = vec![0f32; inputs];
+        let mut quantized = vec![0i8; inputs];
+        let mut outputs = (0..source.len()).flat_map(|m| (0..source[m].rows).map(move |r| (m, r)));
+        for (panel, chunk) in panels.chunks_exact_mut(inputs * LANES).enumerate() {
+            for lane in 0..LANES {
+                let Some((m, r)) = outputs.next() else {
+                    break;
+                };
+                source[m].row_into(r, &mut row);
+                let max = max_abs(&row);
+                if max > 0.0 {
+                    scales[panel * LANES + lane] = max / 127.0;
+                }
+                let scale = scales[panel * LANES + lane];
+                for (q, v) in quantized.iter_mut().zip(&row) {
+                    *q = quantize(v / scale);
+                }
+                for (k, q) in quantized.iter().enumerate() {
+                    chunk[k * LANES + lane] = *q;
                 }
             }
         }
         Ok(Linear {
-            weight,
+            source,
+            inputs,
+            out,
             panels,
             scales,
+            dense: OnceLock::new(),
             bias,
         })
+    }
+
+    /// `W` in f32, input-major, made on first use.
+    fn dense(&self) -> candle_core::Result<&Tensor> {
+        if let Some(w) = self.dense.get() {
+            return Ok(w);
+        }
+        let mut rows = Vec::with_capacity(self.out * self.inputs);
+        for m in &self.source {
+            rows.extend(m.to_vec());
+        }
+        let w = Tensor::from_vec(rows, (self.out, self.inputs), &Device::Cpu)?
+            .t()?
+            .contiguous()?;
+        Ok(self.dense.get_or_init(|| w))
     }
 
     /// `x` (`rows` × in) times the weight, plus the bias: `rows` × out.
     #[inline(always)]
     fn forward(&self, x: Vec<f32>, rows: usize) -> candle_core::Result<Vec<f32>> {
-        let (inputs, out) = self.weight.dims2()?;
+        let (inputs, out) = (self.inputs, self.out);
         let mut y = Vec::with_capacity(rows * out);
         if rows < SMALL_ROWS {
             for _ in 0..rows {
@@ -105,7 +153,7 @@ impl Linear {
             return Ok(y);
         }
         let x = Tensor::from_vec(x, (rows, inputs), &Device::Cpu)?;
-        y = x.matmul(&self.weight)?.flatten_all()?.to_vec1::<f32>()?;
+        y = x.matmul(self.dense()?)?.flatten_all()?.to_vec1::<f32>()?;
         for row in y.chunks_exact_mut(out) {
             for (v, b) in row.iter_mut().zip(&self.bias) {
                 *v += b;
@@ -113,6 +161,30 @@ impl Linear {
         }
         Ok(y)
     }
+}
+
+/// The largest magnitude in `row`, in sixteen independent lanes (a single
+/// running maximum is one long dependency chain).
+#[inline(always)]
+fn max_abs(row: &[f32]) -> f32 {
+    let mut lanes = [0f32; 16];
+    let chunks = row.chunks_exact(16);
+    let rest = chunks.remainder();
+    for chunk in chunks {
+        for (m, v) in lanes.iter_mut().zip(chunk) {
+            *m = if v.abs() > *m { v.abs() } else { *m };
+        }
+    }
+    rest.iter()
+        .chain(&lanes)
+        .fold(0f32, |a, v| if v.abs() > a { v.abs() } else { a })
+}
+
+/// `v` (already scaled into −127..=127) rounded half away from zero, as
+/// `f32::round` does, without a call into libm for each of millions of weights.
+#[inline(always)]
+fn quantize(v: f32) -> i8 {
+    ((v + 0.5f32.copysign(v)) as i32).clamp(-127, 127) as i8
 }
 
 /// `y += x W` for a few rows of `x` (`rows` × `k`), with `W` (`k` × `n`) in
@@ -320,19 +392,17 @@ struct Layer {
 /// A BERT encoder with its weights.
 pub(crate) struct Bert {
     config: BertConfig,
-    word: Vec<f32>,
-    position: Vec<f32>,
-    token_type: Vec<f32>,
+    /// The embedding tables, read a row at a time from the mapped file.
+    word: Matrix,
+    position: Matrix,
+    token_type: Matrix,
     embedding_norm: Norm,
     layers: Vec<Layer>,
 }
 
 impl Bert {
-    /// Builds the encoder from the tensors of a `model.safetensors` file.
-    pub fn load(
-        config: BertConfig,
-        mut tensors: std::collections::HashMap<String, Tensor>,
-    ) -> Result<Bert> {
+    /// Builds the encoder from the tensors of a mapped `model.safetensors` file.
+    pub fn load(config: BertConfig, weights: &std::sync::Arc<Weights>) -> Result<Bert> {
         if config.hidden_act != "gelu" {
             return Err(EmbedError::Encode(format!(
                 "activation {:?} is not supported (only \"gelu\")",
@@ -348,44 +418,61 @@ impl Bert {
                 "hidden size does not divide into heads".into(),
             ));
         }
+        let hidden = config.hidden_size;
         // Checkpoints saved from a BertForX model carry a `bert.` prefix.
-        let prefix = if tensors.contains_key("bert.embeddings.word_embeddings.weight") {
+        let prefix = if weights.contains("bert.embeddings.word_embeddings.weight") {
             "bert."
         } else {
             ""
         };
-        let mut take = |name: &str| -> Result<Tensor> {
-            let key = format!("{prefix}{name}");
-            tensors
-                .remove(&key)
-                .ok_or_else(|| EmbedError::Encode(format!("the weights have no tensor {key:?}")))
+        let take = |name: &str| weights.matrix(&format!("{prefix}{name}"));
+        let wrong = |name: &str, m: &Matrix| {
+            EmbedError::Encode(format!(
+                "tensor {prefix}{name} is {} × {}, not as config.json describes (hidden size {hidden})",
+                m.rows, m.columns
+            ))
+        };
+        let vector = |name: &str| -> Result<Vec<f32>> {
+            let m = take(name)?;
+            if m.rows != 1 {
+                return Err(wrong(name, &m));
+            }
+            Ok(m.to_vec())
         };
         let eps = config.layer_norm_eps as f32;
-        let mut norm = |name: &str| -> Result<Norm> {
-            Ok(Norm {
-                weight: values(&take(&format!("{name}.weight"))?)?,
-                bias: values(&take(&format!("{name}.bias"))?)?,
+        let norm = |name: &str| -> Result<Norm> {
+            let norm = Norm {
+                weight: vector(&format!("{name}.weight"))?,
+                bias: vector(&format!("{name}.bias"))?,
                 eps,
-            })
+            };
+            if norm.weight.len() != hidden || norm.bias.len() != hidden {
+                return Err(EmbedError::Encode(format!(
+                    "layer norm {prefix}{name} does not have {hidden} values"
+                )));
+            }
+            Ok(norm)
+        };
+        let table = |name: &str, rows: usize| -> Result<Matrix> {
+            let m = take(name)?;
+            if m.columns != hidden || m.rows < rows {
+                return Err(wrong(name, &m));
+            }
+            Ok(m)
         };
         let embedding_norm = norm("embeddings.LayerNorm")?;
-        let mut layers = Vec::with_capacity(config.num_hidden_layers);
-        for i in 0..config.num_hidden_layers {
+        // The layers are independent: quantising them on every core halves
+        // the model's load time, which a cold `ask` waits for.
+        let layer = |i: usize| -> Result<Layer> {
             let at = format!("encoder.layer.{i}");
-            let mut linear = |names: &[&str]| -> Result<Linear> {
-                let mut weights = Vec::new();
+            let linear = |names: &[&str]| -> Result<Linear> {
+                let mut source = Vec::new();
                 let mut bias = Vec::new();
                 for name in names {
-                    weights.push(take(&format!("{at}.{name}.weight"))?);
-                    bias.extend(values(&take(&format!("{at}.{name}.bias"))?)?);
+                    source.push(take(&format!("{at}.{name}.weight"))?);
+                    bias.extend(vector(&format!("{at}.{name}.bias"))?);
                 }
-                // Stored input-major, so that both matrix products read it row by row.
-                let weight = Tensor::cat(&weights, 0)
-                    .and_then(|w| w.to_dtype(DType::F32))
-                    .and_then(|w| w.t())
-                    .and_then(|w| w.contiguous())
-                    .map_err(model_error)?;
-                Linear::new(weight, bias).map_err(model_error)
+                Linear::new(source, bias)
             };
             let qkv = linear(&[
                 "attention.self.query",
@@ -395,26 +482,38 @@ impl Bert {
             let attention_out = linear(&["attention.output.dense"])?;
             let intermediate = linear(&["intermediate.dense"])?;
             let output = linear(&["output.dense"])?;
-            let mut norm = |name: &str| -> Result<Norm> {
-                Ok(Norm {
-                    weight: values(&take(&format!("{at}.{name}.weight"))?)?,
-                    bias: values(&take(&format!("{at}.{name}.bias"))?)?,
-                    eps,
-                })
-            };
-            layers.push(Layer {
+            let shapes = [
+                (&qkv, hidden, 3 * hidden),
+                (&attention_out, hidden, hidden),
+                (&intermediate, hidden, intermediate.out),
+                (&output, intermediate.out, hidden),
+            ];
+            if shapes.iter().any(|(l, i, o)| l.inputs != *i || l.out != *o) {
+                return Err(EmbedError::Encode(format!(
+                    "layer {i}'s matrices do not fit hidden size {hidden}"
+                )));
+            }
+            Ok(Layer {
                 qkv,
                 attention_out,
-                attention_norm: norm("attention.output.LayerNorm")?,
+                attention_norm: norm(&format!("{at}.attention.output.LayerNorm"))?,
                 intermediate,
                 output,
-                output_norm: norm("output.LayerNorm")?,
-            });
-        }
+                output_norm: norm(&format!("{at}.output.LayerNorm"))?,
+            })
+        };
+        use rayon::prelude::*;
+        let layers = (0..config.num_hidden_layers)
+            .into_par_iter()
+            .map(layer)
+            .collect::<Result<Vec<_>>>()?;
         Ok(Bert {
-            word: values(&take("embeddings.word_embeddings.weight")?)?,
-            position: values(&take("embeddings.position_embeddings.weight")?)?,
-            token_type: values(&take("embeddings.token_type_embeddings.weight")?)?,
+            word: table("embeddings.word_embeddings.weight", 1)?,
+            position: table(
+                "embeddings.position_embeddings.weight",
+                config.max_position_embeddings,
+            )?,
+            token_type: table("embeddings.token_type_embeddings.weight", 1)?,
             embedding_norm,
             layers,
             config,
@@ -456,7 +555,7 @@ impl Bert {
     #[inline(always)]
     fn embed_any(&self, texts: &[&[u32]]) -> Result<Vec<Vec<f32>>> {
         let hidden = self.config.hidden_size;
-        let vocabulary = self.word.len() / hidden;
+        let vocabulary = self.word.rows;
         let rows: usize = texts.iter().map(|t| t.len()).sum();
         let mut h = Vec::with_capacity(rows * hidden);
         for text in texts {
@@ -474,14 +573,12 @@ impl Bert {
                         "token id {id} is out of the vocabulary"
                     )));
                 }
-                let word = &self.word[id * hidden..(id + 1) * hidden];
-                let place = &self.position[position * hidden..(position + 1) * hidden];
-                h.extend(
-                    word.iter()
-                        .zip(place)
-                        .zip(&self.token_type[..hidden])
-                        .map(|((w, p), t)| w + p + t),
-                );
+                let start = h.len();
+                h.resize(start + hidden, 0.0);
+                let row = &mut h[start..];
+                self.word.row_into(id, row);
+                self.position.add_row(position, row);
+                self.token_type.add_row(0, row);
             }
         }
         self.embedding_norm.apply(&mut h);
@@ -586,15 +683,6 @@ impl Bert {
         }
         context
     }
-}
-
-/// A tensor's values, in row-major order, as f32.
-fn values(tensor: &Tensor) -> Result<Vec<f32>> {
-    tensor
-        .to_dtype(DType::F32)
-        .and_then(|t| t.flatten_all())
-        .and_then(|t| t.to_vec1::<f32>())
-        .map_err(model_error)
 }
 
 fn model_error(e: candle_core::Error) -> EmbedError {

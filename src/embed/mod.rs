@@ -5,12 +5,14 @@
 //! - [`fetch`]: where the model's files come from: a folder, the Hugging
 //!   Face cache, or a download into it, checked against pinned sha256s.
 //! - [`model`]: loading the files and turning text into unit vectors.
+//! - [`weights`]: the mapped `model.safetensors`, read in place.
 //!
 //! Nothing here is required: with no model, citebot answers lexically.
 
 mod bert;
 mod fetch;
 mod model;
+mod weights;
 
 use std::path::{Path, PathBuf};
 

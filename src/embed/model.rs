@@ -9,12 +9,12 @@
 
 use std::path::{Path, PathBuf};
 
-use candle_core::Device;
 use serde::Deserialize;
 use tokenizers::{Tokenizer, TruncationParams};
 
 use super::EmbedError;
 use super::bert::{Bert, BertConfig};
+use super::weights::Weights;
 
 /// Files a model folder must hold.
 pub(crate) const REQUIRED_FILES: [&str; 3] = ["config.json", "tokenizer.json", "model.safetensors"];
@@ -118,12 +118,12 @@ impl Encoder {
             .map_err(|e| bad(&tokenizer_path, e.to_string()))?;
 
         let weights_path = files.file("model.safetensors");
-        let weights = std::fs::read(&weights_path).map_err(|e| EmbedError::io(&weights_path, e))?;
-        let tensors = candle_core::safetensors::load_buffer(&weights, &Device::Cpu)
-            .map_err(|e| bad(&weights_path, e.to_string()))?;
-        drop(weights);
+        let weights = Weights::open(&weights_path)?;
         let dim = config.hidden_size;
-        let bert = Bert::load(config, tensors).map_err(|e| bad(&weights_path, e.to_string()))?;
+        let bert = Bert::load(config, &weights).map_err(|e| match e {
+            EmbedError::Encode(message) => bad(&weights_path, message),
+            other => other,
+        })?;
         Ok(Encoder {
             bert,
             tokenizer,
