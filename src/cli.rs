@@ -389,7 +389,8 @@ fn ask(config: &Config, as_json: bool, question: &str) -> Result<()> {
 }
 
 fn cite(config: &Config, as_json: bool, quote: &str) -> Result<()> {
-    let (engine, _) = open_engine(config)?;
+    // Paraphrases are found by embedding: like `ask`, embed what is missing first.
+    let (engine, _, _) = open_ready(config)?;
     each_input(&engine, quote, |engine, q, style| {
         let result = engine.cite(q)?;
         Ok(if as_json {

@@ -302,7 +302,12 @@ impl Engine {
 
     /// Finds where `quote` comes from and how faithfully it is quoted.
     pub fn cite(&self, quote: &str) -> Result<CiteResult> {
-        lookup::cite(&self.index, &self.store, quote)
+        lookup::cite(
+            &self.index,
+            &self.store,
+            self.semantic.dense().as_deref(),
+            quote,
+        )
     }
 
     /// All passages, in corpus order, each made on demand.

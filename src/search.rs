@@ -207,6 +207,20 @@ pub fn search(
     Ok(Ranking { query, hits, found })
 }
 
+/// The ordinals of the `wanted` passages most similar by embedding (in no
+/// particular order; ties go to the earlier passage).
+pub(crate) fn most_similar(similarity: &[f32], wanted: usize) -> Vec<usize> {
+    let wanted = wanted.min(similarity.len());
+    let mut order: Vec<usize> = (0..similarity.len()).collect();
+    if wanted > 0 && wanted < order.len() {
+        order.select_nth_unstable_by(wanted - 1, |&a, &b| {
+            similarity[b].total_cmp(&similarity[a]).then(a.cmp(&b))
+        });
+    }
+    order.truncate(wanted);
+    order
+}
+
 /// Adds the passages most similar to the question by meaning to
 /// `candidates`, with the evidence of their words, and gives every
 /// candidate its similarity.
@@ -217,14 +231,7 @@ fn add_dense(
     similarity: &[f32],
     limit: usize,
 ) {
-    let wanted = DENSE_CANDIDATES.max(limit * 2).min(similarity.len());
-    let mut order: Vec<usize> = (0..similarity.len()).collect();
-    if wanted > 0 && wanted < order.len() {
-        order.select_nth_unstable_by(wanted - 1, |&a, &b| {
-            similarity[b].total_cmp(&similarity[a]).then(a.cmp(&b))
-        });
-    }
-    order.truncate(wanted);
+    let order = most_similar(similarity, DENSE_CANDIDATES.max(limit * 2));
     let known: crate::analysis::FastSet<usize> = candidates.iter().map(|c| c.passage).collect();
     let content: Vec<&QueryTerm> = query.content().collect();
     let pairs = phrase_pairs(query);
