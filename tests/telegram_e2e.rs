@@ -550,10 +550,32 @@ async fn cite_in_reply_to_a_group_message() {
     let text = valid(&verdict);
     assert!(text.starts_with("≈"), "{text}");
     assert!(verdict.raw_text.contains("<s>biggest</s> → <b>top</b>"));
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("Yes, Shirk: Susan Shirk, Don")
+                && l.ends_with("Give Up on Diplomacy with China")),
+        "the attribution line: {text}"
+    );
     assert_eq!(
         api.with_state(|s| s.sent_to(group).len()),
         1,
         "the claim itself is not answered"
+    );
+
+    // The same quotation given to the other essay's author.
+    let claim = api.push_group_text(group, 1203, &format!("Romberg said that {CLOSE}"));
+    let claim_id = message_id(&api, claim);
+    let cite = api.push_message(IncomingMessage::group(group, 1204, "/cite").reply_to(claim_id));
+    let verdict = reply_to(&api, &bot, group, cite).await;
+    let text = valid(&verdict);
+    assert!(text.starts_with("≈"), "{text}");
+    let line = text
+        .lines()
+        .find(|l| l.contains("Not Romberg"))
+        .unwrap_or_else(|| panic!("no attribution line in {text}"));
+    assert!(
+        line.starts_with("Not Romberg: Susan Shirk, Don") && line.contains("Diplomacy with China"),
+        "one line names who wrote it: {line:?}"
     );
 }
 
