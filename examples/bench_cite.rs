@@ -5,13 +5,15 @@
 //! CLI does per line.
 //!
 //! ```text
-//! cargo run --release --example bench_cite [-- --corpus DIR --rounds N]
+//! cargo run --release --example bench_cite [-- --corpus DIR --rounds N --repeat N --model M --index DIR]
 //! ```
 //!
 //! Prints the median and the 90th percentile per lookup over all rounds
-//! (each round looks every quote up 20 times, and the time per lookup of a
-//! round is its total divided by the lookups), in microseconds. Index
-//! opening is not counted.
+//! (each round looks every quote up `--repeat` times, 20 by default, and
+//! the time per lookup of a round is its total divided by the lookups), in
+//! microseconds. Index opening (and embedding, with `--model`: a model
+//! folder or repo id; "off" by default) is not counted; `--index` keeps
+//! the index and its vectors for the next run.
 
 use std::time::Instant;
 
@@ -22,11 +24,21 @@ use citebot::{Engine, EngineOptions};
 fn main() -> Result<()> {
     let mut corpus = String::from("../shared/corpora/federalist");
     let mut rounds = 30;
+    let mut repeat = 20;
+    let mut model = String::from("off");
+    let mut kept_index = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--corpus" => corpus = args.next().context("--corpus DIR")?,
             "--rounds" => rounds = args.next().context("--rounds N")?.parse()?,
+            "--repeat" => repeat = args.next().context("--repeat N")?.parse()?,
+            "--model" => model = args.next().context("--model M")?,
+            "--index" => {
+                kept_index = Some(std::path::PathBuf::from(
+                    args.next().context("--index DIR")?,
+                ))
+            }
             other => anyhow::bail!("unknown argument {other}"),
         }
     }
@@ -36,20 +48,22 @@ fn main() -> Result<()> {
         .filter(|v| v["corpus"] == "federalist")
         .filter_map(|v| v["text"].as_str().map(String::from))
         .collect();
-    let index = tempfile::tempdir()?;
+    let scratch = tempfile::tempdir()?;
     let (engine, _) = Engine::open(EngineOptions {
         corpus: corpus.into(),
-        index: Some(index.path().into()),
+        index: Some(kept_index.unwrap_or_else(|| scratch.path().into())),
         strict: false,
-        model: "off".into(),
+        model,
         hub: Default::default(),
     })?;
-    let per_round = 20 * quotes.len();
+    let state = engine.prepare_model(false, &citebot::progress::silent);
+    println!("retrieval: {:?} ({state:?})", engine.retrieval());
+    let per_round = repeat * quotes.len();
     let mut bytes = 0;
     let mut times = Vec::with_capacity(rounds);
     for _ in 0..rounds {
         let start = Instant::now();
-        for _ in 0..20 {
+        for _ in 0..repeat {
             for q in &quotes {
                 bytes += json::cite(&engine.cite(q)?).len();
             }
