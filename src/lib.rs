@@ -25,7 +25,7 @@
 //! | transports | `cli` (the binary), [`telegram`] | engine, model, render, config |
 //! | rendering | [`render`] (`text`, `html`, `json`, `labels`, `bot_texts`) | model, clean |
 //! | façade | [`engine`] | the stages below, model, cite, corpus, config |
-//! | quoting | `quote`; `lookup` with `align` | search, index, store, model, cite, analysis |
+//! | quoting | `quote`; `lookup` with `align` | search, semantic, index, store, model, cite, analysis |
 //! | ranking | `search` | index, store, analysis |
 //! | model side | `semantic` | embed, vectors, store, model, progress |
 //! | vectors | `vectors` | embed, store, progress |
@@ -34,7 +34,7 @@
 //! | nouns | [`model`], [`cite`] | cite, corpus |
 //! | corpus | [`corpus`] | names, clean, codec |
 //! | settings | [`config`] | embed (the Hub's settings) |
-//! | model | `embed` (`fetch`, `model`, `bert`) | progress |
+//! | model | `embed` (`fetch`, `model`, `bert`, `weights`) | progress |
 //! | leaves | `analysis`, `names`, `clean`, `codec`, [`progress`], [`error`] | — |
 //!
 //! - [`corpus`]: reads a folder of `.md`/`.txt` essays; bad files become warnings.
@@ -48,7 +48,8 @@
 //! - `analysis`: the one analyzer used for indexing, querying and marking.
 //! - `index`: the tantivy index on disk, updated per essay when files change.
 //! - `embed`: the sentence-embedding model (all-MiniLM-L6-v2 by default):
-//!   finding or downloading it, checking it, running it in process.
+//!   finding or downloading it, checking it, running it in process on its
+//!   memory-mapped weights.
 //! - `vectors`: one `i8` vector per sentence, stored in the index folder and
 //!   kept up to date per essay; exact nearest-neighbour search.
 //! - `semantic`: the model and the vectors as the engine holds them: ready,
@@ -60,9 +61,9 @@
 //!   first match.
 //! - `align` and `lookup`: quote verification for `cite`: the quotation
 //!   inside a message and who it is attributed to (`lookup::frame`,
-//!   `lookup::attribution`), candidates (`lookup::candidates`), word
-//!   alignment with written and unmarked elisions (`align`), one rule per
-//!   verdict (`lookup::verdict`).
+//!   `lookup::attribution`), candidates by words and, with the model, by
+//!   meaning (`lookup::candidates`), word alignment with written and
+//!   unmarked elisions (`align`), one rule per verdict (`lookup::verdict`).
 //! - [`model`]: the nouns the engine hands out: answers, hits, passages, verdicts.
 //! - [`engine`]: the one seam the transports use: `open`, `ask`, `cite`,
 //!   `passage`, `sources`, `reload`.
