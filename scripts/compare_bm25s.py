@@ -505,6 +505,9 @@ def main():
         print("warning: scipy is installed beside bm25s, which then runs ~2x slower", file=sys.stderr)
     except ImportError:
         pass
+    # Issue 11 measures the lexical path: with the default model setting,
+    # every citebot process would first look for the model (and try the Hub).
+    os.environ["CITEBOT_MODEL"] = "off"
     bench_dir = args.bench_dir or Path(os.environ.get("CITEBOT_BENCH_DIR", target_dir() / "citebot-bench"))
     bench_dir.mkdir(parents=True, exist_ok=True)
     build_examples()
