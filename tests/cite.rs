@@ -2,45 +2,19 @@
 //! original span, exact differences, citations and the JSON contract, on both
 //! the shipped corpus and the Federalist corpus.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use serde_json::{Value, json};
 
+#[path = "support/cli.rs"]
+mod cli;
+
 const BIN: &str = env!("CARGO_BIN_EXE_citebot");
 
-/// Runs `cite --json` in batch mode and returns one object per quote.
+/// Runs `cite --json` in batch mode (model off) and returns one object per
+/// quote, each checked against the contract.
 fn cite_batch(corpus: Option<&str>, quotes: &[&str]) -> Vec<Value> {
-    let index = tempfile::tempdir().unwrap();
-    let mut cmd = Command::new(BIN);
-    cmd.env("CITEBOT_MODEL", "off");
-    cmd.args(["cite", "--json", "--index"]).arg(index.path());
-    if let Some(corpus) = corpus {
-        cmd.args(["--corpus", corpus]);
-    }
-    let mut child = cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all((quotes.join("\n") + "\n").as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let lines: Vec<Value> = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let lines = cli::cite_batch(corpus, "off", quotes);
     assert_eq!(lines.len(), quotes.len());
     for (q, v) in quotes.iter().zip(&lines) {
         assert_contract(v);
@@ -363,6 +337,7 @@ fn quotations_inside_messages_elisions_and_attribution() {
 fn terminal_output_shows_the_attribution_in_one_line() {
     let index = tempfile::tempdir().unwrap();
     let out = Command::new(BIN)
+        .env("CITEBOT_MODEL", "off")
         .args(["cite", "--corpus", "../shared/corpora/federalist", "--index"])
         .arg(index.path())
         .arg("As Madison said, energy in the executive is a leading character in the definition of good government")

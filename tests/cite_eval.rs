@@ -22,13 +22,11 @@
 //!
 //! `cargo test --release --test cite_eval -- --nocapture` prints the tables.
 
-use std::collections::BTreeMap;
-use std::io::Write;
-use std::process::{Command, Stdio};
-
 use serde_json::Value;
+use std::collections::BTreeMap;
 
-const BIN: &str = env!("CARGO_BIN_EXE_citebot");
+#[path = "support/cli.rs"]
+mod cli;
 
 /// Genuine cases that may stop being placed without failing a test.
 const SLACK: usize = 1;
@@ -85,42 +83,6 @@ fn cases() -> Vec<Case> {
         .collect()
 }
 
-/// `cite --json` in batch mode on `corpus` (None: the shipped one), with
-/// `model` ("off" or a model folder).
-fn cite_batch(corpus: Option<&str>, model: &str, quotes: &[&str]) -> Vec<Value> {
-    let index = tempfile::tempdir().unwrap();
-    let mut cmd = Command::new(BIN);
-    cmd.env("CITEBOT_MODEL", model);
-    cmd.args(["cite", "--json", "--index"]).arg(index.path());
-    if let Some(corpus) = corpus {
-        cmd.args(["--corpus", corpus]);
-    }
-    let mut child = cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let input = quotes.join("\n") + "\n";
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
-
 /// Counts for one row of the table.
 #[derive(Default)]
 struct Tally {
@@ -174,7 +136,7 @@ fn labelled_set(model: &str, recorded: &Recorded) {
             .filter(|&i| cases[i].corpus == corpus)
             .collect();
         let texts: Vec<&str> = idx.iter().map(|&i| cases[i].text.as_str()).collect();
-        for (i, v) in idx.into_iter().zip(cite_batch(dir, model, &texts)) {
+        for (i, v) in idx.into_iter().zip(cli::cite_batch(dir, model, &texts)) {
             results[i] = Some(v);
         }
     }
