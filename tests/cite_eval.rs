@@ -10,7 +10,9 @@
 //! is placed / genuine quotes. `split` says which cases were looked at while
 //! the rules were written (`fit`), which were not (`confirm`), and which
 //! were written after the model's constants were fitted, to check them
-//! (`holdout`; see the README for what was changed after it was first run).
+//! (`holdout`; see the README for what was changed after it was first run),
+//! and which were written later still, before the distinctness rule was
+//! fitted, and run first on the rules before it (`fresh`).
 //!
 //! The set is scored twice: with the model off (words only) and with the
 //! shared copy of all-MiniLM-L6-v2 (paraphrases found and judged by
@@ -42,13 +44,13 @@ struct Recorded {
 
 /// With the model off.
 const WORDS_ONLY: Recorded = Recorded {
-    placed: 55,
+    placed: 59,
     invented_attributed: 1,
     misplaced: 1,
 };
 /// With the shared model.
 const WITH_THE_MODEL: Recorded = Recorded {
-    placed: 64,
+    placed: 76,
     invented_attributed: 0,
     misplaced: 0,
 };

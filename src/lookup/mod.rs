@@ -12,7 +12,8 @@
 //!    dropped ([`frame::trim`]) and the rest aligned again.
 //! 4. Each alignment gets one verdict by the rules of [`verdict`]: `exact`,
 //!    `close` (a recognisable misquote, with its differences; by its words,
-//!    or by its meaning and content words when the model is ready) or
+//!    or, when the model is ready, by its meaning and content words or by
+//!    an original that stands out from everything else by meaning) or
 //!    `not_found`. The best verdict wins, then the closer alignment; then the
 //!    attribution is checked ([`attribution`]).
 
@@ -55,6 +56,20 @@ pub const MIN_CONTENT_KEPT: f32 = 0.45;
 /// `tests/cite_cases.jsonl`, each 0.05 inside what separates them there,
 /// and checked on the other splits (README, "cite").
 pub const MIN_MEANING_OF_WORDS: f32 = 0.63;
+/// A paraphrase is also `close` when its original stands out by meaning:
+/// its cosine with the quote exceeds the mean cosine of the quote's
+/// [`TYPICAL_NEIGHBOURS`] nearest passages in other paragraphs by at least
+/// this. An invented claim on a topic the corpus discusses is near many
+/// passages alike; a paraphrase is near one. Fitted on the `fit` cases: the
+/// midpoint between the most distinct invented claim there (0.136) and the
+/// least distinct paraphrase above it (0.157).
+pub const MIN_DISTINCTNESS: f32 = 0.147;
+/// How many of the nearest passages elsewhere give the typical similarity
+/// of a quote ([`MIN_DISTINCTNESS`]).
+const TYPICAL_NEIGHBOURS: usize = 5;
+/// Passages ranked by meaning when looking for those neighbours: enough
+/// that [`TYPICAL_NEIGHBOURS`] remain outside any one paragraph.
+const NEIGHBOURS_SEEN: usize = 48;
 
 /// A paragraph that may hold the quote, by the ordinal of the passage it was
 /// found through (by BM25 or by embedding).
@@ -177,6 +192,30 @@ fn meaning_of(store: &Store, meaning: &DenseQuery, ordinal: usize, span: &Range<
         .fold(f32::MIN, f32::max)
 }
 
+/// How far the original of a candidate, at `ordinal` and nearness
+/// `near` to the quote, stands out from the quote's typical similarity:
+/// `near` less the mean similarity of the first [`TYPICAL_NEIGHBOURS`] of
+/// `nearest` (passages by descending similarity) in other paragraphs.
+fn distinctness(
+    store: &Store,
+    meaning: &DenseQuery,
+    nearest: &[usize],
+    ordinal: usize,
+    near: f32,
+) -> f32 {
+    let here = store.paragraph_of(ordinal);
+    let others: Vec<f32> = nearest
+        .iter()
+        .filter(|&&p| store.paragraph_of(p) != here)
+        .take(TYPICAL_NEIGHBOURS)
+        .map(|&p| meaning.similarity[p])
+        .collect();
+    if others.is_empty() {
+        return 0.0;
+    }
+    near - others.iter().sum::<f32>() / others.len() as f32
+}
+
 /// The best alignment of `quote` with a candidate paragraph: the best
 /// verdict, then the most similar words, then the most words matched.
 fn best(
@@ -192,6 +231,11 @@ fn best(
         None => 0,
     };
     let mut best: Option<Found> = None;
+    let nearest: Vec<usize> = meaning.map_or_else(Vec::new, |m| {
+        let mut nearest = search::most_similar(&m.similarity, NEIGHBOURS_SEEN);
+        nearest.sort_by(|&a, &b| m.similarity[b].total_cmp(&m.similarity[a]));
+        nearest
+    });
     for candidate in candidates(index, store, quote, meaning)? {
         let paragraph = store.paragraph(candidate.ordinal);
         let Some(mut found) = align_with(quote, &cuts, paragraph, candidate) else {
@@ -199,14 +243,19 @@ fn best(
         };
         let said = &quote[found.quoted.clone()];
         let original = &paragraph[found.alignment.span.clone()];
-        let near = meaning.map(|m| meaning_of(store, m, candidate.ordinal, &found.alignment.span));
+        let near = meaning.map(|m| {
+            let cosine = meaning_of(store, m, candidate.ordinal, &found.alignment.span);
+            let distinct = distinctness(store, m, &nearest, candidate.ordinal, cosine);
+            Meaning { cosine, distinct }
+        });
         found.verdict = verdict(said, original, &found.alignment, near);
         tracing::debug!(
             passage = %store.passage(candidate.ordinal).id,
             similarity = found.alignment.similarity,
             words_kept = found.alignment.matched as f32 / align::words(said).len().max(1) as f32,
             content_kept = content_kept(said, original),
-            meaning = near,
+            meaning = near.map(|m| m.cosine),
+            distinctness = near.map(|m| m.distinct),
             verdict = ?found.verdict,
             "cite candidate"
         );
@@ -270,6 +319,16 @@ fn align_elided(quote: &str, cuts: &[usize], paragraph: &str) -> Option<Alignmen
     align::align_pieces(quote, cuts, paragraph).or_else(|| align::align(quote, paragraph))
 }
 
+/// How near an original is to a quote by meaning (with the model).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Meaning {
+    /// Cosine of the quote and the original's best sentence.
+    pub cosine: f32,
+    /// How far that cosine stands out from the quote's typical similarity
+    /// ([`MIN_DISTINCTNESS`]).
+    pub distinct: f32,
+}
+
 /// The verdict on the `alignment` of `quote` with `original`, whose meaning
 /// is `meaning` near the quote's (None without the model); None when it is
 /// not close enough to count. One rule per verdict:
@@ -282,13 +341,15 @@ fn align_elided(quote: &str, cuts: &[usize], paragraph: &str) -> Option<Alignmen
 ///   the original's (an unmarked elision counts its gap as one word of the
 ///   original) *and*, with the model ready, cosine ≥ [`MIN_MEANING_OF_WORDS`];
 /// - **close**, by its meaning (model ready): cosine ≥ [`MIN_MEANING`] *and*
-///   at least [`MIN_CONTENT_KEPT`] of its content words in the original.
+///   at least [`MIN_CONTENT_KEPT`] of its content words in the original;
+///   *or* the original stands out from the quote's typical similarity by
+///   at least [`MIN_DISTINCTNESS`].
 /// - **not found**: anything else.
 pub fn verdict(
     quote: &str,
     original: &str,
     alignment: &Alignment,
-    meaning: Option<f32>,
+    meaning: Option<Meaning>,
 ) -> Option<Verdict> {
     let quote_words = align::words(quote).len().max(1);
     let kept = alignment.matched as f32 / quote_words as f32;
@@ -296,9 +357,11 @@ pub fn verdict(
         Some(Verdict::Exact)
     } else if (alignment.is_close()
         && kept >= MIN_WORDS_KEPT
-        && meaning.is_none_or(|m| m >= MIN_MEANING_OF_WORDS))
-        || meaning
-            .is_some_and(|m| m >= MIN_MEANING && content_kept(quote, original) >= MIN_CONTENT_KEPT)
+        && meaning.is_none_or(|m| m.cosine >= MIN_MEANING_OF_WORDS))
+        || meaning.is_some_and(|m| {
+            (m.cosine >= MIN_MEANING && content_kept(quote, original) >= MIN_CONTENT_KEPT)
+                || m.distinct >= MIN_DISTINCTNESS
+        })
     {
         Some(Verdict::Close)
     } else {
@@ -322,4 +385,52 @@ fn content_kept(quote: &str, original: &str) -> f32 {
     }
     let original = content(original);
     said.iter().filter(|t| original.contains(*t)).count() as f32 / said.len() as f32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const QUOTE: &str = "the hidden causes of faction are planted in human nature itself";
+    const ORIGINAL: &str = "The latent causes of faction are thus sown in the nature of man";
+
+    fn meaning(cosine: f32, distinct: f32) -> Option<Meaning> {
+        Some(Meaning { cosine, distinct })
+    }
+
+    #[test]
+    fn an_original_that_stands_out_by_meaning_is_close() {
+        let alignment = align::align(QUOTE, ORIGINAL).unwrap();
+        assert!(!alignment.exact);
+        // Too few content words kept for the cosine rule ...
+        assert!(content_kept(QUOTE, ORIGINAL) < MIN_CONTENT_KEPT);
+        assert_eq!(
+            verdict(QUOTE, ORIGINAL, &alignment, meaning(0.78, 0.10)),
+            None
+        );
+        // ... but nothing else in the corpus is nearly as near.
+        assert_eq!(
+            verdict(QUOTE, ORIGINAL, &alignment, meaning(0.78, MIN_DISTINCTNESS)),
+            Some(Verdict::Close)
+        );
+        // Without the model there is no meaning to judge.
+        assert_eq!(verdict(QUOTE, ORIGINAL, &alignment, None), None);
+    }
+
+    #[test]
+    fn near_by_cosine_needs_content_words_too() {
+        let said = "protection from foreign danger is one of the basic purposes of civil society";
+        let original =
+            "Security against foreign danger is one of the primitive objects of civil society";
+        let alignment = align::align(said, original).unwrap();
+        assert!(content_kept(said, original) >= MIN_CONTENT_KEPT);
+        assert_eq!(
+            verdict(said, original, &alignment, meaning(MIN_MEANING, 0.0)),
+            Some(Verdict::Close)
+        );
+        assert_eq!(
+            verdict(said, original, &alignment, meaning(MIN_MEANING - 0.01, 0.0)),
+            None
+        );
+    }
 }
