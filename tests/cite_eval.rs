@@ -11,8 +11,9 @@
 //! the rules were written (`fit`), which were not (`confirm`), and which
 //! were written after the model's constants were fitted, to check them
 //! (`holdout`; see the README for what was changed after it was first run),
-//! and which were written later still, before the distinctness rule was
-//! fitted, and run first on the rules before it (`fresh`).
+//! and which were written later still: before the distinctness rule was
+//! fitted, and run first on the rules before it (`fresh`); and after it,
+//! to check it (`fresh2`; the README says what changed after that run).
 //!
 //! The set is scored twice: with the model off (words only) and with the
 //! shared copy of all-MiniLM-L6-v2 (paraphrases found and judged by
@@ -44,13 +45,13 @@ struct Recorded {
 
 /// With the model off.
 const WORDS_ONLY: Recorded = Recorded {
-    placed: 59,
+    placed: 60,
     invented_attributed: 1,
     misplaced: 1,
 };
 /// With the shared model.
 const WITH_THE_MODEL: Recorded = Recorded {
-    placed: 76,
+    placed: 82,
     invented_attributed: 0,
     misplaced: 0,
 };

@@ -62,7 +62,9 @@ pub const MIN_MEANING_OF_WORDS: f32 = 0.63;
 /// this. An invented claim on a topic the corpus discusses is near many
 /// passages alike; a paraphrase is near one. Fitted on the `fit` cases: the
 /// midpoint between the most distinct invented claim there (0.136) and the
-/// least distinct paraphrase above it (0.157).
+/// least distinct paraphrase above it (0.157). In a small corpus almost
+/// anything stands out, so the cosine must still reach
+/// [`MIN_MEANING_OF_WORDS`], the floor of every `close` by meaning.
 pub const MIN_DISTINCTNESS: f32 = 0.147;
 /// How many of the nearest passages elsewhere give the typical similarity
 /// of a quote ([`MIN_DISTINCTNESS`]).
@@ -343,7 +345,7 @@ pub struct Meaning {
 /// - **close**, by its meaning (model ready): cosine ≥ [`MIN_MEANING`] *and*
 ///   at least [`MIN_CONTENT_KEPT`] of its content words in the original;
 ///   *or* the original stands out from the quote's typical similarity by
-///   at least [`MIN_DISTINCTNESS`].
+///   at least [`MIN_DISTINCTNESS`] with cosine ≥ [`MIN_MEANING_OF_WORDS`].
 /// - **not found**: anything else.
 pub fn verdict(
     quote: &str,
@@ -360,7 +362,7 @@ pub fn verdict(
         && meaning.is_none_or(|m| m.cosine >= MIN_MEANING_OF_WORDS))
         || meaning.is_some_and(|m| {
             (m.cosine >= MIN_MEANING && content_kept(quote, original) >= MIN_CONTENT_KEPT)
-                || m.distinct >= MIN_DISTINCTNESS
+                || (m.distinct >= MIN_DISTINCTNESS && m.cosine >= MIN_MEANING_OF_WORDS)
         })
     {
         Some(Verdict::Close)
@@ -412,6 +414,13 @@ mod tests {
         assert_eq!(
             verdict(QUOTE, ORIGINAL, &alignment, meaning(0.78, MIN_DISTINCTNESS)),
             Some(Verdict::Close)
+        );
+        // Standing out in a small corpus is not enough when the meaning is
+        // not near.
+        let far = MIN_MEANING_OF_WORDS - 0.05;
+        assert_eq!(
+            verdict(QUOTE, ORIGINAL, &alignment, meaning(far, 0.2)),
+            None
         );
         // Without the model there is no meaning to judge.
         assert_eq!(verdict(QUOTE, ORIGINAL, &alignment, None), None);
