@@ -70,8 +70,10 @@ pub const MIN_DISTINCTNESS: f32 = 0.147;
 /// of a quote ([`MIN_DISTINCTNESS`]).
 const TYPICAL_NEIGHBOURS: usize = 5;
 /// Passages ranked by meaning when looking for those neighbours: enough
-/// that [`TYPICAL_NEIGHBOURS`] remain outside any one paragraph.
+/// that [`TYPICAL_NEIGHBOURS`] remain outside any one paragraph (and at
+/// least [`DENSE_CANDIDATES`], which come from the same ranking).
 const NEIGHBOURS_SEEN: usize = 48;
+const _: () = assert!(NEIGHBOURS_SEEN >= DENSE_CANDIDATES);
 
 /// A paragraph that may hold the quote, by the ordinal of the passage it was
 /// found through (by BM25 or by embedding).
@@ -150,13 +152,14 @@ pub fn cite(
 }
 
 /// The candidates for `quote`: the paragraphs of the passages BM25 ranks
-/// highest for its words, then of those nearest its `meaning`, each
-/// paragraph once.
+/// highest for its words, then of the first [`DENSE_CANDIDATES`] of
+/// `nearest` (passages by meaning, best first; empty without the model),
+/// each paragraph once.
 pub fn candidates(
     index: &SearchIndex,
     store: &Store,
     quote: &str,
-    meaning: Option<&DenseQuery>,
+    nearest: &[usize],
 ) -> Result<Vec<Candidate>> {
     let words = terms(quote);
     let mut seen = HashSet::new();
@@ -169,19 +172,23 @@ pub fn candidates(
     let lexical = top
         .into_iter()
         .filter_map(|(_, addr)| index.passage_of(addr).filter(|&p| p < store.len()));
-    let mut nearest = meaning.map_or_else(Vec::new, |m| {
-        search::most_similar(&m.similarity, DENSE_CANDIDATES)
-    });
-    if let Some(m) = meaning {
-        nearest.sort_by(|&a, &b| m.similarity[b].total_cmp(&m.similarity[a]));
-    }
+    let by_meaning = nearest.iter().take(DENSE_CANDIDATES).copied();
     // Align against whole paragraphs, so a quote may cross window boundaries.
     let mut paragraphs_seen = HashSet::new();
     Ok(lexical
-        .chain(nearest.into_iter().filter(|&p| p < store.len()))
+        .chain(by_meaning.filter(|&p| p < store.len()))
         .filter(|&ordinal| paragraphs_seen.insert(store.paragraph_of(ordinal)))
         .map(|ordinal| Candidate { ordinal })
         .collect())
+}
+
+/// The `wanted` passages most similar to `meaning`, best first (ties to the
+/// earlier passage).
+fn nearest_by_meaning(meaning: &DenseQuery, wanted: usize) -> Vec<usize> {
+    let similarity = &meaning.similarity;
+    let mut nearest = search::most_similar(similarity, wanted);
+    nearest.sort_by(|&a, &b| similarity[b].total_cmp(&similarity[a]).then(a.cmp(&b)));
+    nearest
 }
 
 /// How near `meaning` is to the original at `span` of the paragraph of
@@ -233,12 +240,10 @@ fn best(
         None => 0,
     };
     let mut best: Option<Found> = None;
-    let nearest: Vec<usize> = meaning.map_or_else(Vec::new, |m| {
-        let mut nearest = search::most_similar(&m.similarity, NEIGHBOURS_SEEN);
-        nearest.sort_by(|&a, &b| m.similarity[b].total_cmp(&m.similarity[a]));
-        nearest
-    });
-    for candidate in candidates(index, store, quote, meaning)? {
+    // Once per lookup: the dense candidates and the typical similarity
+    // ([`distinctness`]) both read it.
+    let nearest = meaning.map_or_else(Vec::new, |m| nearest_by_meaning(m, NEIGHBOURS_SEEN));
+    for candidate in candidates(index, store, quote, &nearest)? {
         let paragraph = store.paragraph(candidate.ordinal);
         let Some(mut found) = align_with(quote, &cuts, paragraph, candidate) else {
             continue;
@@ -254,7 +259,7 @@ fn best(
         tracing::debug!(
             passage = %store.passage(candidate.ordinal).id,
             similarity = found.alignment.similarity,
-            words_kept = found.alignment.matched as f32 / align::words(said).len().max(1) as f32,
+            words_kept = words_kept(said, &found.alignment),
             content_kept = content_kept(said, original),
             meaning = near.map(|m| m.cosine),
             distinctness = near.map(|m| m.distinct),
@@ -353,8 +358,7 @@ pub fn verdict(
     alignment: &Alignment,
     meaning: Option<Meaning>,
 ) -> Option<Verdict> {
-    let quote_words = align::words(quote).len().max(1);
-    let kept = alignment.matched as f32 / quote_words as f32;
+    let kept = words_kept(quote, alignment);
     if alignment.exact {
         Some(Verdict::Exact)
     } else if (alignment.is_close()
@@ -369,6 +373,11 @@ pub fn verdict(
     } else {
         None
     }
+}
+
+/// The share of the words of `quote` that `alignment` matched.
+fn words_kept(quote: &str, alignment: &Alignment) -> f32 {
+    alignment.matched as f32 / align::words(quote).len().max(1) as f32
 }
 
 /// The share of the distinct content words (stemmed, stop words left out)
