@@ -539,15 +539,30 @@ async fn cite_exact_close_and_not_found() {
     assert!(!none.raw_text.contains("blockquote"));
 }
 
+/// Posts `claim` in `group` as `user`, replies `/cite` to it as `user + 1`,
+/// and returns the bot's verdict with its visible text.
+async fn cite_by_reply(
+    api: &FakeBotApi,
+    bot: &BotProcess,
+    group: i64,
+    user: i64,
+    claim: &str,
+) -> (SentMessage, String) {
+    let claim = api.push_group_text(group, user, claim);
+    let claim_id = message_id(api, claim);
+    let cite =
+        api.push_message(IncomingMessage::group(group, user + 1, "/cite").reply_to(claim_id));
+    let verdict = reply_to(api, bot, group, cite).await;
+    let text = valid(&verdict);
+    (verdict, text)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cite_in_reply_to_a_group_message() {
     let (api, bot) = start(Settings::default()).await;
     let group = -1201;
-    let claim = api.push_group_text(group, 1201, &format!("As Shirk wrote: {CLOSE}"));
-    let claim_id = message_id(&api, claim);
-    let cite = api.push_message(IncomingMessage::group(group, 1202, "/cite").reply_to(claim_id));
-    let verdict = reply_to(&api, &bot, group, cite).await;
-    let text = valid(&verdict);
+    let (verdict, text) =
+        cite_by_reply(&api, &bot, group, 1201, &format!("As Shirk wrote: {CLOSE}")).await;
     assert!(text.starts_with("≈"), "{text}");
     assert!(verdict.raw_text.contains("<s>biggest</s> → <b>top</b>"));
     assert!(
@@ -563,11 +578,14 @@ async fn cite_in_reply_to_a_group_message() {
     );
 
     // The same quotation given to the other essay's author.
-    let claim = api.push_group_text(group, 1203, &format!("Romberg said that {CLOSE}"));
-    let claim_id = message_id(&api, claim);
-    let cite = api.push_message(IncomingMessage::group(group, 1204, "/cite").reply_to(claim_id));
-    let verdict = reply_to(&api, &bot, group, cite).await;
-    let text = valid(&verdict);
+    let (_, text) = cite_by_reply(
+        &api,
+        &bot,
+        group,
+        1203,
+        &format!("Romberg said that {CLOSE}"),
+    )
+    .await;
     assert!(text.starts_with("≈"), "{text}");
     let line = text
         .lines()
