@@ -1,5 +1,6 @@
 # citebot: build with rustls (no system OpenSSL), run as a non-root user.
 #   docker build -t citebot .
+#   docker build --build-arg HF_ENDPOINT=https://hf-mirror.example -t citebot .   # behind a Hub mirror
 #   docker run --rm -e TELOXIDE_TOKEN=123:abc citebot            # the bot (default)
 #   docker run --rm --network none citebot ask "Why does China matter to so many countries?"
 #
@@ -12,7 +13,10 @@ WORKDIR /src
 COPY . .
 RUN cargo build --release --locked --bin citebot
 ENV HF_HOME=/hf
-RUN ./target/release/citebot model fetch
+# A Hub mirror can be named with --build-arg HF_ENDPOINT=...; the value is
+# seen only by this RUN (an ARG of the build stage), not by the run stage.
+ARG HF_ENDPOINT=https://huggingface.co
+RUN HF_ENDPOINT="$HF_ENDPOINT" ./target/release/citebot model fetch
 
 FROM debian:bookworm-slim
 RUN apt-get update \
