@@ -35,6 +35,8 @@ mkdir -p "$scratch"
 
 # --- debian:bookworm-slim ------------------------------------------------
 rootfs=$scratch/rootfs
+# Every path below is under $rootfs: never let it be the host's root.
+case $rootfs in /|"") echo "refusing: rootfs=$rootfs" >&2; exit 1 ;; esac
 if [ ! -x "$rootfs/bin/bash" ]; then
     rm -rf "$rootfs"
     debootstrap --variant=minbase bookworm "$rootfs" "$mirror"
@@ -58,7 +60,6 @@ EOF
 # config, and slimify for -slim): apt keeps no package caches or
 # translations, and dpkg skips docs, man pages and locales. The settings
 # are the official ones; the comments in the real files are left out.
-case $rootfs in /|"") echo "refusing: rootfs=$rootfs" >&2; exit 1 ;; esac
 aptclean='"rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true";'
 printf '%s\n' "DPkg::Post-Invoke { $aptclean };" "APT::Update::Post-Invoke { $aptclean };" \
     'Dir::Cache::pkgcache "";' 'Dir::Cache::srcpkgcache "";' \
