@@ -98,10 +98,10 @@ fn read_front_matter(lines: &[&str], essay: &mut Essay) -> Result<usize, ParseEr
             .map(|span| toml_text[..span.start].matches('\n').count() + 2);
         (line, format!("front matter: {}", e.message()))
     })?;
-    if front.title.trim().is_empty() {
+    essay.title = visible_line(&front.title);
+    if essay.title.is_empty() {
         return Err((Some(2), "front matter: title is empty".into()));
     }
-    essay.title = front.title.trim().to_string();
     essay.author = non_empty(front.author);
     essay.publication = non_empty(front.publication);
     essay.date = non_empty(front.date.map(|d| match d {
@@ -127,20 +127,25 @@ fn read_front_matter(lines: &[&str], essay: &mut Essay) -> Result<usize, ParseEr
 /// index of the first body line.
 fn read_title_line(name: &str, lines: &[&str], is_markdown: bool, essay: &mut Essay) -> usize {
     let first = lines.iter().position(|l| !l.trim().is_empty()).unwrap_or(0);
-    if !is_markdown {
-        essay.title = lines[first].trim().to_string();
-        return first + 1;
-    }
-    match lines[first].trim().strip_prefix("# ") {
-        Some(title) => {
-            essay.title = title.trim().to_string();
-            first + 1
+    let (title, body_start) = if !is_markdown {
+        (visible_line(lines[first]), first + 1)
+    } else {
+        match lines[first].trim().strip_prefix("# ") {
+            Some(title) => (visible_line(title), first + 1),
+            None => (String::new(), first),
         }
-        None => {
-            essay.title = title_from_name(name);
-            first
-        }
-    }
+    };
+    essay.title = if title.is_empty() {
+        title_from_name(name)
+    } else {
+        title
+    };
+    body_start
+}
+
+/// A line with control characters made spaces, trimmed.
+fn visible_line(line: &str) -> String {
+    clean::text(line).trim().to_string()
 }
 
 fn non_empty(value: Option<String>) -> Option<String> {
@@ -159,7 +164,12 @@ fn line_of_key(lines: &[&str], key: &str) -> usize {
 fn title_from_name(name: &str) -> String {
     let stem = name.rsplit('/').next().unwrap_or(name);
     let stem = stem.rsplit_once('.').map_or(stem, |(s, _)| s);
-    stem.replace(['-', '_'], " ")
+    let title = visible_line(&stem.replace(['-', '_'], " "));
+    if title.is_empty() {
+        visible_line(name)
+    } else {
+        title
+    }
 }
 
 /// Blank-line separated blocks, with headings and rules left out.
@@ -171,16 +181,19 @@ fn markdown_paragraphs(lines: &[&str]) -> Vec<String> {
             !(first.starts_with('#') || is_rule(first))
         })
         .map(|block| fold_lines(&block))
+        .filter(|paragraph| !paragraph.is_empty())
         .collect()
 }
 
 /// Blank-line separated blocks; a file with no blank line has a paragraph per line.
 fn text_paragraphs(lines: &[&str]) -> Vec<String> {
     let blocks = blocks(lines);
-    if blocks.len() == 1 {
-        return blocks[0].iter().map(|l| l.trim().to_string()).collect();
-    }
-    blocks.iter().map(|block| fold_lines(block)).collect()
+    let paragraphs: Vec<String> = if blocks.len() == 1 {
+        blocks[0].iter().map(|line| fold_lines(&[line])).collect()
+    } else {
+        blocks.iter().map(|block| fold_lines(block)).collect()
+    };
+    paragraphs.into_iter().filter(|p| !p.is_empty()).collect()
 }
 
 fn blocks<'a>(lines: &[&'a str]) -> Vec<Vec<&'a str>> {
@@ -206,20 +219,21 @@ fn is_rule(line: &str) -> bool {
     t.len() >= 3 && (t.chars().all(|c| c == '-') || t.chars().all(|c| c == '*'))
 }
 
-/// The lines of a block joined with single spaces, control characters made spaces.
+/// The lines of a block joined with single spaces, control characters made
+/// spaces, and trimmed: empty when the block held only controls and spaces.
 fn fold_lines(block: &[&str]) -> String {
     let mut out = String::new();
     for line in block {
-        let line = line.trim();
+        let line = visible_line(line);
         if line.is_empty() {
             continue;
         }
         if !out.is_empty() {
             out.push(' ');
         }
-        out.push_str(line);
+        out.push_str(&line);
     }
-    clean::text(&out)
+    out
 }
 
 #[cfg(test)]
@@ -228,6 +242,24 @@ mod tests {
 
     fn parse(name: &str, text: &str) -> Result<Essay, ParseError> {
         parse_essay(name, text.as_bytes())
+    }
+
+    #[test]
+    fn control_characters_alone_are_no_paragraph() {
+        let err = parse("x.md", "\u{e}").unwrap_err();
+        assert_eq!(err.1, "no text after the title");
+        let essay = parse("x.txt", "Title\n\n\u{e}\u{7}\n\nBody \u{1b}text.\n").unwrap();
+        assert_eq!(essay.paragraphs.iter().collect::<Vec<_>>(), ["Body  text."]);
+        let essay = parse("x.txt", "Title\n\u{e}\nBody.\n").unwrap();
+        assert_eq!(essay.paragraphs.iter().collect::<Vec<_>>(), ["Body."]);
+    }
+
+    #[test]
+    fn a_title_of_control_characters_falls_back_to_the_file_name() {
+        let essay = parse("dir/my-essay.txt", "\u{e}\nBody.\n").unwrap();
+        assert_eq!(essay.title, "my essay");
+        let essay = parse("_.md", "# \u{7}\n\nBody.\n").unwrap();
+        assert_eq!(essay.title, "_.md");
     }
 
     #[test]
