@@ -244,6 +244,23 @@ fn hostile_quotes_never_panic() {
 }
 
 #[test]
+fn a_lone_word_is_not_placed_but_a_rare_two_word_phrase_is() {
+    let quotes = [
+        "the",
+        "Ambition",
+        "of the",
+        "Hamilton said “liberty”",
+        "parchment barriers",
+    ];
+    let r = cite_batch(Some("../shared/corpora/federalist"), &quotes);
+    for v in &r[..4] {
+        assert_eq!(verdict(v), "not_found", "{v}");
+    }
+    assert_eq!(verdict(&r[4]), "exact", "{}", r[4]);
+    assert_eq!(r[4]["match"]["essay_id"], "federalist-48");
+}
+
+#[test]
 fn terminal_output_shows_verdict_original_differences_and_citation() {
     let index = tempfile::tempdir().unwrap();
     let out = Command::new(BIN)

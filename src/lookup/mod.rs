@@ -35,6 +35,10 @@ use crate::store::Store;
 
 /// Candidate passages aligned per lookup.
 const CANDIDATES: usize = 12;
+/// A quotation has at least this many words, one of them not a stop word
+/// ([`is_placeable`]): a lone word or a run of function words ("of the")
+/// occurs almost everywhere, so finding it places nothing.
+pub const MIN_QUOTE_WORDS: usize = 2;
 /// At most this many words of a quote are looked up.
 const MAX_QUOTE_TERMS: usize = 64;
 /// A misquote must still have this share of its words in the original:
@@ -106,6 +110,9 @@ pub fn cite(
 ) -> Result<CiteResult> {
     let framed = frame::frame(message);
     let quote = &message[framed.quote.clone()];
+    if !is_placeable(quote) {
+        return Ok(CiteResult::not_found(message));
+    }
     let meaning = dense.and_then(|dense| match dense.query(quote) {
         Ok(query) => Some(query),
         Err(why) => {
@@ -149,6 +156,12 @@ pub fn cite(
             .named
             .map(|named| attribution::attribution(&named, essay.author.as_deref())),
     })
+}
+
+/// Whether `quote` can be placed at all: at least [`MIN_QUOTE_WORDS`]
+/// words, one of them a content word.
+fn is_placeable(quote: &str) -> bool {
+    align::words(quote).len() >= MIN_QUOTE_WORDS && terms(quote).iter().any(|t| !is_stop(&t.text))
 }
 
 /// The candidates for `quote`: the paragraphs of the passages BM25 ranks
@@ -351,7 +364,8 @@ pub struct Meaning {
 ///   at least [`MIN_CONTENT_KEPT`] of its content words in the original;
 ///   *or* the original stands out from the quote's typical similarity by
 ///   at least [`MIN_DISTINCTNESS`] with cosine ≥ [`MIN_MEANING_OF_WORDS`].
-/// - **not found**: anything else.
+/// - **not found**: anything else; and, before any alignment, a quote of
+///   fewer than [`MIN_QUOTE_WORDS`] words or with no content word.
 pub fn verdict(
     quote: &str,
     original: &str,
@@ -433,6 +447,16 @@ mod tests {
         );
         // Without the model there is no meaning to judge.
         assert_eq!(verdict(QUOTE, ORIGINAL, &alignment, None), None);
+    }
+
+    #[test]
+    fn a_lone_word_or_function_words_are_not_a_quotation() {
+        for quote in ["the", "Ambition", "a<", "of the", "  in  the  ", "…", ""] {
+            assert!(!is_placeable(quote), "{quote:?}");
+        }
+        for quote in ["parchment barriers", "Ambition must", "impetuous vortex"] {
+            assert!(is_placeable(quote), "{quote:?}");
+        }
     }
 
     #[test]
