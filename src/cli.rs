@@ -136,6 +136,34 @@ pub fn run(command: Command, config: Config, secrets: Secrets) -> Result<()> {
 }
 
 /// True when `error` comes from writing to a pipe whose reader has gone.
+/// An error as the terminal shows it: `Error: …`, then its causes under
+/// `Caused by:`, leaving out a cause that the message before it already
+/// ends with (the library's errors repeat their source in their message:
+/// "corpus: No such file or directory").
+pub fn error_report(error: &anyhow::Error) -> String {
+    let mut out = format!("Error: {error}");
+    let mut before = error.to_string();
+    let mut causes = Vec::new();
+    for cause in error.chain().skip(1) {
+        let text = cause.to_string();
+        if !before.ends_with(&text) {
+            causes.push(text.clone());
+        }
+        before = text;
+    }
+    match causes.as_slice() {
+        [] => {}
+        [one] => out.push_str(&format!("\n\nCaused by:\n    {one}")),
+        many => {
+            out.push_str("\n\nCaused by:");
+            for (i, cause) in many.iter().enumerate() {
+                out.push_str(&format!("\n    {i}: {cause}"));
+            }
+        }
+    }
+    out
+}
+
 fn is_broken_pipe(error: &anyhow::Error) -> bool {
     error.chain().any(|cause| {
         cause
@@ -508,5 +536,30 @@ impl Chat<'_> {
             }
         };
         Ok(Some(reply))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::error_report;
+
+    #[test]
+    fn a_cause_repeated_in_its_parent_is_shown_once() {
+        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "no such file");
+        let error = anyhow::Error::new(citebot::Error::io("corpus", io)).context("opening corpus");
+        assert_eq!(
+            error_report(&error),
+            "Error: opening corpus\n\nCaused by:\n    corpus: no such file"
+        );
+    }
+
+    #[test]
+    fn distinct_causes_are_numbered_and_none_is_no_list() {
+        let error = anyhow::anyhow!("inner").context("middle").context("outer");
+        assert_eq!(
+            error_report(&error),
+            "Error: outer\n\nCaused by:\n    0: middle\n    1: inner"
+        );
+        assert_eq!(error_report(&anyhow::anyhow!("alone")), "Error: alone");
     }
 }

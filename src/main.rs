@@ -2,12 +2,24 @@
 
 mod cli;
 
+use std::process::ExitCode;
+
 use anyhow::{Context, Result};
 use clap::Parser;
 
 use citebot::config::Config;
 
-fn main() -> Result<()> {
+fn main() -> ExitCode {
+    match start() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("{}", cli::error_report(&error));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn start() -> Result<()> {
     let args = cli::Cli::parse();
 
     // Config layers, lowest first: .env, config file, environment (all read by

@@ -414,6 +414,14 @@ fn missing_corpus_is_a_clear_error() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("/nonexistent/essays"), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
+    // The cause once, not once per layer that wraps it; no backtrace.
+    assert!(stderr.starts_with("Error: opening corpus"), "{stderr}");
+    assert_eq!(
+        stderr.matches("No such file or directory").count(),
+        1,
+        "{stderr}"
+    );
+    assert!(!stderr.contains("backtrace"), "{stderr}");
 }
 
 #[test]
