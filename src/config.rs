@@ -134,16 +134,20 @@ impl Config {
                 .map(|t| (PathBuf::from(DEFAULT_PATH), t)),
         };
         if let Some((path, text)) = text {
-            let layer: toml::Table = toml::from_str(&text)
-                .map_err(|e| Error::Config(format!("{}: {}", path.display(), e.message())))?;
+            let layer: toml::Table = toml::from_str(&text).map_err(|e| {
+                let line = e.span().map(|span| line_at(&text, span.start));
+                Error::Config(format!("{}: {}", place(&path, line), e.message()))
+            })?;
             // Check the file on its own first, so an unknown key names the file.
-            check_keys(&layer, &table, "")
-                .map_err(|key| Error::Config(format!("{}: unknown key `{key}`", path.display())))?;
+            check_keys(&layer, &table, "").map_err(|key| {
+                let line = line_of_key(&text, &key);
+                Error::Config(format!("{}: unknown key `{key}`", place(&path, line)))
+            })?;
             merge(&mut table, layer);
+            check_values(&table, &path.display().to_string())?;
         }
         apply_env(&mut table, env, "environment")?;
-        let mut config = Config::deserialize(toml::Value::Table(table))
-            .map_err(|e| Error::Config(e.to_string()))?;
+        let mut config = deserialize(table, "environment")?;
         let mut variables = dotenv.clone();
         variables.extend(env.iter().map(|(k, v)| (k.clone(), v.clone())));
         config.hub = crate::embed::HubSettings::from_env(&variables);
@@ -237,6 +241,48 @@ fn read_dotenv(path: &Path) -> Result<BTreeMap<String, String>> {
 }
 
 /// Finds a key of `layer` that `known` lacks.
+/// Checks that the layers so far, the last from `origin`, give a valid
+/// config, so that a value of the wrong type names where it came from.
+fn check_values(table: &toml::Table, origin: &str) -> Result<()> {
+    deserialize(table.clone(), origin).map(|_| ())
+}
+
+fn deserialize(table: toml::Table, origin: &str) -> Result<Config> {
+    Config::deserialize(toml::Value::Table(table)).map_err(|e| {
+        let message = e.to_string().trim().replace('\n', " ");
+        Error::Config(format!("{origin}: {message}"))
+    })
+}
+
+/// `path`, with ` line N` when the line is known.
+fn place(path: &Path, line: Option<usize>) -> String {
+    match line {
+        Some(line) => format!("{} line {line}", path.display()),
+        None => path.display().to_string(),
+    }
+}
+
+/// The 1-based line of byte `at` of `text`.
+fn line_at(text: &str, at: usize) -> usize {
+    text[..at.min(text.len())].matches('\n').count() + 1
+}
+
+/// The 1-based line where the last part of the dotted `key` is set in
+/// `text` (`key = …`), or where the table `key` opens (`[key]`), if any.
+fn line_of_key(text: &str, key: &str) -> Option<usize> {
+    let last = key.rsplit('.').next().unwrap_or(key);
+    text.lines()
+        .position(|line| {
+            let line = line.trim_start();
+            let rest = line
+                .strip_prefix(last)
+                .or_else(|| line.strip_prefix(&format!("\"{last}\"")));
+            rest.is_some_and(|rest| rest.trim_start().starts_with('='))
+                || line.trim_end() == format!("[{key}]")
+        })
+        .map(|i| i + 1)
+}
+
 fn check_keys(
     layer: &toml::Table,
     known: &toml::Table,
@@ -306,6 +352,7 @@ fn apply_env(table: &mut toml::Table, vars: &BTreeMap<String, String>, origin: &
                 .expect("path from the defaults");
         }
         at.insert(path[path.len() - 1].clone(), value);
+        check_values(table, &format!("{origin}: {var}"))?;
     }
     Ok(())
 }
@@ -381,7 +428,39 @@ mod tests {
         assert!(err.to_string().contains("CITEBOT_TOPP"), "{err}");
         let err = Config::from_layers(None, &BTreeMap::new(), &vars(&[("CITEBOT_TOP", "many")]))
             .unwrap_err();
+        assert!(
+            err.to_string().contains("environment: CITEBOT_TOP: "),
+            "{err}"
+        );
         assert!(err.to_string().contains("top"), "{err}");
+        let err = Config::from_layers(None, &vars(&[("CITEBOT_TOP", "many")]), &BTreeMap::new())
+            .unwrap_err();
+        assert!(err.to_string().contains(".env: CITEBOT_TOP: "), "{err}");
+    }
+
+    #[test]
+    fn a_bad_file_names_its_line_and_a_wrong_type_names_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("c.toml");
+        let load = |text: &str| {
+            std::fs::write(&file, text).unwrap();
+            Config::from_layers(Some(&file), &BTreeMap::new(), &BTreeMap::new())
+                .unwrap_err()
+                .to_string()
+        };
+        let at = |line: usize| format!("{} line {line}: ", file.display());
+        let err = load("top = 3\n[telegram]\nadmins = [1]\n  typo = 1\n");
+        assert!(
+            err.contains(&at(4)) && err.contains("`telegram.typo`"),
+            "{err}"
+        );
+        let err = load("top = 3\n\n[telegrm]\nadmins = [1]\n");
+        assert!(err.contains(&at(3)) && err.contains("`telegrm`"), "{err}");
+        let err = load("top = 3\nlog = = \"warn\"\n");
+        assert!(err.contains(&at(2)), "{err}");
+        let err = load("top = \"three\"\n");
+        assert!(err.contains(&format!("{}: ", file.display())), "{err}");
+        assert!(err.contains("top") && !err.contains('\n'), "{err}");
     }
 
     #[test]
