@@ -282,6 +282,9 @@ pub struct CiteResult {
     pub elided: bool,
     /// Who the query says wrote it, when it names someone and the quote was found.
     pub attribution: Option<Attribution>,
+    /// True when the quotation is too short to place: one word, or function
+    /// words only (`not_found`; not part of the JSON contract).
+    pub too_short: bool,
 }
 
 impl CiteResult {
@@ -295,6 +298,15 @@ impl CiteResult {
             quoted: quote.to_string(),
             elided: false,
             attribution: None,
+            too_short: false,
+        }
+    }
+
+    /// The result for a quotation too short to place.
+    pub(crate) fn too_short(quote: &str) -> CiteResult {
+        CiteResult {
+            too_short: true,
+            ..CiteResult::not_found(quote)
         }
     }
 }

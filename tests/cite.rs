@@ -258,6 +258,23 @@ fn a_lone_word_is_not_placed_but_a_rare_two_word_phrase_is() {
     }
     assert_eq!(verdict(&r[4]), "exact", "{}", r[4]);
     assert_eq!(r[4]["match"]["essay_id"], "federalist-48");
+    let out = Command::new(BIN)
+        .env("CITEBOT_MODEL", "off")
+        .args([
+            "cite",
+            "--corpus",
+            "../shared/corpora/federalist",
+            "--index",
+        ])
+        .arg(tempfile::tempdir().unwrap().path())
+        .arg("Ambition")
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("❌ Not found: one word, or words like “of the”"),
+        "{text}"
+    );
 }
 
 #[test]

@@ -111,7 +111,7 @@ pub fn cite(
     let framed = frame::frame(message);
     let quote = &message[framed.quote.clone()];
     if !is_placeable(quote) {
-        return Ok(CiteResult::not_found(message));
+        return Ok(CiteResult::too_short(message));
     }
     let meaning = dense.and_then(|dense| match dense.query(quote) {
         Ok(query) => Some(query),
@@ -155,6 +155,7 @@ pub fn cite(
         attribution: framed
             .named
             .map(|named| attribution::attribution(&named, essay.author.as_deref())),
+        too_short: false,
     })
 }
 

@@ -18,6 +18,19 @@ pub fn verdict(verdict: Verdict) -> (&'static str, &'static str) {
 /// What follows the [`Verdict::NotFound`] label: `Not found: …`.
 pub const QUOTE_NOT_FOUND: &str = "nothing in the essays matches that quote closely enough.";
 
+/// What follows the [`Verdict::NotFound`] label for a quotation too short
+/// to place.
+pub const QUOTE_TOO_SHORT: &str = "one word, or words like “of the”, occur almost everywhere; send at least two words of the quotation.";
+
+/// What follows the [`Verdict::NotFound`] label for `result`.
+pub fn not_found(result: &crate::model::CiteResult) -> &'static str {
+    if result.too_short {
+        QUOTE_TOO_SHORT
+    } else {
+        QUOTE_NOT_FOUND
+    }
+}
+
 /// What follows the verdict of a quote shortened with "…".
 pub const ELIDED: &str = "(shortened with “…”)";
 

@@ -102,7 +102,7 @@ pub fn cite(result: &CiteResult, style: Style) -> String {
     match (result.verdict, &result.found) {
         (Verdict::NotFound, _) | (_, None) => {
             let (symbol, name) = labels::verdict(Verdict::NotFound);
-            let _ = writeln!(out, "{symbol} {name}: {}", labels::QUOTE_NOT_FOUND);
+            let _ = writeln!(out, "{symbol} {name}: {}", labels::not_found(result));
         }
         (verdict, Some(m)) => {
             let (symbol, name) = labels::verdict(verdict);

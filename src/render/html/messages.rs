@@ -145,7 +145,7 @@ pub fn cite(result: &CiteResult) -> String {
                 .text(" ")
                 .tagged(Tag::Bold, name)
                 .text(": ")
-                .text(labels::QUOTE_NOT_FOUND);
+                .text(labels::not_found(result));
             return html.finish();
         }
         (verdict, Some(found)) => {
@@ -417,6 +417,7 @@ mod tests {
             quoted: "China is the biggest partner".into(),
             elided: false,
             attribution: None,
+            too_short: false,
         };
         let html = cite(&result);
         assert!(html.contains("<s>biggest</s> → <b>top</b>"), "{html}");
@@ -432,6 +433,16 @@ mod tests {
         };
         assert!(cite(&none).starts_with("❌"));
         assert!(!cite(&none).contains("blockquote"));
+        assert!(cite(&none).contains(labels::QUOTE_NOT_FOUND));
+        let short = CiteResult {
+            too_short: true,
+            ..none
+        };
+        assert!(
+            cite(&short).contains(labels::QUOTE_TOO_SHORT),
+            "{}",
+            cite(&short)
+        );
     }
 
     #[test]
@@ -451,6 +462,7 @@ mod tests {
                 author: Some("Alexander Hamilton".into()),
                 correct: Some(false),
             }),
+            too_short: false,
         };
         let html = cite(&result);
         valid(&html);
@@ -535,6 +547,7 @@ mod tests {
                     author: Some(text.clone()),
                     correct: Some(false),
                 }),
+                too_short: false,
             };
             valid(&cite(&result));
         }

@@ -42,7 +42,7 @@ pub(super) async fn handle(app: Arc<App>, query: InlineQuery) -> Handled {
         let result = app.with_engine(move |l| l.engine.cite(&quote)).await??;
         let (verdict, description) = match &result.found {
             Some(m) if result.verdict != Verdict::NotFound => (result.verdict, m.citation.line()),
-            _ => (Verdict::NotFound, capitalized(labels::QUOTE_NOT_FOUND)),
+            _ => (Verdict::NotFound, capitalized(labels::not_found(&result))),
         };
         let (symbol, name) = labels::verdict(verdict);
         let title = format!("{symbol} {name}");
