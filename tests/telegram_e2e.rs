@@ -537,6 +537,13 @@ async fn cite_exact_close_and_not_found() {
         "{text}"
     );
     assert!(!none.raw_text.contains("blockquote"));
+
+    let short = ask(&api, &bot, 1104, "/cite Ambition").await;
+    let text = valid(&short);
+    assert!(
+        text.starts_with("❌") && text.contains("send at least two words"),
+        "{text}"
+    );
 }
 
 /// Posts `claim` in `group` as `user`, replies `/cite` to it as `user + 1`,
