@@ -35,6 +35,9 @@ use crate::store::{Changes, Store};
 const FORMAT: u32 = 2;
 /// File beside tantivy's that records what the index holds.
 const META_FILE: &str = "citebot.json";
+/// Held while the index is built or updated, so that a second process
+/// waits for the first and then finds the index up to date.
+const LOCK_FILE: &str = "citebot.lock";
 /// Memory each indexing thread may use, in bytes. Larger means fewer, larger
 /// segments to merge; see BENCHMARKS.md for how it was chosen.
 const WRITER_HEAP_PER_THREAD: usize = 192 * 1024 * 1024;
@@ -143,8 +146,18 @@ impl SearchIndex {
     ) -> Result<(SearchIndex, SyncReport)> {
         let (schema, fields) = Fields::schema();
         let summary = Summary::of(store);
-        if Summary::read(dir).as_ref() == Some(&summary) && dir.join("meta.json").exists() {
+        let up_to_date =
+            || Summary::read(dir).as_ref() == Some(&summary) && dir.join("meta.json").exists();
+        if up_to_date() {
             // Up to date: neither the recorded digests nor the index change.
+            let index = open_current(dir, schema)?;
+            let index = SearchIndex::read(dir, &index, fields, store)?;
+            return Ok((index, SyncReport::default()));
+        }
+        refuse_foreign(dir)?;
+        let _lock = lock(dir)?;
+        if up_to_date() {
+            // Another process brought it up to date while this one waited.
             let index = open_current(dir, schema)?;
             let index = SearchIndex::read(dir, &index, fields, store)?;
             return Ok((index, SyncReport::default()));
@@ -496,21 +509,58 @@ fn write_meta(dir: &Path, meta: &Meta) -> Result<()> {
     std::fs::rename(&tmp, &path).map_err(|e| Error::io(&path, e))
 }
 
-/// Empties `dir` for a new index, refusing to touch a folder that is not ours.
+/// Refuses a `dir` that holds files but is not a citebot index, before
+/// anything is written to it.
+fn refuse_foreign(dir: &Path) -> Result<()> {
+    foreign_entries(dir).map(|_| ())
+}
+
+/// The entries of `dir` but its lock file (none when it does not exist),
+/// or an error when it holds any and is not a citebot index.
+fn foreign_entries(dir: &Path) -> Result<Vec<std::fs::DirEntry>> {
+    if !dir.exists() {
+        return Ok(Vec::new());
+    }
+    let entries: Vec<_> = std::fs::read_dir(dir)
+        .map_err(|e| Error::io(dir, e))?
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name() != LOCK_FILE)
+        .collect();
+    // A lock file is only ever created in a folder found empty or ours: one
+    // with it is an index another process is building.
+    let ours = [META_FILE, "meta.json", LOCK_FILE]
+        .iter()
+        .any(|file| dir.join(file).exists());
+    if !entries.is_empty() && !ours {
+        return Err(Error::IndexMeta {
+            path: dir.to_path_buf(),
+            message: "folder is not empty and is not a citebot index; refusing to overwrite it"
+                .into(),
+        });
+    }
+    Ok(entries)
+}
+
+/// An exclusive lock on building or updating the index in `dir` (created
+/// if missing), held until dropped; waits for another process holding it.
+fn lock(dir: &Path) -> Result<std::fs::File> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    let path = dir.join(LOCK_FILE);
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| Error::io(&path, e))?;
+    file.lock().map_err(|e| Error::io(&path, e))?;
+    Ok(file)
+}
+
+/// Empties `dir` for a new index (all but its lock file), refusing to
+/// touch a folder that is not ours.
 fn prepare_empty_dir(dir: &Path) -> Result<()> {
     if dir.exists() {
-        let entries: Vec<_> = std::fs::read_dir(dir)
-            .map_err(|e| Error::io(dir, e))?
-            .filter_map(|e| e.ok())
-            .collect();
-        let ours = dir.join(META_FILE).exists() || dir.join("meta.json").exists();
-        if !entries.is_empty() && !ours {
-            return Err(Error::IndexMeta {
-                path: dir.to_path_buf(),
-                message: "folder is not empty and is not a citebot index; refusing to overwrite it"
-                    .into(),
-            });
-        }
+        let entries = foreign_entries(dir)?;
         for entry in entries {
             let path = entry.path();
             let removed = if path.is_dir() {

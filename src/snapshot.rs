@@ -258,8 +258,24 @@ pub(crate) fn write<'a>(
     essays: impl Iterator<Item = (&'a Head, Raw<'a>)>,
 ) -> std::io::Result<()> {
     let path = dir.join(FILE);
-    let tmp = dir.join(format!("{FILE}.tmp"));
-    let mut out = std::io::BufWriter::with_capacity(1 << 20, File::create(&tmp)?);
+    // A name of its own per writer: two processes saving at once must not
+    // write into one temporary file.
+    static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = dir.join(format!("{FILE}.{}-{n}.tmp", std::process::id()));
+    let written = write_to(&tmp, essays).and_then(|()| std::fs::rename(&tmp, &path));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written
+}
+
+/// Writes the snapshot of `essays` to the new file `tmp`.
+fn write_to<'a>(
+    tmp: &Path,
+    essays: impl Iterator<Item = (&'a Head, Raw<'a>)>,
+) -> std::io::Result<()> {
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, File::create(tmp)?);
     out.write_all(&[0; HEADER_LEN])?;
     let mut offset = HEADER_LEN;
     let mut directory = Encoder::default();
@@ -292,9 +308,7 @@ pub(crate) fn write<'a>(
     header.u32(crc32fast::hash(&header.bytes));
     let mut file = out.into_inner().map_err(|e| e.into_error())?;
     file.seek(SeekFrom::Start(0))?;
-    file.write_all(&header.bytes)?;
-    drop(file);
-    std::fs::rename(&tmp, &path)
+    file.write_all(&header.bytes)
 }
 
 fn encode_entry(out: &mut Encoder, head: &Head, record: &Record) {

@@ -543,10 +543,38 @@ proptest! {
             assert_ask_contract(v);
         }
     }
+
+    #[test]
+    fn any_input_gives_a_cite_verdict_and_never_places_a_lone_word(
+        lines in proptest::collection::vec(arbitrary_line(), 1..40)
+    ) {
+        let index = cite_index_dir();
+        let out = run(&["cite", "--json"], &index, &(lines.join("\n") + "\n"));
+        let parsed = json_lines(&out);
+        prop_assert_eq!(parsed.len(), lines.len());
+        for (line, v) in lines.iter().zip(&parsed) {
+            prop_assert_eq!(v["query"].as_str(), Some(line.as_str()));
+            let verdict = v["verdict"].as_str().unwrap();
+            prop_assert!(["exact", "close", "not_found"].contains(&verdict), "{}", v);
+            if verdict != "not_found" {
+                let quoted = v["quoted"].as_str().unwrap();
+                let words = quoted.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty());
+                prop_assert!(words.count() >= 2, "{}", v);
+            }
+        }
+    }
 }
 
-/// One index folder shared by the proptest cases (built on first use).
+/// One index folder shared by the cases of the `ask` proptest (built on first use).
 fn index_dir() -> PathBuf {
+    static DIR: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| tempfile::tempdir().unwrap())
+        .path()
+        .to_path_buf()
+}
+
+/// The same for the `cite` proptest: each test has its own folder.
+fn cite_index_dir() -> PathBuf {
     static DIR: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
     DIR.get_or_init(|| tempfile::tempdir().unwrap())
         .path()

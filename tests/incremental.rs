@@ -297,3 +297,24 @@ fn a_stale_or_damaged_saved_store_never_changes_an_answer() {
         assert_ne!(std::fs::read_to_string(&summary).ok().as_deref(), wrong);
     }
 }
+
+/// Two engines opening one new index folder at once (two processes, say
+/// `citebot serve` and a batch `ask`) both succeed: the second waits while
+/// the first builds, then finds the index up to date.
+#[test]
+fn two_engines_opening_one_new_index_at_once_both_succeed() {
+    let corpus = corpus(6);
+    let index = tempfile::tempdir().unwrap();
+    let dir = index.path().join("shared");
+    let results: Vec<_> = std::thread::scope(|scope| {
+        let opens: Vec<_> = (0..3)
+            .map(|_| scope.spawn(|| open(corpus.path(), &dir)))
+            .collect();
+        opens.into_iter().map(|o| o.join().unwrap()).collect()
+    });
+    let rebuilt = results.iter().filter(|(_, r)| r.sync.rebuilt).count();
+    assert_eq!(rebuilt, 1, "one builds, the others reuse it");
+    for (engine, _) in &results {
+        assert_like_fresh_build(engine, corpus.path());
+    }
+}
