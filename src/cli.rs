@@ -51,7 +51,7 @@ pub enum Command {
         #[arg(long)]
         json: bool,
         /// Number of results.
-        #[arg(long, value_name = "N")]
+        #[arg(long, value_name = "N", value_parser = at_least_one)]
         top: Option<usize>,
         #[command(flatten)]
         corpus: CorpusArgs,
@@ -71,7 +71,7 @@ pub enum Command {
     /// An interactive session: ask, then `more`, `context`, `sources`.
     Chat {
         /// Number of results per page.
-        #[arg(long, value_name = "N")]
+        #[arg(long, value_name = "N", value_parser = at_least_one)]
         top: Option<usize>,
         #[command(flatten)]
         corpus: CorpusArgs,
@@ -136,6 +136,15 @@ pub fn run(command: Command, config: Config, secrets: Secrets) -> Result<()> {
 }
 
 /// True when `error` comes from writing to a pipe whose reader has gone.
+/// A count of results: a whole number, 1 or more.
+fn at_least_one(text: &str) -> std::result::Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(0) => Err("must be at least 1".into()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
 /// An error as the terminal shows it: `Error: …`, then its causes under
 /// `Caused by:`, leaving out a cause that the message before it already
 /// ends with (the library's errors repeat their source in their message:

@@ -61,6 +61,9 @@ pub struct Config {
     pub telegram: TelegramConfig,
 }
 
+/// Telegram shows at most this many results per inline query.
+pub const MAX_INLINE_RESULTS: usize = 50;
+
 /// Settings of the Telegram bot.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -99,6 +102,28 @@ impl Default for Config {
 }
 
 impl Config {
+    /// What is wrong with a count that must be in range, if anything.
+    fn out_of_range(&self) -> Option<String> {
+        let t = &self.telegram;
+        [
+            ("top", self.top, 1),
+            ("telegram.results_private", t.results_private, 1),
+            ("telegram.results_group", t.results_group, 1),
+            ("telegram.inline_results", t.inline_results, 1),
+        ]
+        .into_iter()
+        .find(|&(_, value, least)| value < least)
+        .map(|(key, value, least)| format!("`{key}` must be at least {least}, got {value}"))
+        .or_else(|| {
+            (t.inline_results > MAX_INLINE_RESULTS).then(|| {
+                format!(
+                    "`telegram.inline_results` must be at most {MAX_INLINE_RESULTS} (Telegram's limit), got {}",
+                    t.inline_results
+                )
+            })
+        })
+    }
+
     /// The index folder, or None for the default.
     pub fn index_dir(&self) -> Option<PathBuf> {
         (!self.index.as_os_str().is_empty()).then(|| self.index.clone())
@@ -248,9 +273,12 @@ fn check_values(table: &toml::Table, origin: &str) -> Result<()> {
 }
 
 fn deserialize(table: toml::Table, origin: &str) -> Result<Config> {
-    Config::deserialize(toml::Value::Table(table)).map_err(|e| {
+    let config = Config::deserialize(toml::Value::Table(table)).map_err(|e| {
         let message = e.to_string().trim().replace('\n', " ");
         Error::Config(format!("{origin}: {message}"))
+    })?;
+    config.out_of_range().map_or(Ok(config), |message| {
+        Err(Error::Config(format!("{origin}: {message}")))
     })
 }
 
@@ -436,6 +464,27 @@ mod tests {
         let err = Config::from_layers(None, &vars(&[("CITEBOT_TOP", "many")]), &BTreeMap::new())
             .unwrap_err();
         assert!(err.to_string().contains(".env: CITEBOT_TOP: "), "{err}");
+    }
+
+    #[test]
+    fn counts_out_of_range_are_refused_by_name() {
+        let err = Config::from_layers(None, &BTreeMap::new(), &vars(&[("CITEBOT_TOP", "0")]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("CITEBOT_TOP: `top` must be at least 1, got 0"),
+            "{err}"
+        );
+        let env = vars(&[("CITEBOT_TELEGRAM_INLINE_RESULTS", "51")]);
+        let err = Config::from_layers(None, &BTreeMap::new(), &env)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("`telegram.inline_results` must be at most 50"),
+            "{err}"
+        );
+        let env = vars(&[("CITEBOT_TELEGRAM_RESULTS_GROUP", "0")]);
+        assert!(Config::from_layers(None, &BTreeMap::new(), &env).is_err());
     }
 
     #[test]

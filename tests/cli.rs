@@ -425,6 +425,32 @@ fn missing_corpus_is_a_clear_error() {
 }
 
 #[test]
+fn a_count_of_zero_results_is_refused_by_name() {
+    let index = tempfile::tempdir().unwrap();
+    let out = run(&["ask", "--top", "0", "China"], index.path(), "");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("--top") && stderr.contains("at least 1"),
+        "{stderr}"
+    );
+    let out = Command::new(BIN)
+        .env("CITEBOT_MODEL", "off")
+        .env("CITEBOT_TOP", "0")
+        .args(["ask", "--index"])
+        .arg(index.path())
+        .arg("China")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("CITEBOT_TOP: `top` must be at least 1"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn stale_index_is_updated_and_fresh_index_is_reused() {
     let corpus = bad_corpus();
     let index = tempfile::tempdir().unwrap();

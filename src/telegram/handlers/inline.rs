@@ -51,7 +51,10 @@ pub(super) async fn handle(app: Arc<App>, query: InlineQuery) -> Handled {
         return Ok("inline cite");
     }
     let question = clip(text);
-    let limit = app.config.inline_results.clamp(1, 50);
+    let limit = app
+        .config
+        .inline_results
+        .clamp(1, crate::config::MAX_INLINE_RESULTS);
     let found = app
         .with_engine(move |l| l.engine.ask(&question, limit))
         .await??;
