@@ -535,6 +535,7 @@ impl Chat<'_> {
                 }
                 None => format!("{}\n", labels::ASK_FIRST),
             },
+            "cite" => format!("{}\n", labels::CITE_WHAT),
             _ if line.starts_with("cite ") => text::cite(&engine.cite(&line[5..])?, style),
             question => {
                 let answer = engine.ask(question, self.top)?;

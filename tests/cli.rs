@@ -610,7 +610,7 @@ fn cite_index_dir() -> PathBuf {
 #[test]
 fn chat_session_asks_pages_shows_context_and_sources() {
     let index = tempfile::tempdir().unwrap();
-    let script = "What should each department of government have of its own?\nmore\ncontext\nsources\ncite Ambition must be made to check ambition\nquit\n";
+    let script = "What should each department of government have of its own?\nmore\ncontext\nsources\ncite Ambition must be made to check ambition\ncite\nquit\n";
     let out = run(
         &["chat", "--top", "1", "--corpus", &federalist()],
         index.path(),
@@ -632,6 +632,10 @@ fn chat_session_asks_pages_shows_context_and_sources() {
         "sources: {text}"
     );
     assert!(text.contains("“check” → “counteract”"), "cite: {text}");
+    assert!(
+        text.contains("> Put the quotation after `cite`"),
+        "cite alone: {text}"
+    );
 }
 
 #[test]

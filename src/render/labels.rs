@@ -79,6 +79,10 @@ pub const CHAT_HELP: &str = "Ask a question in your own words. Then:
 /// `more` or `context` before any question.
 pub const ASK_FIRST: &str = "Ask a question first.";
 
+/// The reply to `cite` with nothing after it, in `chat`.
+pub const CITE_WHAT: &str =
+    "Put the quotation after `cite`: cite Ambition must be made to counteract ambition";
+
 /// `more` when every result has been shown.
 pub const NO_MORE: &str = "No further results.";
 
