@@ -146,21 +146,22 @@ impl SearchIndex {
     ) -> Result<(SearchIndex, SyncReport)> {
         let (schema, fields) = Fields::schema();
         let summary = Summary::of(store);
+        // Up to date: neither the recorded digests nor the index change.
         let up_to_date =
             || Summary::read(dir).as_ref() == Some(&summary) && dir.join("meta.json").exists();
-        if up_to_date() {
-            // Up to date: neither the recorded digests nor the index change.
-            let index = open_current(dir, schema)?;
+        let reuse = || {
+            let index = open_current(dir, schema.clone())?;
             let index = SearchIndex::read(dir, &index, fields, store)?;
-            return Ok((index, SyncReport::default()));
+            Ok((index, SyncReport::default()))
+        };
+        if up_to_date() {
+            return reuse();
         }
         refuse_foreign(dir)?;
         let _lock = lock(dir)?;
         if up_to_date() {
             // Another process brought it up to date while this one waited.
-            let index = open_current(dir, schema)?;
-            let index = SearchIndex::read(dir, &index, fields, store)?;
-            return Ok((index, SyncReport::default()));
+            return reuse();
         }
         let meta = read_meta(dir);
         let (index, rebuilt) = open_or_create(dir, meta.as_ref(), schema)?;

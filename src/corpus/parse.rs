@@ -52,11 +52,13 @@ pub fn parse_essay(name: &str, bytes: &[u8]) -> Result<Essay, ParseError> {
     };
     let body_start = body_start.min(lines.len());
     let body = &lines[body_start..];
-    let paragraphs = if is_markdown {
+    let mut paragraphs = if is_markdown {
         markdown_paragraphs(body)
     } else {
         text_paragraphs(body)
     };
+    // A block of control characters and spaces only folds to nothing.
+    paragraphs.retain(|p| !p.is_empty());
     if paragraphs.is_empty() {
         return Err((Some(body_start + 1), "no text after the title".into()));
     }
@@ -181,19 +183,16 @@ fn markdown_paragraphs(lines: &[&str]) -> Vec<String> {
             !(first.starts_with('#') || is_rule(first))
         })
         .map(|block| fold_lines(&block))
-        .filter(|paragraph| !paragraph.is_empty())
         .collect()
 }
 
 /// Blank-line separated blocks; a file with no blank line has a paragraph per line.
 fn text_paragraphs(lines: &[&str]) -> Vec<String> {
     let blocks = blocks(lines);
-    let paragraphs: Vec<String> = if blocks.len() == 1 {
-        blocks[0].iter().map(|line| fold_lines(&[line])).collect()
-    } else {
-        blocks.iter().map(|block| fold_lines(block)).collect()
-    };
-    paragraphs.into_iter().filter(|p| !p.is_empty()).collect()
+    if blocks.len() == 1 {
+        return blocks[0].iter().map(|line| fold_lines(&[line])).collect();
+    }
+    blocks.iter().map(|block| fold_lines(block)).collect()
 }
 
 fn blocks<'a>(lines: &[&'a str]) -> Vec<Vec<&'a str>> {
