@@ -451,40 +451,40 @@ mod tests {
         std::fs::write(&file, "[telegram]\nadmin = [1]\n").unwrap();
         let err = Config::from_layers(Some(&file), &BTreeMap::new(), &BTreeMap::new()).unwrap_err();
         assert!(err.to_string().contains("telegram.admin"), "{err}");
-        let err = Config::from_layers(None, &BTreeMap::new(), &vars(&[("CITEBOT_TOPP", "1")]))
-            .unwrap_err();
-        assert!(err.to_string().contains("CITEBOT_TOPP"), "{err}");
-        let err = Config::from_layers(None, &BTreeMap::new(), &vars(&[("CITEBOT_TOP", "many")]))
-            .unwrap_err();
-        assert!(
-            err.to_string().contains("environment: CITEBOT_TOP: "),
-            "{err}"
-        );
-        assert!(err.to_string().contains("top"), "{err}");
+        let err = env_error(&[("CITEBOT_TOPP", "1")]);
+        assert!(err.contains("CITEBOT_TOPP"), "{err}");
+        let err = env_error(&[("CITEBOT_TOP", "many")]);
+        assert!(err.contains("environment: CITEBOT_TOP: "), "{err}");
+        assert!(err.contains("top"), "{err}");
         let err = Config::from_layers(None, &vars(&[("CITEBOT_TOP", "many")]), &BTreeMap::new())
             .unwrap_err();
         assert!(err.to_string().contains(".env: CITEBOT_TOP: "), "{err}");
     }
 
+    /// The error of loading with only these process variables set.
+    fn env_error(pairs: &[(&str, &str)]) -> String {
+        Config::from_layers(None, &BTreeMap::new(), &vars(pairs))
+            .unwrap_err()
+            .to_string()
+    }
+
     #[test]
     fn counts_out_of_range_are_refused_by_name() {
-        let err = Config::from_layers(None, &BTreeMap::new(), &vars(&[("CITEBOT_TOP", "0")]))
-            .unwrap_err()
-            .to_string();
+        let err = env_error(&[("CITEBOT_TOP", "0")]);
         assert!(
             err.contains("CITEBOT_TOP: `top` must be at least 1, got 0"),
             "{err}"
         );
-        let env = vars(&[("CITEBOT_TELEGRAM_INLINE_RESULTS", "51")]);
-        let err = Config::from_layers(None, &BTreeMap::new(), &env)
-            .unwrap_err()
-            .to_string();
+        let err = env_error(&[("CITEBOT_TELEGRAM_INLINE_RESULTS", "51")]);
         assert!(
             err.contains("`telegram.inline_results` must be at most 50"),
             "{err}"
         );
-        let env = vars(&[("CITEBOT_TELEGRAM_RESULTS_GROUP", "0")]);
-        assert!(Config::from_layers(None, &BTreeMap::new(), &env).is_err());
+        let err = env_error(&[("CITEBOT_TELEGRAM_RESULTS_GROUP", "0")]);
+        assert!(
+            err.contains("`telegram.results_group` must be at least 1"),
+            "{err}"
+        );
     }
 
     #[test]

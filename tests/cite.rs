@@ -79,6 +79,25 @@ fn assert_contract(v: &Value) {
     }
 }
 
+/// What `cite QUOTE` prints on the terminal for the Federalist, words only,
+/// with an index folder of its own.
+fn cite_text(quote: &str) -> String {
+    let index = tempfile::tempdir().unwrap();
+    let out = Command::new(BIN)
+        .env("CITEBOT_MODEL", "off")
+        .args([
+            "cite",
+            "--corpus",
+            "../shared/corpora/federalist",
+            "--index",
+        ])
+        .arg(index.path())
+        .arg(quote)
+        .output()
+        .unwrap();
+    String::from_utf8(out.stdout).unwrap()
+}
+
 fn verdict(v: &Value) -> &str {
     v["verdict"].as_str().unwrap()
 }
@@ -258,19 +277,7 @@ fn a_lone_word_is_not_placed_but_a_rare_two_word_phrase_is() {
     }
     assert_eq!(verdict(&r[4]), "exact", "{}", r[4]);
     assert_eq!(r[4]["match"]["essay_id"], "federalist-48");
-    let out = Command::new(BIN)
-        .env("CITEBOT_MODEL", "off")
-        .args([
-            "cite",
-            "--corpus",
-            "../shared/corpora/federalist",
-            "--index",
-        ])
-        .arg(tempfile::tempdir().unwrap().path())
-        .arg("Ambition")
-        .output()
-        .unwrap();
-    let text = String::from_utf8(out.stdout).unwrap();
+    let text = cite_text("Ambition");
     assert!(
         text.contains("❌ Not found: one word, or words like “of the”"),
         "{text}"
@@ -279,20 +286,7 @@ fn a_lone_word_is_not_placed_but_a_rare_two_word_phrase_is() {
 
 #[test]
 fn terminal_output_shows_verdict_original_differences_and_citation() {
-    let index = tempfile::tempdir().unwrap();
-    let out = Command::new(BIN)
-        .env("CITEBOT_MODEL", "off")
-        .args([
-            "cite",
-            "--corpus",
-            "../shared/corpora/federalist",
-            "--index",
-        ])
-        .arg(index.path())
-        .arg("If all men were angels, no government would be needed")
-        .output()
-        .unwrap();
-    let text = String::from_utf8(out.stdout).unwrap();
+    let text = cite_text("If all men were angels, no government would be needed");
     assert!(text.contains("≈ Close"), "{text}");
     assert!(
         text.contains("Original: “If men were angels, no government would be necessary”"),
@@ -369,15 +363,9 @@ fn quotations_inside_messages_elisions_and_attribution() {
 
 #[test]
 fn terminal_output_shows_the_attribution_in_one_line() {
-    let index = tempfile::tempdir().unwrap();
-    let out = Command::new(BIN)
-        .env("CITEBOT_MODEL", "off")
-        .args(["cite", "--corpus", "../shared/corpora/federalist", "--index"])
-        .arg(index.path())
-        .arg("As Madison said, energy in the executive is a leading character in the definition of good government")
-        .output()
-        .unwrap();
-    let text = String::from_utf8(out.stdout).unwrap();
+    let text = cite_text(
+        "As Madison said, energy in the executive is a leading character in the definition of good government",
+    );
     assert!(text.contains("✅ Exact quote"), "{text}");
     assert!(
         text.contains("\n  Not Madison: Alexander Hamilton, The Federalist No. 70"),
