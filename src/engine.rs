@@ -20,7 +20,7 @@ use crate::lookup;
 use crate::model::{Answer, CiteResult, Hit, ModelState, Passage, PassageView, Retrieval, Source};
 use crate::progress::Progress;
 use crate::quote;
-use crate::search::{self, AnalyzedQuery, Ranked};
+use crate::search::{self, Ranked};
 use crate::semantic::{DenseQuery, Semantic};
 use crate::store::Store;
 
@@ -235,12 +235,13 @@ impl Engine {
             .iter()
             .enumerate()
             .map(|(i, ranked)| {
-                let sentences = dense
-                    .as_ref()
-                    .zip(dense_query.as_ref())
-                    .map(|(d, q)| d.vectors.sentence_similarities(ranked.passage, &q.vector));
-                let found = ranking.found.get(&ranked.passage).map(Vec::as_slice);
-                self.hit(i + 1, ranked, &ranking.query, found, sentences.as_deref())
+                let sentences = |passage: usize| {
+                    dense
+                        .as_ref()
+                        .zip(dense_query.as_ref())
+                        .map(|(d, q)| d.vectors.sentence_similarities(passage, &q.vector))
+                };
+                self.hit(i + 1, ranked, &ranking, &sentences)
             })
             .collect();
         Ok(Answer {
@@ -255,20 +256,37 @@ impl Engine {
         })
     }
 
-    /// A ranked passage with the excerpt that answers `query` (whose terms
-    /// were `found` there, when the search knows; helped by each sentence's
-    /// `similarity` to it, with the model), and its citation.
+    /// A ranked paragraph as a hit: the passage of it with the excerpt
+    /// that best answers the question (the only one, unless the paragraph
+    /// is long), helped by each sentence's `similarity` to the question
+    /// with the model, and its citation.
     fn hit(
         &self,
         rank: usize,
         ranked: &Ranked,
-        query: &AnalyzedQuery,
-        found: Option<&[Vec<u32>]>,
-        similarity: Option<&[f32]>,
+        ranking: &search::Ranking,
+        similarity: &dyn Fn(usize) -> Option<Vec<f32>>,
     ) -> Hit {
-        let passage = self.store.passage(ranked.passage);
+        let (passage, quote) = ranked
+            .passages
+            .clone()
+            .map(|ordinal| {
+                let passage = self.store.passage(ordinal);
+                let found = ranking.found.get(&ordinal).map(Vec::as_slice);
+                let sentences = similarity(ordinal);
+                let (quote, score) = quote::select(
+                    &passage.text,
+                    &passage.sentences,
+                    &ranking.query,
+                    found,
+                    sentences.as_deref(),
+                );
+                (passage, quote, score)
+            })
+            .reduce(|best, next| if next.2 > best.2 { next } else { best })
+            .map(|(passage, quote, _)| (passage, quote))
+            .expect("a ranked paragraph has a passage");
         let essay = self.store.essay(passage.essay);
-        let quote = quote::select(&passage.text, &passage.sentences, query, found, similarity);
         let citation = Citation::new(essay, passage.paragraph, &passage.text[quote.span.clone()]);
         Hit {
             rank,

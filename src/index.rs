@@ -15,6 +15,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::hash::Hasher;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 use tantivy::columnar::Column;
@@ -25,7 +26,7 @@ use tantivy::{
     DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term,
 };
 
-use crate::analysis::{ANALYZER, analyzer};
+use crate::analysis::{ANALYZER, FastMap, analyzer};
 use crate::error::{Error, Result};
 use crate::names::{slugify, stable_hash};
 use crate::passage::MAX_WORDS;
@@ -118,6 +119,122 @@ pub struct SearchIndex {
     columns: Vec<(Column<u64>, Column<u64>)>,
     /// Essay key → the ordinal of the essay's first passage, and its passage count.
     essays: HashMap<u64, (u32, u32)>,
+    /// Per segment, per document: the passage ordinal it stands for, or
+    /// [`NO_PASSAGE`] for a deleted document.
+    ordinals: Vec<Vec<u32>>,
+    /// Per passage ordinal: the address of its document (segment
+    /// `u32::MAX` for a passage the index lacks).
+    addresses: Vec<DocAddress>,
+    /// The paragraphs, the unit that is ranked.
+    paragraphs: Paragraphs,
+    /// The terms of each essay's title and author, made on first use.
+    titles: OnceLock<TitleTerms>,
+}
+
+/// The terms of the essays' titles and authors, which BM25 reads with
+/// every paragraph of the essay.
+#[derive(Debug, Default)]
+pub struct TitleTerms {
+    /// Term → the essays whose title or author holds it.
+    pub essays: FastMap<String, Vec<u32>>,
+    /// Per essay: how many distinct terms its title and author hold.
+    len: Vec<u32>,
+    /// The mean of `len` over paragraphs (an essay counts once per paragraph).
+    pub mean_len: f32,
+}
+
+impl TitleTerms {
+    /// How many distinct terms essay `e`'s title and author hold.
+    pub fn len_of(&self, e: usize) -> f32 {
+        self.len.get(e).copied().unwrap_or(0) as f32
+    }
+}
+
+/// Marks a document that stands for no passage (deleted, or of an essay
+/// the store no longer has).
+pub const NO_PASSAGE: u32 = u32::MAX;
+
+/// The paragraphs of the corpus as ranking sees them: which passages
+/// (windows) each holds and how many words it has, read from the index's
+/// field norms.
+#[derive(Debug, Clone, Default)]
+pub struct Paragraphs {
+    /// Per passage ordinal: the index of its paragraph.
+    of_passage: Vec<u32>,
+    /// Per paragraph: the ordinal of its first passage; one more entry
+    /// closes the last paragraph.
+    first: Vec<u32>,
+    /// Per paragraph: its length in words (as BM25 counts them).
+    len: Vec<u32>,
+    /// Per paragraph: its essay.
+    essay: Vec<u32>,
+    /// Per essay: its first paragraph; one more entry closes the last essay.
+    essay_first: Vec<u32>,
+}
+
+impl Paragraphs {
+    /// The table for `store`, with each passage's length in words.
+    fn build(store: &Store, passage_len: &[u32]) -> Paragraphs {
+        let mut table = Paragraphs {
+            of_passage: Vec::with_capacity(store.len()),
+            ..Paragraphs::default()
+        };
+        for e in 0..store.essay_count() {
+            table.essay_first.push(table.first.len() as u32);
+            let mut last = None;
+            for ordinal in store.passages_of(e) {
+                let (_, paragraph) = store.paragraph_of(ordinal);
+                if last != Some(paragraph) {
+                    last = Some(paragraph);
+                    table.first.push(ordinal as u32);
+                    table.len.push(0);
+                    table.essay.push(e as u32);
+                }
+                let p = table.first.len() - 1;
+                table.len[p] += passage_len.get(ordinal).copied().unwrap_or(0);
+                table.of_passage.push(p as u32);
+            }
+        }
+        table.essay_first.push(table.first.len() as u32);
+        table.first.push(store.len() as u32);
+        table
+    }
+
+    /// How many paragraphs there are.
+    pub fn count(&self) -> usize {
+        self.len.len()
+    }
+
+    /// The paragraph passage `ordinal` belongs to.
+    pub fn of(&self, ordinal: usize) -> usize {
+        self.of_passage[ordinal] as usize
+    }
+
+    /// The passage ordinals of paragraph `p`.
+    pub fn passages(&self, p: usize) -> std::ops::Range<usize> {
+        self.first[p] as usize..self.first[p + 1] as usize
+    }
+
+    /// Paragraph `p`'s length in words.
+    pub fn len(&self, p: usize) -> u32 {
+        self.len[p]
+    }
+
+    /// The essay paragraph `p` belongs to.
+    pub fn essay(&self, p: usize) -> usize {
+        self.essay[p] as usize
+    }
+
+    /// The paragraphs of essay `e`.
+    pub fn of_essay(&self, e: usize) -> std::ops::Range<usize> {
+        self.essay_first[e] as usize..self.essay_first[e + 1] as usize
+    }
+
+    /// The mean paragraph length in words.
+    pub fn mean_len(&self) -> f32 {
+        let total: u64 = self.len.iter().map(|&l| u64::from(l)).sum();
+        total as f32 / self.count().max(1) as f32
+    }
 }
 
 /// Key of an essay id as stored in the index.
@@ -184,11 +301,82 @@ impl SearchIndex {
             })
             .collect::<tantivy::Result<_>>()
             .map_err(Error::index)?;
-        Ok(SearchIndex {
+        let mut index = SearchIndex {
             fields,
             searcher,
             columns,
             essays: essay_keys(dir, store)?,
+            ordinals: Vec::new(),
+            addresses: Vec::new(),
+            paragraphs: Paragraphs::default(),
+            titles: OnceLock::new(),
+        };
+        let mut passage_len = vec![0u32; store.len()];
+        let mut addresses = vec![DocAddress::new(u32::MAX, 0); store.len()];
+        for (segment_ord, segment) in index.searcher.segment_readers().iter().enumerate() {
+            let norms = segment
+                .get_fieldnorms_reader(fields.body)
+                .map_err(Error::index)?;
+            let ordinals = (0..segment.max_doc())
+                .map(|doc| {
+                    if segment.is_deleted(doc) {
+                        return NO_PASSAGE;
+                    }
+                    let addr = DocAddress::new(segment_ord as u32, doc);
+                    match index.passage_of(addr) {
+                        Some(ordinal) => {
+                            passage_len[ordinal] = norms.fieldnorm(doc);
+                            addresses[ordinal] = addr;
+                            ordinal as u32
+                        }
+                        None => NO_PASSAGE,
+                    }
+                })
+                .collect();
+            index.ordinals.push(ordinals);
+        }
+        index.addresses = addresses;
+        index.paragraphs = Paragraphs::build(store, &passage_len);
+        Ok(index)
+    }
+
+    /// Per document of segment `segment_ord`: the passage ordinal it stands
+    /// for, or [`NO_PASSAGE`].
+    pub fn ordinals(&self, segment_ord: usize) -> &[u32] {
+        &self.ordinals[segment_ord]
+    }
+
+    /// The address of passage `ordinal`'s document (segment `u32::MAX`
+    /// for a passage the index lacks).
+    pub fn address(&self, ordinal: usize) -> DocAddress {
+        self.addresses[ordinal]
+    }
+
+    /// The paragraphs, the unit that is ranked.
+    pub fn paragraphs(&self) -> &Paragraphs {
+        &self.paragraphs
+    }
+
+    /// The terms of every essay's title and author (`store` must be the
+    /// one this index was opened with).
+    pub fn title_terms(&self, store: &Store) -> &TitleTerms {
+        self.titles.get_or_init(|| {
+            let mut titles = TitleTerms::default();
+            let mut weighted = 0.0f64;
+            for e in 0..store.essay_count() {
+                let terms = store.title_terms(e);
+                for term in terms {
+                    titles
+                        .essays
+                        .entry(term.clone())
+                        .or_default()
+                        .push(e as u32);
+                }
+                titles.len.push(terms.len() as u32);
+                weighted += terms.len() as f64 * self.paragraphs.of_essay(e).len() as f64;
+            }
+            titles.mean_len = (weighted / self.paragraphs.count().max(1) as f64) as f32;
+            titles
         })
     }
 

@@ -19,12 +19,15 @@ const MAX_QUOTE_WORDS: usize = 120;
 const MAX_SENTENCES: usize = 3;
 
 /// Weight of a sentence's similarity to the question by meaning (its
-/// cosine, with the model), in units of the question's mean IDF: set equal
-/// to the search's `W_DENSE`, not fitted; at this value quote@1 equals
-/// hit@1 on both dev sets.
+/// cosine, with the model), in units of the question's mean IDF: the weight
+/// the search gave meaning before fusion replaced it, not fitted; at this
+/// value quote@1 equalled hit@1 on both dev sets.
 const W_QUOTE_DENSE: f32 = 2.0;
 
-/// Picks the excerpt of `text` (with sentence spans `sentences`) that best answers `query`.
+/// Picks the excerpt of `text` (with sentence spans `sentences`) that best
+/// answers `query`, with how well it answers: comparable between passages
+/// for the same question, so that a long paragraph shows the window that
+/// holds its best excerpt.
 ///
 /// `found`, when the search read it from the index, holds per term of the
 /// query its positions in `text`; the words are then not analysed again.
@@ -36,7 +39,7 @@ pub fn select(
     query: &AnalyzedQuery,
     found: Option<&[Vec<u32>]>,
     similarity: Option<&[f32]>,
-) -> Quote {
+) -> (Quote, f32) {
     let words = match found {
         Some(found) => {
             let mut at: Vec<(u32, &str)> = found
@@ -56,7 +59,8 @@ pub fn select(
     marks.similarity = similarity
         .filter(|s| s.len() == sentences.len())
         .map(<[f32]>::to_vec);
-    let chosen = followed_by_answer(text, sentences, marks.best_run(query));
+    let (score, best) = marks.best_run(query);
+    let chosen = followed_by_answer(text, sentences, best);
     let span = if sentences.is_empty() {
         0..text.len()
     } else {
@@ -72,12 +76,13 @@ pub fn select(
         })
         .map(|w| w.offset.clone())
         .collect();
-    Quote {
+    let quote = Quote {
         leading: span.start > 0,
         trailing: span.end < text.trim_end().len(),
         span,
         marks,
-    }
+    };
+    (quote, score)
 }
 
 /// What each sentence of a passage holds of the question.
@@ -145,7 +150,8 @@ impl SentenceMarks {
     }
 
     /// The run of sentences with the best score; the first sentence when none scores.
-    fn best_run(&self, query: &AnalyzedQuery) -> Range<usize> {
+    /// The best run of sentences, with its score.
+    fn best_run(&self, query: &AnalyzedQuery) -> (f32, Range<usize>) {
         let n = self.lengths.len();
         let mean_idf = {
             let content: Vec<f32> = query.content().map(|t| t.idf).collect();
@@ -170,7 +176,7 @@ impl SentenceMarks {
                 }
             }
         }
-        best.1
+        best
     }
 
     /// The score of sentences `run`: the question weight they cover, plus
@@ -308,7 +314,7 @@ mod tests {
         let text =
             "First about cats. The latent causes of faction are sown in the nature of man. Last.";
         let sentences = sentences(text);
-        let quote = select(text, &sentences, &query(&["latent", "faction"]), None, None);
+        let (quote, _) = select(text, &sentences, &query(&["latent", "faction"]), None, None);
         assert_eq!(
             &text[quote.span.clone()],
             "The latent causes of faction are sown in the nature of man."
@@ -335,7 +341,7 @@ mod tests {
             "more ".repeat(200)
         );
         let sentences = sentences(&text);
-        let quote = select(&text, &sentences, &query(&["needle"]), None, None);
+        let (quote, _) = select(&text, &sentences, &query(&["needle"]), None, None);
         let excerpt = &text[quote.span.clone()];
         assert!(excerpt.contains("needle"));
         assert!(excerpt.split_whitespace().count() <= MAX_QUOTE_WORDS);

@@ -10,7 +10,10 @@
 //! sample for measuring, not a list to tune to.
 //!
 //! Record the new figures when the method improves; never lower them to make
-//! a change pass.
+//! a change pass. (They were lowered once, on 2026-12-07, when plain BM25
+//! over paragraphs with fusion replaced the hand-fitted features: the dev
+//! sets lost two to four questions, and the held-out batches, SciFact and
+//! the refusal of answerable questions gained far more; docs/quality.md.)
 //!
 //! Each set is scored twice: lexically (`model = "off"`) and hybrid, with the
 //! shared copy of all-MiniLM-L6-v2 in `../shared/models` (each hybrid test
@@ -23,17 +26,6 @@ use citebot::{Engine, EngineOptions};
 
 /// Questions of a set that may slip without failing its test.
 const SLACK: usize = 1;
-
-/// The seeds dev set's figures, the same lexically and hybrid.
-const SEEDS_DEV_MEASURED: Scores = Scores {
-    answerable: 17,
-    hit1: 17,
-    hit3: 17,
-    quote1: 17,
-    unanswerable: 3,
-    abstained: 3,
-    missed: 0,
-};
 
 /// Counts of questions, as score.py reports them divided by `answerable`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -183,7 +175,15 @@ fn shared(path: &str) -> String {
 #[test]
 fn seeds_dev_set_lexical() {
     let s = score(&shared("eval/seeds-dev.jsonl"), "corpus", Mode::Lexical);
-    s.assert_near(SEEDS_DEV_MEASURED);
+    s.assert_near(Scores {
+        answerable: 17,
+        hit1: 17,
+        hit3: 17,
+        quote1: 17,
+        unanswerable: 3,
+        abstained: 1,
+        missed: 2,
+    });
 }
 
 #[test]
@@ -195,19 +195,27 @@ fn federalist_dev_set_lexical() {
     );
     s.assert_near(Scores {
         answerable: 20,
-        hit1: 18,
+        hit1: 16,
         hit3: 18,
-        quote1: 18,
+        quote1: 16,
         unanswerable: 3,
-        abstained: 3,
-        missed: 2,
+        abstained: 1,
+        missed: 6,
     });
 }
 
 #[test]
 fn seeds_dev_set_hybrid() {
     let s = score(&shared("eval/seeds-dev.jsonl"), "corpus", Mode::Hybrid);
-    s.assert_near(SEEDS_DEV_MEASURED);
+    s.assert_near(Scores {
+        answerable: 17,
+        hit1: 16,
+        hit3: 17,
+        quote1: 16,
+        unanswerable: 3,
+        abstained: 3,
+        missed: 1,
+    });
 }
 
 #[test]
@@ -219,11 +227,11 @@ fn federalist_dev_set_hybrid() {
     );
     s.assert_near(Scores {
         answerable: 20,
-        hit1: 19,
+        hit1: 18,
         hit3: 19,
-        quote1: 19,
+        quote1: 18,
         unanswerable: 3,
         abstained: 3,
-        missed: 1,
+        missed: 2,
     });
 }
