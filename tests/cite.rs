@@ -538,3 +538,69 @@ fn silently_shortened_quotes_span_the_whole_original() {
         }
     }
 }
+
+#[test]
+fn every_common_attribution_frame_is_read() {
+    let attribution = |named: &str, author: &str, correct: bool| json!({"named": named, "author": author, "correct": correct});
+    let r = cite_batch(
+        None,
+        &["As Romberg put it: \"China is a big country and other countries are small countries\""],
+    );
+    assert_eq!(verdict(&r[0]), "exact", "{}", r[0]);
+    assert_eq!(
+        r[0]["quoted"],
+        "China is a big country and other countries are small countries"
+    );
+    assert_eq!(
+        r[0]["attribution"],
+        attribution("Romberg", "Alan D. Romberg", true)
+    );
+
+    let essays = [
+        "Thoreau: \"That government is best which governs least\"",
+        "“That government is best which governs least” — Emerson",
+        "In Emerson's words, a foolish consistency is the hobgoblin of little minds",
+        "A foolish consistency is the hobgoblin of little minds, as Thoreau put it",
+        "As Thoreau put it: \"every citizen must obey the law of the land without question\"",
+    ];
+    let r = cite_batch(Some("../shared/corpora/essays"), &essays);
+    let thoreau = "Henry David Thoreau";
+    let emerson = "Ralph Waldo Emerson";
+    assert_eq!(r[0]["attribution"], attribution("Thoreau", thoreau, true));
+    assert_eq!(r[1]["attribution"], attribution("Emerson", thoreau, false));
+    assert_eq!(r[2]["attribution"], attribution("Emerson", emerson, true));
+    assert_eq!(r[3]["attribution"], attribution("Thoreau", emerson, false));
+    for v in &r[..4] {
+        assert_eq!(verdict(v), "exact", "{v}");
+    }
+    // An invented claim named after someone stays unplaced and unattributed.
+    assert_eq!(verdict(&r[4]), "not_found", "{}", r[4]);
+    assert_eq!(r[4]["attribution"], Value::Null);
+
+    let federalist = [
+        "In Hamilton's words, energy in the executive is a leading character in the definition of good government",
+        "Madison once wrote, \"Ambition must be made to counteract ambition\"",
+        "\"Ambition must be made to counteract ambition\" (Hamilton, Federalist 51)",
+    ];
+    let r = cite_batch(Some("../shared/corpora/federalist"), &federalist);
+    assert_eq!(
+        r[0]["attribution"],
+        attribution("Hamilton", "Alexander Hamilton", true)
+    );
+    assert_eq!(
+        r[1]["attribution"],
+        attribution("Madison", "James Madison", true)
+    );
+    assert_eq!(
+        r[2]["attribution"],
+        attribution("Hamilton", "James Madison", false)
+    );
+    for v in &r {
+        assert_eq!(verdict(v), "exact", "{v}");
+    }
+    let text = cite_text("\"Ambition must be made to counteract ambition\" — Hamilton");
+    assert!(
+        text.contains("\n  Not Hamilton: James Madison, The Federalist No. 51"),
+        "{text}"
+    );
+}
