@@ -97,14 +97,15 @@ impl EmbedError {
     pub fn cause(&self) -> crate::model::ModelTrouble {
         use crate::model::ModelTrouble;
         match self {
+            // A download refused for its checksum was not kept: fetch again.
             EmbedError::Missing { .. }
             | EmbedError::NotCached { .. }
             | EmbedError::Offline { .. }
-            | EmbedError::Download { .. } => ModelTrouble::Absent,
+            | EmbedError::Download { .. }
+            | EmbedError::Checksum { .. } => ModelTrouble::Absent,
             EmbedError::Io { path, source } => io_trouble(path, source)
                 .unwrap_or_else(|| ModelTrouble::Damaged { file: path.clone() }),
             EmbedError::BadFile { path, .. } => ModelTrouble::Damaged { file: path.clone() },
-            EmbedError::Checksum { file, .. } => ModelTrouble::Damaged { file: file.into() },
             EmbedError::Encode(_) => ModelTrouble::Absent,
         }
     }
