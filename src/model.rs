@@ -180,12 +180,33 @@ pub enum ModelState {
     Unavailable {
         /// Why, in a sentence.
         reason: String,
+        /// What kind of trouble it is, which names the fix.
+        cause: ModelTrouble,
     },
     /// Loaded, with vectors for every passage: answers are hybrid.
     Ready {
         /// The model, as the setting names it.
         model: String,
         /// The folder its files are in.
+        folder: std::path::PathBuf,
+    },
+}
+
+/// Why the model is unavailable, as far as the fix goes.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ModelTrouble {
+    /// Its files are not there and could not be fetched (no network, not in
+    /// the cache, a folder without them).
+    Absent,
+    /// A file is there but damaged (wrong size, bad content, refused download).
+    Damaged {
+        /// The file to delete or replace.
+        file: std::path::PathBuf,
+    },
+    /// A folder citebot must write in cannot be written (disk full, read-only,
+    /// not a folder, no permission).
+    Unwritable {
+        /// The folder.
         folder: std::path::PathBuf,
     },
 }

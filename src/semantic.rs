@@ -130,6 +130,7 @@ impl Semantic {
             tracing::debug!(%why, "answering lexically");
             *self.state.lock().expect("lock") = ModelState::Unavailable {
                 reason: why.to_string(),
+                cause: why.cause(),
             };
         }
         self.state()

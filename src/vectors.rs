@@ -70,6 +70,17 @@ impl From<VectorError> for crate::error::Error {
     }
 }
 
+impl VectorError {
+    /// What kind of trouble this is, which names the fix.
+    pub fn cause(&self) -> crate::model::ModelTrouble {
+        match self {
+            VectorError::Io { path, source } => crate::embed::io_trouble(path, source)
+                .unwrap_or_else(|| crate::model::ModelTrouble::Damaged { file: path.clone() }),
+            VectorError::Model(e) => e.cause(),
+        }
+    }
+}
+
 type Result<T> = std::result::Result<T, VectorError>;
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> VectorError + '_ {

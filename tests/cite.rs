@@ -376,3 +376,231 @@ fn terminal_output_shows_the_attribution_in_one_line() {
         "{text}"
     );
 }
+
+/// An unmarked elision written from a corpus: the quote, how its original
+/// starts and ends, and the elision differences expected (the words on both
+/// sides of each skipped run, against the original from one to the other;
+/// "…" marks where a long run is shortened).
+struct Elision {
+    corpus: Option<&'static str>,
+    quote: &'static str,
+    starts: &'static str,
+    ends: &'static str,
+    differences: &'static [(&'static str, &'static str)],
+}
+
+const ELISIONS: &[Elision] = &[
+    // The issue's example: two runs left out of one sentence, the second
+    // longer than the words quoted after it, and "is" for "may justly be
+    // pronounced".
+    Elision {
+        corpus: Some("../shared/corpora/federalist"),
+        quote: "the accumulation of all powers in the same hands is the very definition of tyranny",
+        starts: "The accumulation of all powers, legislative",
+        ends: "may justly be pronounced the very definition of tyranny",
+        differences: &[
+            (
+                "powers in",
+                "powers, legislative, executive, and judiciary, in",
+            ),
+            (
+                "hands is the",
+                "hands, whether of one, a few, or many … appointed, or elective, may justly be pronounced the",
+            ),
+        ],
+    },
+    // A whole sentence left out between two others of one paragraph.
+    Elision {
+        corpus: Some("../shared/corpora/federalist"),
+        quote: "If men were angels, no government would be necessary. In framing a government which is to be administered by men over men, the great difficulty lies in this",
+        starts: "If men were angels",
+        ends: "the great difficulty lies in this",
+        differences: &[(
+            "necessary. In",
+            "necessary. If angels were to govern men, neither … internal controls on government would be necessary. In",
+        )],
+    },
+    Elision {
+        corpus: Some("../shared/corpora/federalist"),
+        quote: "The provision for defense must be made commensurate to the danger of attack.",
+        starts: "The provision for defense must in this",
+        ends: "commensurate to the danger of attack",
+        differences: &[("must be", "must in this, as in all other cases, be")],
+    },
+    // The shipped seed corpus: a run longer than the quote, across a
+    // sentence boundary.
+    Elision {
+        corpus: None,
+        quote: "Xi has made himself chairman of everything. The military and police answer only to him.",
+        starts: "Xi has made himself chairman of everything, consolidating",
+        ends: "The military and police answer only to him",
+        differences: &[(
+            "everything. The",
+            "everything, consolidating agencies in every sector, from the … and putting them under his personal command. The",
+        )],
+    },
+    // The seeds as plain text.
+    Elision {
+        corpus: Some("../shared/corpora/seeds"),
+        quote: "Xi wants China to be respected as a global power by virtue of its large and talented population",
+        starts: "Xi wants China to be respected as a global power, as well",
+        ends: "its large and talented population",
+        differences: &[("power by", "power, as well it should be, by")],
+    },
+    Elision {
+        corpus: Some("../shared/corpora/seeds"),
+        quote: "No country has a monopoly on the wisdom on how to achieve them. When those countries are huge, as the United States and China are, the consequences can be enormous.",
+        starts: "No country has a monopoly",
+        ends: "the consequences can be enormous",
+        differences: &[(
+            "them. When",
+            "them. And in an increasingly interconnected world, it … will rub up against those of another. When",
+        )],
+    },
+    // Emerson, Mill and Thoreau.
+    Elision {
+        corpus: Some("../shared/corpora/essays"),
+        quote: "A foolish consistency is the hobgoblin of little minds. To be great is to be misunderstood.",
+        starts: "A foolish consistency is the hobgoblin of little minds, adored",
+        ends: "To be great is to be misunderstood",
+        differences: &[(
+            "minds. To",
+            "minds, adored by little statesmen and philosophers and … and wise spirit that ever took flesh. To",
+        )],
+    },
+    Elision {
+        corpus: Some("../shared/corpora/essays"),
+        quote: "the only purpose for which power can be rightfully exercised over any member is to prevent harm to others",
+        starts: "the only purpose for which power",
+        ends: "is to prevent harm to others",
+        differences: &[(
+            "member is",
+            "member of a civilised community, against his will, is",
+        )],
+    },
+    Elision {
+        corpus: Some("../shared/corpora/essays"),
+        quote: "The government itself is equally liable to be abused and perverted before the people can act through it",
+        starts: "The government itself, which is only the mode",
+        ends: "before the people can act through it",
+        differences: &[(
+            "itself is",
+            "itself, which is only the mode which the people have chosen to execute their will, is",
+        )],
+    },
+    Elision {
+        corpus: Some("../shared/corpora/essays"),
+        quote: "Government is at best but an expedient. The standing army is only an arm of the standing government.",
+        starts: "Government is at best but an expedient; but most",
+        ends: "The standing army is only an arm of the standing government",
+        differences: &[(
+            "expedient. The",
+            "expedient; but most governments are usually, and all … last be brought against a standing government. The",
+        )],
+    },
+];
+
+/// The differences of a cite result, as (said, original) pairs.
+fn differences_of(v: &Value) -> Vec<(String, String)> {
+    v["differences"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            let side = |k: &str| d[k].as_str().unwrap().to_string();
+            (side("said"), side("original"))
+        })
+        .collect()
+}
+
+#[test]
+fn silently_shortened_quotes_span_the_whole_original() {
+    let mut corpora: Vec<Option<&str>> = ELISIONS.iter().map(|e| e.corpus).collect();
+    corpora.dedup();
+    for corpus in corpora {
+        let cases: Vec<&Elision> = ELISIONS.iter().filter(|e| e.corpus == corpus).collect();
+        let quotes: Vec<&str> = cases.iter().map(|e| e.quote).collect();
+        for (case, v) in cases.iter().zip(cite_batch(corpus, &quotes)) {
+            assert_eq!(verdict(&v), "close", "{v}");
+            assert_eq!(v["elided"], true, "{v}");
+            let original = original(&v);
+            assert!(
+                original.starts_with(case.starts) && original.ends_with(case.ends),
+                "{original:?} for {:?}",
+                case.quote
+            );
+            let expected: Vec<(String, String)> = case
+                .differences
+                .iter()
+                .map(|&(s, o)| (s.to_string(), o.to_string()))
+                .collect();
+            assert_eq!(differences_of(&v), expected, "{}", case.quote);
+        }
+    }
+}
+
+#[test]
+fn every_common_attribution_frame_is_read() {
+    let attribution = |named: &str, author: &str, correct: bool| json!({"named": named, "author": author, "correct": correct});
+    let r = cite_batch(
+        None,
+        &["As Romberg put it: \"China is a big country and other countries are small countries\""],
+    );
+    assert_eq!(verdict(&r[0]), "exact", "{}", r[0]);
+    assert_eq!(
+        r[0]["quoted"],
+        "China is a big country and other countries are small countries"
+    );
+    assert_eq!(
+        r[0]["attribution"],
+        attribution("Romberg", "Alan D. Romberg", true)
+    );
+
+    let essays = [
+        "Thoreau: \"That government is best which governs least\"",
+        "“That government is best which governs least” — Emerson",
+        "In Emerson's words, a foolish consistency is the hobgoblin of little minds",
+        "A foolish consistency is the hobgoblin of little minds, as Thoreau put it",
+        "As Thoreau put it: \"every citizen must obey the law of the land without question\"",
+    ];
+    let r = cite_batch(Some("../shared/corpora/essays"), &essays);
+    let thoreau = "Henry David Thoreau";
+    let emerson = "Ralph Waldo Emerson";
+    assert_eq!(r[0]["attribution"], attribution("Thoreau", thoreau, true));
+    assert_eq!(r[1]["attribution"], attribution("Emerson", thoreau, false));
+    assert_eq!(r[2]["attribution"], attribution("Emerson", emerson, true));
+    assert_eq!(r[3]["attribution"], attribution("Thoreau", emerson, false));
+    for v in &r[..4] {
+        assert_eq!(verdict(v), "exact", "{v}");
+    }
+    // An invented claim named after someone stays unplaced and unattributed.
+    assert_eq!(verdict(&r[4]), "not_found", "{}", r[4]);
+    assert_eq!(r[4]["attribution"], Value::Null);
+
+    let federalist = [
+        "In Hamilton's words, energy in the executive is a leading character in the definition of good government",
+        "Madison once wrote, \"Ambition must be made to counteract ambition\"",
+        "\"Ambition must be made to counteract ambition\" (Hamilton, Federalist 51)",
+    ];
+    let r = cite_batch(Some("../shared/corpora/federalist"), &federalist);
+    assert_eq!(
+        r[0]["attribution"],
+        attribution("Hamilton", "Alexander Hamilton", true)
+    );
+    assert_eq!(
+        r[1]["attribution"],
+        attribution("Madison", "James Madison", true)
+    );
+    assert_eq!(
+        r[2]["attribution"],
+        attribution("Hamilton", "James Madison", false)
+    );
+    for v in &r {
+        assert_eq!(verdict(v), "exact", "{v}");
+    }
+    let text = cite_text("\"Ambition must be made to counteract ambition\" — Hamilton");
+    assert!(
+        text.contains("\n  Not Hamilton: James Madison, The Federalist No. 51"),
+        "{text}"
+    );
+}

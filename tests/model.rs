@@ -268,3 +268,76 @@ fn with_no_network_ask_answers_lexically_and_names_the_fix() {
     let answer: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(answer["retrieval"], "lexical");
 }
+
+/// `ask --json` on the shipped corpus with the model in `model` (a folder)
+/// and the index in `index`: the answer and what was said on stderr.
+fn ask_with(model: &Path, index: &Path) -> (Value, String) {
+    let out = Command::new(BIN)
+        .args(["ask", "--json", "--index"])
+        .arg(index)
+        .arg("Which of Xi's policies have harmed China's interests?")
+        .env("CITEBOT_MODEL", model)
+        .env("HF_HUB_OFFLINE", "1")
+        .env_remove("RUST_LOG")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    (
+        serde_json::from_slice(&out.stdout).unwrap(),
+        text(&out.stderr),
+    )
+}
+
+#[test]
+fn a_full_disk_names_the_folder_not_a_download() {
+    // The vectors file is /dev/full: every write fails with "No space left on
+    // device", as on a full disk (and as root too).
+    let index = tempfile::tempdir().unwrap();
+    let out = Command::new(BIN)
+        .args(["index", "--index"])
+        .arg(index.path())
+        .env("CITEBOT_MODEL", "off")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    std::os::unix::fs::symlink("/dev/full", index.path().join("vectors.bin")).unwrap();
+    let (answer, notice) = ask_with(&shared_model(), index.path());
+    assert_eq!(answer["retrieval"], "lexical");
+    assert_eq!(answer["answered"], true);
+    assert!(notice.contains("No space left on device"), "{notice}");
+    assert!(
+        notice.contains(&format!("cannot write in {}", index.path().display()))
+            && notice.contains("answers lexically until it can write there"),
+        "{notice}"
+    );
+    assert!(!notice.contains("model fetch"), "{notice}");
+
+    // Space freed: the next question embeds and answers with the model.
+    std::fs::remove_file(index.path().join("vectors.bin")).unwrap();
+    let (answer, notice) = ask_with(&shared_model(), index.path());
+    assert_eq!(answer["retrieval"], "hybrid", "{notice}");
+    assert!(!notice.contains("answers lexically"), "{notice}");
+}
+
+#[test]
+fn a_weights_file_of_the_wrong_size_is_named_to_delete_and_fetch_again() {
+    let model = tempfile::tempdir().unwrap();
+    for name in ["config.json", "tokenizer.json"] {
+        std::fs::copy(shared_model().join(name), model.path().join(name)).unwrap();
+    }
+    // The first megabyte of the real weights: an interrupted copy.
+    let weights = std::fs::read(shared_model().join("model.safetensors")).unwrap();
+    let damaged = model.path().join("model.safetensors");
+    std::fs::write(&damaged, &weights[..1 << 20]).unwrap();
+    let index = tempfile::tempdir().unwrap();
+    let (answer, notice) = ask_with(model.path(), index.path());
+    assert_eq!(answer["retrieval"], "lexical");
+    assert!(
+        notice.contains(&format!("{} is damaged: delete it", damaged.display()))
+            && notice.contains("citebot model fetch"),
+        "{notice}"
+    );
+    assert!(!notice.contains("cannot write"), "{notice}");
+}

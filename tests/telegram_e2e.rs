@@ -604,6 +604,68 @@ async fn cite_in_reply_to_a_group_message() {
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cite_reads_attribution_frames_and_silent_elisions() {
+    let (api, bot) = start(Settings::default()).await;
+    // "As NAME put it:" before a quoted stretch.
+    let framed = ask(
+        &api,
+        &bot,
+        1301,
+        "/cite As Romberg put it: \"China is a big country and other countries are small countries\"",
+    )
+    .await;
+    let text = valid(&framed);
+    assert!(text.starts_with("✅"), "{text}");
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("Yes, Romberg: Alan D. Romberg")),
+        "the attribution line: {text}"
+    );
+    // "NAME:" naming the other essay's author.
+    let wrong = ask(
+        &api,
+        &bot,
+        1302,
+        "/cite Shirk: \"China is a big country and other countries are small countries\"",
+    )
+    .await;
+    let text = valid(&wrong);
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("Not Shirk: Alan D. Romberg")),
+        "the attribution line: {text}"
+    );
+    // A quote shortened silently across a sentence boundary: the whole
+    // original, and the run left out as one difference.
+    let elided = ask(
+        &api,
+        &bot,
+        1303,
+        "/cite Xi has made himself chairman of everything. The military and police answer only to him.",
+    )
+    .await;
+    let text = valid(&elided);
+    assert!(text.starts_with("≈"), "{text}");
+    assert!(
+        elided.raw_text.contains(
+            "<blockquote>Xi has made himself chairman of everything, consolidating agencies"
+        ) && elided
+            .raw_text
+            .contains("The military and police answer only to him</blockquote>"),
+        "{}",
+        elided.raw_text
+    );
+    assert!(
+        text.contains("“everything. The” → “everything, consolidating agencies")
+            || elided
+                .raw_text
+                .contains("<s>everything. The</s> → <b>everything, consolidating agencies"),
+        "{}",
+        elided.raw_text
+    );
+}
+
 // ----- reliability -------------------------------------------------------------------
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -4,38 +4,70 @@ use std::ops::Range;
 
 use super::MAX_DIFFERENCE_WORDS;
 use super::dp::Op;
-use super::pieces::Gap;
+use super::pieces::Chain;
 use super::words::Tokens;
 use crate::model::Difference;
 
-/// The differences of an alignment: maximal runs of non-equal ops, anchored and merged
-/// as described in the module documentation.
+/// One step of a chain, for differences: an op, an unmarked gap (a
+/// difference) or a marked one (where differences stop).
+#[derive(Clone, Copy, PartialEq)]
+enum Item {
+    Op(Op),
+    Gap,
+    Mark,
+}
+
+/// The differences of a chain of aligned parts: maximal runs of non-equal
+/// ops, anchored and merged as described in the module documentation. An
+/// unmarked gap is part of the run around it, which then reaches the equal
+/// words on both sides of it, and its original is shortened with "…" past
+/// [`MAX_DIFFERENCE_WORDS`] words.
 pub(super) fn differences(
-    ops: &[Op],
+    chain: &Chain,
     quote: &str,
     q: &Tokens,
     passage: &str,
     p: &Tokens,
 ) -> Vec<Difference> {
-    // Maximal runs of non-equal ops, each anchored if one side is empty.
+    let mut items = Vec::with_capacity(chain.ops.len() + chain.gaps.len());
+    for (k, segment) in chain.segments.iter().enumerate() {
+        items.extend(chain.ops[segment.clone()].iter().map(|&o| Item::Op(o)));
+        if let Some(gap) = chain.gaps.get(k) {
+            items.push(if gap.marked { Item::Mark } else { Item::Gap });
+        }
+    }
+    let equal = |item: &Item| matches!(item, Item::Op(Op::Equal(..)));
+    let changed = |item: &Item| !equal(item) && *item != Item::Mark;
     let mut runs: Vec<Range<usize>> = Vec::new();
     let mut k = 0;
-    while k < ops.len() {
-        if matches!(ops[k], Op::Equal(..)) {
+    while k < items.len() {
+        if !changed(&items[k]) {
             k += 1;
             continue;
         }
         let s = k;
-        while k < ops.len() && !matches!(ops[k], Op::Equal(..)) {
+        while k < items.len() && changed(&items[k]) {
             k += 1;
         }
         let mut run = s..k;
-        let has_q = ops[run.clone()].iter().any(|o| o.quote_word().is_some());
-        let has_p = ops[run.clone()].iter().any(|o| o.passage_word().is_some());
-        if !(has_q && has_p) {
-            if k < ops.len() {
+        let ops = || {
+            items[s..k].iter().filter_map(|i| match i {
+                Item::Op(o) => Some(o),
+                _ => None,
+            })
+        };
+        let has_q = ops().any(|o| o.quote_word().is_some());
+        let has_p = ops().any(|o| o.passage_word().is_some());
+        let gap = items[s..k].contains(&Item::Gap);
+        let after = k < items.len() && equal(&items[k]);
+        let before = s > 0 && equal(&items[s - 1]);
+        if gap {
+            run.start -= usize::from(before);
+            run.end += usize::from(after);
+        } else if !(has_q && has_p) {
+            if after {
                 run.end += 1;
-            } else if s > 0 {
+            } else if before {
                 run.start -= 1;
             }
         }
@@ -46,11 +78,30 @@ pub(super) fn differences(
     }
     runs.into_iter()
         .map(|run| {
-            let ops = &ops[run];
-            Difference {
-                said: words_text(quote, q, ops.iter().filter_map(Op::quote_word)),
-                original: words_text(passage, p, ops.iter().filter_map(Op::passage_word)),
-            }
+            let items = &items[run];
+            let ops = || {
+                items.iter().filter_map(|i| match i {
+                    Item::Op(o) => Some(*o),
+                    _ => None,
+                })
+            };
+            let said = words_text(quote, q, ops().filter_map(|o| o.quote_word()));
+            let mut words = ops().filter_map(|o| o.passage_word());
+            let original = match (words.next(), words.next_back()) {
+                (Some(a), Some(b))
+                    if items.contains(&Item::Gap) && b + 1 - a > MAX_DIFFERENCE_WORDS =>
+                {
+                    let half = MAX_DIFFERENCE_WORDS / 2;
+                    format!(
+                        "{} … {}",
+                        words_text(passage, p, a..a + half),
+                        words_text(passage, p, b + 1 - half..b + 1)
+                    )
+                }
+                (Some(a), b) => words_text(passage, p, a..b.unwrap_or(a) + 1),
+                (None, _) => String::new(),
+            };
+            Difference { said, original }
         })
         .collect()
 }
@@ -81,41 +132,4 @@ fn words_text(
         }
     }
     out
-}
-
-/// The difference an unmarked elision makes: the quote's words on both sides of the
-/// gap, against the original from the word before the gap to the word after it,
-/// shortened with "…" past [`MAX_DIFFERENCE_WORDS`] words.
-pub(super) fn gap_difference(
-    gap: &Gap,
-    before: &[Op],
-    after: &[Op],
-    quote: &str,
-    q: &Tokens,
-    passage: &str,
-    p: &Tokens,
-) -> Difference {
-    let qa = before.iter().rev().find_map(Op::quote_word);
-    let qb = after.iter().find_map(Op::quote_word);
-    let said = words_text(quote, q, qa.into_iter().chain(qb));
-    let pa = before
-        .iter()
-        .rev()
-        .find_map(Op::passage_word)
-        .unwrap_or(gap.words.start);
-    let pb = after
-        .iter()
-        .find_map(Op::passage_word)
-        .unwrap_or(gap.words.end.saturating_sub(1));
-    let original = if pb + 1 - pa > MAX_DIFFERENCE_WORDS {
-        let half = MAX_DIFFERENCE_WORDS / 2;
-        format!(
-            "{} … {}",
-            words_text(passage, p, pa..pa + half),
-            words_text(passage, p, pb + 1 - half..pb + 1)
-        )
-    } else {
-        words_text(passage, p, pa..pb + 1)
-    };
-    Difference { said, original }
 }

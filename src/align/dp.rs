@@ -3,6 +3,7 @@
 
 use std::ops::Range;
 
+use super::MIN_UNMARKED_ELISION;
 use super::words::{Tokens, related_words, same_word};
 
 /// Alignment scores. With at most [`MAX_QUOTE_WORDS`] rows every cell lies in
@@ -12,11 +13,18 @@ const SCORE_EQUAL: Score = 4;
 const SCORE_RELATED: Score = 2;
 const SCORE_SUB: Score = -2;
 const SCORE_GAP: Score = -3;
+/// A run of at least [`MIN_UNMARKED_ELISION`] passage words skipped at once,
+/// whatever its length: just under the price of six deletions, so that the
+/// [`MIN_ELISION_SIDE`](super::MIN_ELISION_SIDE) equal words an unmarked
+/// elision needs on each side earn it back against the substitutions they
+/// would otherwise be (3 × 4 − 17 > 3 × −2), and fewer do not.
+const SCORE_JUMP: Score = 6 * SCORE_GAP + 1;
 
 /// Moves recorded in the traceback table.
 const DIAG: u8 = 0;
 const UP: u8 = 1;
 const LEFT: u8 = 2;
+const JUMP: u8 = 3;
 
 /// One step of an alignment: quote word index and/or passage word index.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -135,13 +143,20 @@ fn pair_hits(q: &Tokens, p: &Tokens) -> Vec<(usize, usize, Score)> {
 
 /// Semi-global alignment: every quote word is aligned, the passage has free ends.
 /// Returns the operations in quote/passage order, or `None` when no word pair is equal
-/// or related (nothing can line up).
+/// or related (nothing can line up). With `jumps`, a run of at least
+/// [`MIN_UNMARKED_ELISION`] passage words may also be skipped at once for
+/// [`SCORE_JUMP`] (an unmarked elision, however long); its words are
+/// [`Op::Del`]s, and the second value lists the passage words of each jump.
 ///
 /// Row `i`, column `j` holds the best score of aligning the first `i` quote words so
 /// that the last passage word consumed is `j - 1` (row 0 is all zeros: free start).
 /// Only two score rows are kept, plus one byte per cell recording the move taken;
 /// ties prefer diagonal over vertical (insertion) over horizontal (deletion).
-pub(super) fn dp_align(q: &Tokens, p: &Tokens) -> Option<Vec<Op>> {
+pub(super) fn dp_align(
+    q: &Tokens,
+    p: &Tokens,
+    jumps: bool,
+) -> Option<(Vec<Op>, Vec<Range<usize>>)> {
     let n = q.toks.len();
     let m = p.toks.len();
     let w = m + 1;
@@ -154,6 +169,12 @@ pub(super) fn dp_align(q: &Tokens, p: &Tokens) -> Option<Vec<Op>> {
     let mut prev: Vec<Score> = vec![0; w];
     let mut cur: Vec<Score> = vec![0; w];
     let mut trace = vec![0u8; n * w];
+    // Per row, the columns a jump may start from, as (column, score) each
+    // time the best score so far strictly rises (a jump starts from the
+    // earliest best column); `jump_rows[i]` is where row i's entries begin.
+    let mut jump_from: Vec<(usize, Score)> = Vec::new();
+    let mut jump_rows = vec![0usize; n + 1];
+    let mut before_jumps: Vec<Score> = Vec::new();
     for i in 1..=n {
         // scores[j] is the score of pairing quote word i-1 with passage word j-1.
         let row_hits = hits[next_hit..].iter().take_while(|t| t.0 == i - 1).count();
@@ -196,8 +217,28 @@ pub(super) fn dp_align(q: &Tokens, p: &Tokens) -> Option<Vec<Op>> {
         for &(_, j, _) in row_hits {
             scores[j + 1] = SCORE_SUB;
         }
+        jump_rows[i - 1] = jump_from.len();
+        if jumps {
+            // A jump never follows a jump or a deletion with profit, so the
+            // best start is taken from the row before any jump.
+            before_jumps.clear();
+            before_jumps.extend_from_slice(&cur);
+            let mut best = Score::MIN;
+            for j in MIN_UNMARKED_ELISION..w {
+                let o = j - MIN_UNMARKED_ELISION;
+                if before_jumps[o] > best {
+                    best = before_jumps[o];
+                    jump_from.push((o, best));
+                }
+                if best + SCORE_JUMP > cur[j] {
+                    cur[j] = best + SCORE_JUMP;
+                    row[j] = JUMP;
+                }
+            }
+        }
         std::mem::swap(&mut prev, &mut cur);
     }
+    jump_rows[n] = jump_from.len();
     // `prev` is the last row; the earliest best end wins ties.
     let mut end = 0;
     for j in 1..=m {
@@ -206,9 +247,18 @@ pub(super) fn dp_align(q: &Tokens, p: &Tokens) -> Option<Vec<Op>> {
         }
     }
     let mut ops = Vec::with_capacity(n + 8);
+    let mut jumped = Vec::new();
     let (mut i, mut j) = (n, end);
     while i > 0 {
         match trace[(i - 1) * w + j] {
+            JUMP => {
+                let row = &jump_from[jump_rows[i - 1]..jump_rows[i]];
+                let k = row.partition_point(|&(o, _)| o + MIN_UNMARKED_ELISION <= j);
+                let o = row[k - 1].0;
+                ops.extend((o..j).rev().map(Op::Del));
+                jumped.push(o..j);
+                j = o;
+            }
             DIAG if j > 0 => {
                 ops.push(pair_op(q, i - 1, p, j - 1));
                 i -= 1;
@@ -225,7 +275,8 @@ pub(super) fn dp_align(q: &Tokens, p: &Tokens) -> Option<Vec<Op>> {
         }
     }
     ops.reverse();
-    Some(ops)
+    jumped.reverse();
+    Some((ops, jumped))
 }
 
 /// Keeps end-of-quote substitutions within the sentence of the nearest anchor, and drops
@@ -285,22 +336,44 @@ mod tests {
     use super::*;
     use crate::align::align;
 
-    /// Straightforward O(n·m) reference of `dp_align` (full table, full horizontal chain).
-    fn reference_dp(q: &Tokens, p: &Tokens) -> Vec<Op> {
+    /// Straightforward reference of `dp_align` (full table, full horizontal chain,
+    /// every jump tried).
+    fn reference_dp(q: &Tokens, p: &Tokens, jumps: bool) -> Vec<Op> {
         let (n, m) = (q.toks.len(), p.toks.len());
+        let score = |op: Op| match op {
+            Op::Equal(..) => SCORE_EQUAL,
+            Op::Related(..) => SCORE_RELATED,
+            _ => SCORE_SUB,
+        };
+        let gap = i32::from(SCORE_GAP);
+        let jump = i32::from(SCORE_JUMP);
         let mut h = vec![vec![0i32; m + 1]; n + 1];
+        // The best jump into each cell, from the earliest best column.
+        let jump_into = |row: &[i32], j: usize| -> Option<(i32, usize)> {
+            if !jumps || j < MIN_UNMARKED_ELISION {
+                return None;
+            }
+            let mut best = (i32::MIN, 0);
+            for (o, &v) in row.iter().enumerate().take(j - MIN_UNMARKED_ELISION + 1) {
+                if v > best.0 {
+                    best = (v, o);
+                }
+            }
+            Some((best.0 + jump, best.1))
+        };
         for i in 1..=n {
-            h[i][0] = i32::from(SCORE_GAP) * i as i32;
+            h[i][0] = gap * i as i32;
             for j in 1..=m {
-                let s = match pair_op(q, i - 1, p, j - 1) {
-                    Op::Equal(..) => SCORE_EQUAL,
-                    Op::Related(..) => SCORE_RELATED,
-                    _ => SCORE_SUB,
-                };
-                let gap = i32::from(SCORE_GAP);
-                h[i][j] = (h[i - 1][j - 1] + i32::from(s))
+                let s = i32::from(score(pair_op(q, i - 1, p, j - 1)));
+                h[i][j] = (h[i - 1][j - 1] + s)
                     .max(h[i - 1][j] + gap)
                     .max(h[i][j - 1] + gap);
+            }
+            let before: Vec<i32> = h[i].clone();
+            for (j, cell) in h[i].iter_mut().enumerate().skip(1) {
+                if let Some((v, _)) = jump_into(&before, j) {
+                    *cell = (*cell).max(v);
+                }
             }
         }
         let mut end = 0;
@@ -314,24 +387,31 @@ mod tests {
         while i > 0 {
             if j > 0 {
                 let op = pair_op(q, i - 1, p, j - 1);
-                let s = match op {
-                    Op::Equal(..) => SCORE_EQUAL,
-                    Op::Related(..) => SCORE_RELATED,
-                    _ => SCORE_SUB,
-                };
-                if h[i][j] == h[i - 1][j - 1] + i32::from(s) {
+                if h[i][j] == h[i - 1][j - 1] + i32::from(score(op)) {
                     ops.push(op);
                     i -= 1;
                     j -= 1;
                     continue;
                 }
             }
-            if j == 0 || h[i][j] == h[i - 1][j] + i32::from(SCORE_GAP) {
+            if j == 0 || h[i][j] == h[i - 1][j] + gap {
                 ops.push(Op::Ins(i - 1));
                 i -= 1;
-            } else {
+            } else if h[i][j] == h[i][j - 1] + gap {
                 ops.push(Op::Del(j - 1));
                 j -= 1;
+            } else {
+                // Recompute the row without jumps to find where this one starts.
+                let mut before = vec![gap * i as i32; m + 1];
+                for k in 1..=m {
+                    let s = i32::from(score(pair_op(q, i - 1, p, k - 1)));
+                    before[k] = (h[i - 1][k - 1] + s)
+                        .max(h[i - 1][k] + gap)
+                        .max(before[k - 1] + gap);
+                }
+                let (_, o) = jump_into(&before, j).expect("a jump");
+                ops.extend((o..j).rev().map(Op::Del));
+                j = o;
             }
         }
         ops.reverse();
@@ -391,10 +471,14 @@ mod tests {
             };
             let quote = quote.join(" ");
             let (qt, pt) = (Tokens::new(&quote), Tokens::new(&passage));
-            let reference = reference_dp(&qt, &pt);
-            match dp_align(&qt, &pt) {
-                Some(ops) => assert_eq!(ops, reference, "{quote:?} vs {passage:?}"),
-                None => assert!(!reference.iter().any(Op::is_anchor)),
+            for jumps in [false, true] {
+                let reference = reference_dp(&qt, &pt, jumps);
+                match dp_align(&qt, &pt, jumps) {
+                    Some((ops, _)) => {
+                        assert_eq!(ops, reference, "{quote:?} vs {passage:?} ({jumps})")
+                    }
+                    None => assert!(!reference.iter().any(Op::is_anchor)),
+                }
             }
             // And the public entry point never panics and keeps its invariants.
             if let Some(a) = align(&quote, &passage) {

@@ -69,14 +69,20 @@
 //!   similarity; if every piece is exact, the alignment is exact, with
 //!   [`Elided::Marked`].
 //! * **Unmarked**: a run of at least [`MIN_UNMARKED_ELISION`] passage words skipped
-//!   between two matched parts of a quote, each with at least [`MIN_ELISION_SIDE`]
-//!   equal words. It is found in the alignment itself (a run of deletions), or, when
-//!   the dynamic programme left the end of the quote unaligned because the gap was too
-//!   long to pay for, by aligning that end again after (or before) the rest. The gap is
-//!   one difference, with the words on both sides as anchors (`"citizens who"` →
-//!   `"citizens, whether … whole, who"`, shortened with "…" past
-//!   [`MAX_DIFFERENCE_WORDS`] words); its words count as one word of the span in the
-//!   similarity. Never exact: [`Elided::Unmarked`].
+//!   between two matched parts of a quote, each side *firm*: at least
+//!   [`MIN_ELISION_SIDE`] equal words in a row next to the gap (or after one changed
+//!   word next to it). The dynamic programme may skip such a run at once, however
+//!   long and across sentence boundaries within the passage, for a fixed price that
+//!   three equal words earn back; it keeps that reading when every run it skips is an
+//!   elision and the rest of the quote has at most two other changed runs, and
+//!   otherwise aligns as if it could not (a run of deletions, or the end of the quote
+//!   aligned again after or before the rest, may still make one). An elision that
+//!   could equally stand one word earlier or later is moved to a sentence boundary.
+//!   The gap is one difference, reaching the equal words on both sides and taking in
+//!   any changed words next to it (`"citizens who"` → `"citizens, whether … whole,
+//!   who"`; `"hands is the"` → `"hands, whether of one … may justly be pronounced
+//!   the"`), shortened with "…" past [`MAX_DIFFERENCE_WORDS`] words; its words count
+//!   as one word of the span in the similarity. Never exact: [`Elided::Unmarked`].
 
 use std::ops::Range;
 
@@ -89,8 +95,8 @@ mod pieces;
 mod tests;
 mod words;
 
-use diff::{differences, gap_difference};
-use dp::{Op, dp_align, trim_ends};
+use diff::differences;
+use dp::Op;
 use pieces::{Chain, chain, elisions};
 use words::Tokens;
 
@@ -224,9 +230,7 @@ pub fn align_pieces(quote: &str, cuts: &[usize], passage: &str) -> Option<Alignm
     let chain = if bounds.len() > 2 {
         chain(&q, &bounds, &p)?
     } else {
-        let mut ops = dp_align(&q, &p)?;
-        trim_ends(&mut ops, &p)?;
-        Chain::single(ops, &q, &p)
+        pieces::whole(&q, &p)?
     };
     Some(finish(&chain, quote, &q, passage, &p))
 }
@@ -265,23 +269,11 @@ fn finish(chain: &Chain, quote: &str, q: &Tokens, passage: &str, p: &Tokens) -> 
         let m = equal as f32 + 0.5 * related as f32;
         (2.0 * m / (quote_words + span_words) as f32).clamp(0.0, 1.0)
     };
-    let mut diffs = Vec::new();
-    if !exact {
-        for (k, segment) in chain.segments.iter().enumerate() {
-            diffs.extend(differences(&ops[segment.clone()], quote, q, passage, p));
-            if let Some(gap) = chain.gaps.get(k).filter(|g| !g.marked) {
-                diffs.push(gap_difference(
-                    gap,
-                    &ops[segment.clone()],
-                    &ops[chain.segments[k + 1].clone()],
-                    quote,
-                    q,
-                    passage,
-                    p,
-                ));
-            }
-        }
-    }
+    let diffs = if exact {
+        Vec::new()
+    } else {
+        differences(chain, quote, q, passage, p)
+    };
     let anchors = ops
         .iter()
         .filter(|o| o.is_anchor())

@@ -5,7 +5,7 @@
 use std::ops::Range;
 
 use super::dp::{Op, dp_align, trim_ends};
-use super::words::Tokens;
+use super::words::{Tokens, same_word};
 use super::{CLOSE_THRESHOLD, MIN_ELISION_SIDE, MIN_UNMARKED_ELISION};
 
 /// Passage words an alignment leaves out between two of its parts.
@@ -24,6 +24,135 @@ pub(super) struct Chain {
     pub(super) ops: Vec<Op>,
     pub(super) segments: Vec<Range<usize>>,
     pub(super) gaps: Vec<Gap>,
+}
+
+/// The alignment of a whole quote with no written elisions: the dynamic
+/// programme may skip a run of the passage at once, however long, and does
+/// so when every such run makes an unmarked elision (at least
+/// [`MIN_ELISION_SIDE`] equal words on each side); otherwise it aligns as
+/// if it could not, and long deletions and an unaligned end are read as
+/// before ([`Chain::single`]). Each elision is then moved to a sentence
+/// boundary where equal words on its sides allow it ([`to_boundaries`]).
+pub(super) fn whole(q: &Tokens, p: &Tokens) -> Option<Chain> {
+    let (mut ops, jumps) = dp_align(q, p, true)?;
+    if !jumps.is_empty() {
+        trim_ends(&mut ops, p)?;
+        let chain = split_long_deletions(ops);
+        let elided = |jump: &Range<usize>| {
+            chain
+                .gaps
+                .iter()
+                .any(|g| g.words.start <= jump.start && jump.end <= g.words.end)
+        };
+        if jumps.iter().all(elided) && other_changes(&chain) <= MAX_OTHER_CHANGES {
+            return Some(to_boundaries(chain, q, p));
+        }
+        ops = dp_align(q, p, false)?.0;
+    }
+    trim_ends(&mut ops, p)?;
+    Some(to_boundaries(Chain::single(ops, q, p), q, p))
+}
+
+/// A long run of the original is read as left out silently only when the
+/// rest of the quote has at most this many changed runs of words: an
+/// invented claim made by reversing a sentence and dropping its middle
+/// ("nothing appears more well-founded … than continuing …") changes more.
+const MAX_OTHER_CHANGES: usize = 2;
+
+/// The runs of changed words of `chain` apart from those next to a gap
+/// (which are part of the gap's difference).
+fn other_changes(chain: &Chain) -> usize {
+    let last = chain.segments.len() - 1;
+    let mut count = 0;
+    for (k, segment) in chain.segments.iter().enumerate() {
+        let ops = &chain.ops[segment.clone()];
+        let mut i = 0;
+        while i < ops.len() {
+            if matches!(ops[i], Op::Equal(..)) {
+                i += 1;
+                continue;
+            }
+            let start = i;
+            while i < ops.len() && !matches!(ops[i], Op::Equal(..)) {
+                i += 1;
+            }
+            let by_gap = (start == 0 && k > 0) || (i == ops.len() && k < last);
+            count += usize::from(!by_gap);
+        }
+    }
+    count
+}
+
+/// Moves each unmarked gap of `chain` along the passage, where the equal
+/// word on one side of it also stands on the other side (the same words
+/// can be read as left out one word earlier or later), to where it starts
+/// or ends a sentence; it stays where it is when no position does better.
+fn to_boundaries(mut chain: Chain, q: &Tokens, p: &Tokens) -> Chain {
+    let boundary = |g: &Range<usize>| {
+        usize::from(p.toks[g.start].boundary_before)
+            + usize::from(p.toks.get(g.end).is_some_and(|t| t.boundary_before))
+    };
+    let equal =
+        |i: usize, j: usize| q.toks[i].hash == p.toks[j].hash && same_word(q.norm(i), p.norm(j));
+    for k in 0..chain.gaps.len() {
+        if chain.gaps[k].marked {
+            continue;
+        }
+        // Try every shift, left then right, one word at a time.
+        let mut best = (boundary(&chain.gaps[k].words), chain.clone());
+        for right in [false, true] {
+            let mut c = chain.clone();
+            loop {
+                let (before, after) = (c.segments[k].clone(), c.segments[k + 1].clone());
+                let g = c.gaps[k].words.clone();
+                let moved = if right {
+                    match c.ops[after.start] {
+                        Op::Equal(i, j)
+                            if j == g.end
+                                && equal(i, g.start)
+                                && equal_count(&c.ops[after.start + 1..after.end])
+                                    >= MIN_ELISION_SIDE =>
+                        {
+                            c.ops[after.start] = Op::Equal(i, g.start);
+                            c.segments[k].end += 1;
+                            c.segments[k + 1].start += 1;
+                            true
+                        }
+                        _ => false,
+                    }
+                } else {
+                    match c.ops[before.end - 1] {
+                        Op::Equal(i, j)
+                            if j + 1 == g.start
+                                && equal(i, g.end - 1)
+                                && equal_count(&c.ops[before.start..before.end - 1])
+                                    >= MIN_ELISION_SIDE =>
+                        {
+                            c.ops[before.end - 1] = Op::Equal(i, g.end - 1);
+                            c.segments[k].end -= 1;
+                            c.segments[k + 1].start -= 1;
+                            true
+                        }
+                        _ => false,
+                    }
+                };
+                if !moved {
+                    break;
+                }
+                c.gaps[k].words = if right {
+                    g.start + 1..g.end + 1
+                } else {
+                    g.start - 1..g.end - 1
+                };
+                let score = boundary(&c.gaps[k].words);
+                if score > best.0 {
+                    best = (score, c.clone());
+                }
+            }
+        }
+        chain = best.1;
+    }
+    chain
 }
 
 impl Chain {
@@ -89,7 +218,7 @@ pub(super) fn elisions(quote: &str) -> Vec<usize> {
 /// as in the whole quote and passage.
 fn align_piece(q: &Tokens, qr: Range<usize>, p: &Tokens, pr: Range<usize>) -> Option<Vec<Op>> {
     let (qs, ps) = (q.slice(qr.clone()), p.slice(pr.clone()));
-    let mut ops = dp_align(&qs, &ps)?;
+    let (mut ops, _) = dp_align(&qs, &ps, false)?;
     trim_ends(&mut ops, &ps)?;
     let (di, dj) = (qr.start, pr.start);
     Some(
@@ -110,8 +239,29 @@ fn equal_count(ops: &[Op]) -> usize {
     ops.iter().filter(|o| matches!(o, Op::Equal(..))).count()
 }
 
-/// Splits `ops` at runs of at least [`MIN_UNMARKED_ELISION`] deletions with at
-/// least [`MIN_ELISION_SIDE`] equal words on each side; the deletions become gaps.
+/// Whether one side of a gap, `ops` from the gap outwards, is firm: a run of
+/// at least [`MIN_ELISION_SIDE`] equal words next to the gap, or after one
+/// changed word next to it ("hands is | the very definition"). Common words
+/// scattered around a changed one ("House should | be") are not.
+fn firm<'a>(ops: impl Iterator<Item = &'a Op>) -> bool {
+    let (mut run, mut skipped) = (0, false);
+    for op in ops {
+        if matches!(op, Op::Equal(..)) {
+            run += 1;
+            if run >= MIN_ELISION_SIDE {
+                return true;
+            }
+        } else if run == 0 && !skipped {
+            skipped = true;
+        } else {
+            return false;
+        }
+    }
+    false
+}
+
+/// Splits `ops` at runs of at least [`MIN_UNMARKED_ELISION`] deletions with a
+/// firm side on each side ([`firm`]); the deletions become gaps.
 fn split_long_deletions(ops: Vec<Op>) -> Chain {
     let mut cuts: Vec<Range<usize>> = Vec::new();
     let mut k = 0;
@@ -126,8 +276,8 @@ fn split_long_deletions(ops: Vec<Op>) -> Chain {
         }
         let before = cuts.last().map_or(0, |c| c.end);
         if k - s >= MIN_UNMARKED_ELISION
-            && equal_count(&ops[before..s]) >= MIN_ELISION_SIDE
-            && equal_count(&ops[k..]) >= MIN_ELISION_SIDE
+            && firm(ops[before..s].iter().rev())
+            && firm(ops[k..].iter())
         {
             cuts.push(s..k);
         }

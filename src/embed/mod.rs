@@ -93,10 +93,60 @@ impl From<EmbedError> for crate::error::Error {
 }
 
 impl EmbedError {
+    /// What kind of trouble this is, which names the fix.
+    pub fn cause(&self) -> crate::model::ModelTrouble {
+        use crate::model::ModelTrouble;
+        match self {
+            // A download refused for its checksum was not kept: fetch again.
+            EmbedError::Missing { .. }
+            | EmbedError::NotCached { .. }
+            | EmbedError::Offline { .. }
+            | EmbedError::Download { .. }
+            | EmbedError::Checksum { .. } => ModelTrouble::Absent,
+            EmbedError::Io { path, source } => io_trouble(path, source)
+                .unwrap_or_else(|| ModelTrouble::Damaged { file: path.clone() }),
+            EmbedError::BadFile { path, .. } => ModelTrouble::Damaged { file: path.clone() },
+            EmbedError::Encode(_) => ModelTrouble::Absent,
+        }
+    }
+
     fn io(path: &Path, source: std::io::Error) -> Self {
         EmbedError::Io {
             path: path.to_path_buf(),
             source,
         }
+    }
+}
+
+/// The trouble an I/O error on `path` is when it is about the folder rather
+/// than the file: a full disk, a read-only or unwritable folder, or a file
+/// where a folder should be (the folder is `path`'s parent); a missing file
+/// is absent. None for anything else.
+pub(crate) fn io_trouble(
+    path: &Path,
+    source: &std::io::Error,
+) -> Option<crate::model::ModelTrouble> {
+    use crate::model::ModelTrouble;
+    use std::io::ErrorKind;
+    let folder = || {
+        // The nearest ancestor that is not a folder, when one is a file.
+        let mut at = path.parent();
+        while let Some(dir) = at {
+            if dir.is_file() {
+                return dir.to_path_buf();
+            }
+            at = dir.parent();
+        }
+        path.parent().unwrap_or(path).to_path_buf()
+    };
+    match source.kind() {
+        ErrorKind::StorageFull
+        | ErrorKind::ReadOnlyFilesystem
+        | ErrorKind::PermissionDenied
+        | ErrorKind::NotADirectory
+        | ErrorKind::QuotaExceeded
+        | ErrorKind::AlreadyExists => Some(ModelTrouble::Unwritable { folder: folder() }),
+        ErrorKind::NotFound => Some(ModelTrouble::Absent),
+        _ => None,
     }
 }

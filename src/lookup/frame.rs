@@ -168,6 +168,9 @@ const NOT_NAMES: &[&str] = &[
     "people",
     "federalist",
     "publius",
+    "quoting",
+    "according",
+    "per",
     "as",
     "in",
     "and",
@@ -378,8 +381,9 @@ fn name_at(message: &str, words: &[Word], k: usize) -> Option<(usize, String)> {
 }
 
 /// The index after a saying verb at `k`, skipping adverbs before it and "it"
-/// ("put it") and "that" after it.
-fn saying_at(words: &[Word], k: usize) -> Option<usize> {
+/// ("put it") and "that" after it, unless punctuation comes first ("wrote,
+/// That government …" quotes "That").
+fn saying_at(message: &str, words: &[Word], k: usize) -> Option<usize> {
     let mut i = k;
     while i < words.len() && ADVERBS.contains(&words[i].norm.as_str()) {
         i += 1;
@@ -388,11 +392,22 @@ fn saying_at(words: &[Word], k: usize) -> Option<usize> {
         return None;
     }
     i += 1;
-    while i < words.len() && matches!(words[i].norm.as_str(), "it" | "that" | "us" | "best" | "so")
+    while i < words.len()
+        && matches!(words[i].norm.as_str(), "it" | "that" | "us" | "best" | "so")
+        && !between(message, words, i - 1, i, &[',', ':', '—', '–', '"', '“'])
     {
         i += 1;
     }
     Some(i)
+}
+
+/// `NAME's words` (or phrase) starting at word `k`: the index after it and the name.
+fn possessive_words(message: &str, words: &[Word], k: usize) -> Option<(usize, String)> {
+    let (after, name) = name_at(message, words, k)?;
+    let last = &message[words[after - 1].span.clone()];
+    let possessive = last.ends_with("'s") || last.ends_with("’s");
+    let noun = words.get(after).map(|w| w.norm.as_str());
+    (possessive && matches!(noun, Some("words" | "phrase" | "view"))).then_some((after + 1, name))
 }
 
 /// True when the text between words `a` and `b` of `message` holds one of `chars`.
@@ -419,13 +434,21 @@ fn leading(message: &str, words: &[Word]) -> Option<(usize, Option<String>)> {
         {
             return Some((after, Some(name)));
         }
+        // in NAME's words
+        if w(k) == "in"
+            && let Some((after, name)) = possessive_words(message, words, k + 1)
+            && after < words.len()
+        {
+            return Some((after, Some(name)));
+        }
         // [as|like] NAME [adverb] VERB [it] [that]
         let (as_like, i) = match w(k) {
             "as" | "like" => (true, k + 1),
             _ => (false, k),
         };
         if let Some((after_name, name)) = name_at(message, words, i) {
-            if let Some(after) = saying_at(words, after_name).filter(|&a| a < words.len()) {
+            if let Some(after) = saying_at(message, words, after_name).filter(|&a| a < words.len())
+            {
                 return Some((after, Some(name)));
             }
             // NAME: … or NAME — …
@@ -477,7 +500,7 @@ fn trailing(message: &str, words: &[Word]) -> Option<(usize, Option<String>)> {
     let w = |i: usize| words.get(i).map_or("", |w| w.norm.as_str());
     let k = if w(comma) == "as" { comma + 1 } else { comma };
     if let Some((after_name, name)) = name_at(message, words, k)
-        && saying_at(words, after_name).is_some_and(|a| a >= n)
+        && saying_at(message, words, after_name).is_some_and(|a| a >= n)
     {
         return Some((comma, Some(name)));
     }
@@ -513,32 +536,44 @@ fn name_outside(message: &str, words: &[Word], inside: &Range<usize>) -> Option<
         })
         .collect();
     for k in 0..before.len() {
+        // Not the second word of a name.
+        let starts = k == 0 || name_at(message, &before, k - 1).is_none();
         if let Some((after_name, name)) = name_at(message, &before, k)
-            && saying_at(&before, after_name).is_some()
-            && (k == 0 || !capitalised(message, &before[k - 1]))
+            && starts
         {
-            return Some(name);
+            // NAME [adverb] VERB, or NAME: / NAME — right before the quote.
+            let last = &before[after_name - 1];
+            let colon = after_name == before.len()
+                && message[last.span.end..inside.start].contains([':', '—', '–']);
+            if saying_at(message, &before, after_name).is_some() || colon {
+                return Some(name);
+            }
         }
         let w = before[k].norm.as_str();
-        if (SAYING.contains(&w) || w == "to" || w == "of")
+        if (SAYING.contains(&w) || w == "to" || w == "of" || w == "quoting")
             && let Some((_, name)) = name_at(message, &before, k + 1)
         {
             return Some(name);
         }
+        if w == "in"
+            && let Some((_, name)) = possessive_words(message, &before, k + 1)
+        {
+            return Some(name);
+        }
     }
+    // After it: NAME first (— NAME, (NAME, …), NAME wrote), or after
+    // as|like|per|by or a word of saying (as NAME put it, wrote NAME).
     for k in 0..after.len() {
         let w = after[k].norm.as_str();
-        if (k == 0 || SAYING.contains(&w))
-            && let Some((_, name)) = name_at(
-                message,
-                &after,
-                if k == 0 && !SAYING.contains(&w) {
-                    k
-                } else {
-                    k + 1
-                },
-            )
-        {
+        let linking = matches!(w, "as" | "like" | "per" | "by");
+        let at = if k == 0 && !SAYING.contains(&w) && !linking {
+            k
+        } else if SAYING.contains(&w) || (k == 0 && linking) {
+            k + 1
+        } else {
+            continue;
+        };
+        if let Some((_, name)) = name_at(message, &after, at) {
             return Some(name);
         }
     }
@@ -716,6 +751,46 @@ mod tests {
             let (q, n) = quote_and_name(message);
             assert_eq!(q, quote, "{message}");
             assert_eq!(n.as_deref(), name, "{message}");
+        }
+    }
+
+    #[test]
+    fn every_common_frame_in_any_order() {
+        let q = "That government is best which governs least";
+        let messages = [
+            "As Thoreau put it: \"That government is best which governs least\"",
+            "Thoreau: \"That government is best which governs least\"",
+            "Thoreau: That government is best which governs least",
+            "Thoreau — “That government is best which governs least”",
+            "In Thoreau's words, That government is best which governs least",
+            "In Thoreau’s words, “That government is best which governs least.”",
+            "In the words of Thoreau, “That government is best which governs least”",
+            "Thoreau once wrote, That government is best which governs least",
+            "Thoreau once wrote, “That government is best which governs least”",
+            "As Thoreau said, That government is best which governs least",
+            "Quoting Thoreau: “That government is best which governs least”",
+            "“That government is best which governs least” (Thoreau, Civil Disobedience)",
+            "That government is best which governs least (Thoreau, Civil Disobedience)",
+            "“That government is best which governs least” — Thoreau",
+            "That government is best which governs least — Thoreau",
+            "“That government is best which governs least,” Thoreau wrote.",
+            "“That government is best which governs least,” wrote Thoreau.",
+            "“That government is best which governs least,” as Thoreau put it",
+            "That government is best which governs least, as Thoreau put it",
+            "That government is best which governs least, as Thoreau wrote.",
+        ];
+        for message in messages {
+            let (quote, name) = quote_and_name(message);
+            assert_eq!(quote, q, "{message}");
+            assert_eq!(name.as_deref(), Some("Thoreau"), "{message}");
+        }
+        // Words that open a message are not names.
+        for message in [
+            "Remember: “That government is best which governs least”",
+            "Honestly, “That government is best which governs least”",
+            "“That government is best which governs least” and I agree",
+        ] {
+            assert_eq!(quote_and_name(message), (q, None), "{message}");
         }
     }
 

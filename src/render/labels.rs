@@ -95,12 +95,33 @@ pub const MODEL_FIX: &str = "To match questions asked in other words than the es
      or set `model` in config/citebot.toml (or CITEBOT_MODEL) to a folder holding \
      that model's files; `model = \"off\"` answers lexically without this notice.";
 
-/// The one notice for answers given without the model, naming the fix;
-/// `None` when the model is ready, pending or turned off.
+/// The fix for one kind of trouble with the model.
+pub fn model_fix(cause: &crate::model::ModelTrouble) -> String {
+    use crate::model::ModelTrouble;
+    match cause {
+        ModelTrouble::Absent => MODEL_FIX.to_string(),
+        ModelTrouble::Damaged { file } => format!(
+            "{} is damaged: delete it and run `citebot model fetch` once with network \
+             to fetch it again (or set `model` to a folder holding a good copy of the \
+             model's files); `model = \"off\"` answers lexically without this notice.",
+            file.display()
+        ),
+        ModelTrouble::Unwritable { folder } => format!(
+            "citebot cannot write in {}: it answers lexically until it can write there \
+             (free space on that disk, make the folder writable, or give `--index` \
+             another folder); nothing needs fetching.",
+            folder.display()
+        ),
+    }
+}
+
+/// The one notice for answers given without the model, naming the fix for
+/// its cause; `None` when the model is ready, pending or turned off.
 pub fn model_notice(state: &crate::model::ModelState) -> Option<String> {
     match state {
-        crate::model::ModelState::Unavailable { reason } => Some(format!(
-            "citebot answers lexically: the sentence-embedding model is unavailable ({reason}). {MODEL_FIX}"
+        crate::model::ModelState::Unavailable { reason, cause } => Some(format!(
+            "citebot answers lexically: the sentence-embedding model is unavailable ({reason}). {}",
+            model_fix(cause)
         )),
         _ => None,
     }
@@ -114,7 +135,9 @@ pub fn model_state(state: &crate::model::ModelState) -> String {
         ModelState::Pending { done, total } => format!(
             "vectors for {done} of {total} passages (lexical until all have them; `citebot index` embeds the rest)"
         ),
-        ModelState::Unavailable { reason } => format!("unavailable: {reason} (lexical retrieval)"),
+        ModelState::Unavailable { reason, .. } => {
+            format!("unavailable: {reason} (lexical retrieval)")
+        }
         ModelState::Ready { model, folder } => {
             format!("{model} in {} (hybrid retrieval)", folder.display())
         }
