@@ -71,6 +71,8 @@ pub struct AddConfig {
     pub max_bytes: u64,
     /// Deepest element nesting a web page may have.
     pub max_html_depth: usize,
+    /// Most bytes an EPUB or DOCX may unpack to.
+    pub max_unpacked_bytes: u64,
     /// Seconds a download may take in all.
     pub fetch_timeout_seconds: u64,
 }

@@ -334,3 +334,160 @@ fn hostile_and_oversized_pages_are_refused() {
     assert!(err.contains("more than add.max_bytes = 1000"), "{err}");
     assert!(!corpus.exists() || md_files(&corpus).is_empty());
 }
+
+/// A zip file of `entries` (name, bytes), deflated.
+fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
+    use zip::write::SimpleFileOptions;
+    let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for (name, bytes) in entries {
+        let method = if *name == "mimetype" {
+            zip::CompressionMethod::Stored
+        } else {
+            zip::CompressionMethod::Deflated
+        };
+        out.start_file(
+            *name,
+            SimpleFileOptions::default().compression_method(method),
+        )
+        .unwrap();
+        out.write_all(bytes).unwrap();
+    }
+    out.finish().unwrap().into_inner()
+}
+
+const CONTAINER: &[u8] = br#"<?xml version="1.0"?><container version="1.0" xmlns="urn:oasis:names:tc:opendocument:xmlns:container"><rootfiles><rootfile full-path="OEBPS/content.opf" media-type="application/oebps-package+xml"/></rootfiles></container>"#;
+
+fn epub(chapter_two: &[u8]) -> Vec<u8> {
+    let opf = br#"<?xml version="1.0" encoding="utf-8"?>
+<package xmlns="http://www.idpf.org/2007/opf" version="3.0" unique-identifier="id">
+<metadata xmlns:dc="http://purl.org/dc/elements/1.1/">
+<dc:title>Essays: First Series</dc:title><dc:creator id="a">Ralph Waldo Emerson</dc:creator>
+<dc:identifier id="id">urn:uuid:0b7a</dc:identifier><dc:source>https://www.gutenberg.org/ebooks/2944</dc:source><dc:language>en</dc:language>
+</metadata>
+<manifest><item id="nav" href="nav.xhtml" media-type="application/xhtml+xml" properties="nav"/>
+<item id="c1" href="text/circles.xhtml" media-type="application/xhtml+xml"/>
+<item id="c2" href="text/friendship.xhtml" media-type="application/xhtml+xml"/></manifest>
+<spine><itemref idref="nav"/><itemref idref="c1"/><itemref idref="c2"/></spine></package>"#;
+    let nav = br#"<html xmlns="http://www.w3.org/1999/xhtml"><body><nav><ol><li><a href="text/circles.xhtml">Circles</a></li></ol></nav></body></html>"#;
+    let one = br#"<?xml version="1.0" encoding="utf-8"?><html xmlns="http://www.w3.org/1999/xhtml"><head><title>Circles</title></head><body><section><h2>Circles</h2><p>The eye is the first circle; the horizon which it forms is the second.</p><p>Our life is an apprenticeship to the truth, that around every circle another can be drawn.</p></section></body></html>"#;
+    zip_of(&[
+        ("mimetype", b"application/epub+zip"),
+        ("META-INF/container.xml", CONTAINER),
+        ("OEBPS/content.opf", opf),
+        ("OEBPS/nav.xhtml", nav),
+        ("OEBPS/text/circles.xhtml", one),
+        ("OEBPS/text/friendship.xhtml", chapter_two),
+    ])
+}
+
+#[test]
+fn an_epub_becomes_one_essay_or_one_per_chapter() {
+    let two = br#"<html xmlns="http://www.w3.org/1999/xhtml"><body><h2>Friendship</h2><p>We have a great deal more kindness than is ever spoken.</p></body></html>"#;
+    let dir = tempfile::tempdir().unwrap();
+    let book = dir.path().join("essays.epub");
+    std::fs::write(&book, epub(two)).unwrap();
+    let corpus = dir.path().join("corpus");
+    let out = add(&corpus, &[book.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let whole = &json_lines(&out)[0];
+    assert_eq!(whole["title"], "Essays: First Series");
+    assert_eq!(whole["author"], "Ralph Waldo Emerson");
+    assert_eq!(whole["url"], "https://www.gutenberg.org/ebooks/2944");
+    assert_eq!(whole["paragraphs"], 3, "the nav document is left out");
+
+    let split = dir.path().join("split");
+    let out = citebot(
+        &[
+            "add",
+            "--json",
+            "--split",
+            "chapters",
+            "--corpus",
+            split.to_str().unwrap(),
+            book.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let chapters = json_lines(&out);
+    assert_eq!(chapters.len(), 2);
+    assert_eq!(chapters[0]["title"], "Circles");
+    assert_eq!(chapters[1]["title"], "Friendship");
+    assert_eq!(chapters[1]["publication"], "Essays: First Series");
+    assert_eq!(chapters[0]["paragraphs"], 2);
+    let circles = essay(Path::new(chapters[0]["path"].as_str().unwrap()));
+    assert_eq!(
+        &circles.paragraphs[0],
+        "The eye is the first circle; the horizon which it forms is the second."
+    );
+}
+
+#[test]
+fn a_docx_gives_its_paragraphs_and_document_info() {
+    let document = br#"<?xml version="1.0" encoding="UTF-8"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>
+<w:p><w:pPr><w:pStyle w:val="Title"/></w:pPr><w:r><w:t>On Gardens</w:t></w:r></w:p>
+<w:p><w:r><w:t xml:space="preserve">A garden is </w:t></w:r><w:r><w:rPr><w:i/></w:rPr><w:t>never</w:t></w:r><w:r><w:t xml:space="preserve"> finished &amp; that is its charm.</w:t></w:r></w:p>
+<w:p/>
+<w:p><w:pPr><w:pStyle w:val="Heading1"/></w:pPr><w:r><w:t>Soil</w:t></w:r></w:p>
+<w:p><w:r><w:t>Start with the soil.</w:t></w:r></w:p>
+</w:body></w:document>"#;
+    let core = br#"<?xml version="1.0"?><cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dcterms="http://purl.org/dc/terms/"><dc:title>On Gardens</dc:title><dc:creator>Vita Gardener</dc:creator><dcterms:created>2024-01-01T00:00:00Z</dcterms:created></cp:coreProperties>"#;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("gardens.docx");
+    std::fs::write(
+        &file,
+        zip_of(&[("word/document.xml", document), ("docProps/core.xml", core)]),
+    )
+    .unwrap();
+    let corpus = dir.path().join("corpus");
+    let out = add(&corpus, &[file.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let line = &json_lines(&out)[0];
+    assert_eq!(line["title"], "On Gardens");
+    assert_eq!(line["author"], "Vita Gardener");
+    assert_eq!(
+        line["date"],
+        Value::Null,
+        "the file's save date is not a publication date"
+    );
+    let got = essay(Path::new(line["path"].as_str().unwrap()));
+    assert_eq!(
+        got.paragraphs.iter().collect::<Vec<_>>(),
+        [
+            "A garden is never finished & that is its charm.",
+            "Start with the soil."
+        ]
+    );
+}
+
+#[test]
+fn zip_bombs_and_corrupt_containers_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    // 20 MB of one letter inflates from a few kilobytes; the budget is 1 MB.
+    let mut chapter = b"<html><body><p>".to_vec();
+    chapter.extend(std::iter::repeat_n(b'a', 20_000_000));
+    let bomb = dir.path().join("bomb.epub");
+    std::fs::write(&bomb, epub(&chapter)).unwrap();
+    assert!(std::fs::metadata(&bomb).unwrap().len() < 200_000);
+    let corrupt = dir.path().join("corrupt.docx");
+    std::fs::write(&corrupt, b"PK\x03\x04 not really a zip").unwrap();
+    let corpus = dir.path().join("corpus");
+    let out = citebot(
+        &[
+            "add",
+            "--corpus",
+            corpus.to_str().unwrap(),
+            bomb.to_str().unwrap(),
+            corrupt.to_str().unwrap(),
+        ],
+        &[("CITEBOT_ADD_MAX_UNPACKED_BYTES", "1000000")],
+    );
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains("bomb.epub: refused: unpacks to more than add.max_unpacked_bytes = 1000000"),
+        "{err}"
+    );
+    assert!(err.contains("corrupt.docx: corrupt file"), "{err}");
+    assert!(!corpus.exists() || md_files(&corpus).is_empty());
+}

@@ -29,18 +29,38 @@ pub(crate) fn extract(
             limits.max_html_depth
         )));
     }
-    // The extractor and the walk below recurse over the tree: give them a
-    // stack sized for the deepest tree `max_html_depth` lets through.
-    let stack = 64 * 1024 * 1024;
     let base = base.map(str::to_string);
     std::thread::Builder::new()
         .name("add-html".into())
-        .stack_size(stack)
+        .stack_size(EXTRACTOR_STACK)
         .spawn(move || extract_text(&text, base.as_deref()))
         .map_err(|e| SourceError::Other(format!("starting the extractor: {e}")))?
         .join()
         .map_err(|_| SourceError::Other("the extractor failed on this page".into()))?
 }
+
+/// The blocks of a whole document's body, with no article extraction (a
+/// book's chapter has no site furniture), within the same bounds as a page.
+pub(crate) fn body_blocks(text: String, limits: &Limits) -> Result<Vec<Block>, SourceError> {
+    let depth = nesting_depth(&text);
+    if depth > limits.max_html_depth {
+        return Err(SourceError::Hostile(format!(
+            "elements nested {depth} deep (more than add.max_html_depth = {})",
+            limits.max_html_depth
+        )));
+    }
+    std::thread::Builder::new()
+        .name("add-html".into())
+        .stack_size(EXTRACTOR_STACK)
+        .spawn(move || blocks(&Dom::from(text.as_str())))
+        .map_err(|e| SourceError::Other(format!("starting the extractor: {e}")))?
+        .join()
+        .map_err(|_| SourceError::Other("the extractor failed on this document".into()))
+}
+
+/// Stack for the threads that walk a parsed page: the extractor and the
+/// walk recurse over the tree, as deep as `max_html_depth` lets it be.
+const EXTRACTOR_STACK: usize = 64 * 1024 * 1024;
 
 fn extract_text(text: &str, base: Option<&str>) -> Result<Extracted, SourceError> {
     let dom = Dom::from(text);

@@ -7,17 +7,24 @@
 //!
 //! - `html`: saved web pages: the article, not the page, and its metadata;
 //! - `text`: `.txt` and `.md` files, normalised;
+//! - `epub`, `docx`: books and Word documents, read from their zip
+//!   container within `add.max_unpacked_bytes` (`archive`), their
+//!   metadata files scanned by `xml`;
 //! - `fetch`: `http(s)://` sources, through the HTTP client in the tree;
 //! - `write`: file names from author and title, updating an essay added
 //!   before instead of duplicating it, never overwriting another.
 //!
 //! Bad input is an [`AddError`] naming the source, and nothing is written.
-//! EPUB, PDF and DOCX are recognised and refused as not supported yet.
+//! PDF is recognised and refused as not supported yet.
 
+mod archive;
+mod docx;
+mod epub;
 mod fetch;
 mod html;
 mod text;
 mod write;
+mod xml;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -31,6 +38,8 @@ pub struct Limits {
     pub max_bytes: u64,
     /// Deepest element nesting a web page may have.
     pub max_html_depth: usize,
+    /// Most bytes an EPUB or DOCX may unpack to.
+    pub max_unpacked_bytes: u64,
     /// Seconds a download may take in all.
     pub fetch_timeout_seconds: u64,
 }
@@ -40,6 +49,7 @@ impl From<&AddConfig> for Limits {
         Limits {
             max_bytes: config.max_bytes,
             max_html_depth: config.max_html_depth,
+            max_unpacked_bytes: config.max_unpacked_bytes,
             fetch_timeout_seconds: config.fetch_timeout_seconds,
         }
     }
@@ -339,11 +349,12 @@ fn read(
         "html" | "htm" | "xhtml" | "shtml" => html::extract(bytes, base, &options.limits)?,
         "txt" => text::plain(bytes, &options.overrides)?,
         "md" | "markdown" => text::markdown(name, bytes, &options.overrides)?,
-        "epub" | "pdf" | "docx" => {
-            return Err(SourceError::Unsupported(format!(
-                "{} files are not supported yet (citebot add reads web pages, .txt and .md)",
-                kind.to_uppercase()
-            )));
+        "epub" => epub::extract(bytes, &options.limits)?,
+        "docx" => docx::extract(bytes, &options.limits)?,
+        "pdf" => {
+            return Err(SourceError::Unsupported(
+                "PDF files are not supported yet (citebot add reads web pages, EPUB, DOCX, .txt and .md)".into(),
+            ));
         }
         _ if looks_like_html(bytes) => html::extract(bytes, base, &options.limits)?,
         _ => {
@@ -417,6 +428,8 @@ fn chapters(book: Extracted) -> Vec<Extracted> {
 }
 
 fn write_all(extracted: Vec<Extracted>, options: &AddOptions) -> Result<Vec<Added>, String> {
+    // Chapters of one book share its URL: each is told apart by its title.
+    let chapters = extracted.len() > 1;
     // Check every essay before writing any, so that a bad one writes nothing.
     let essays = extracted
         .into_iter()
@@ -424,7 +437,7 @@ fn write_all(extracted: Vec<Extracted>, options: &AddOptions) -> Result<Vec<Adde
         .collect::<Result<Vec<_>, _>>()?;
     essays
         .into_iter()
-        .map(|essay| write::write(&options.corpus, essay))
+        .map(|essay| write::write(&options.corpus, essay, chapters))
         .collect()
 }
 

@@ -113,10 +113,11 @@ fn short_date(date: &str) -> String {
 }
 
 /// Writes `essay` into `corpus`: over the file of the same essay if there
-/// is one, else under a new name.
-pub(crate) fn write(corpus: &Path, essay: Essay) -> Result<Added, String> {
+/// is one, else under a new name. A `chapter` shares its book's URL, so
+/// the same URL makes the same essay only with the same title.
+pub(crate) fn write(corpus: &Path, essay: Essay, chapter: bool) -> Result<Added, String> {
     std::fs::create_dir_all(corpus).map_err(|e| format!("{}: {e}", corpus.display()))?;
-    let (path, updated) = place(corpus, &essay.meta, &essay.title)?;
+    let (path, updated) = place(corpus, &essay.meta, &essay.title, chapter)?;
     let tmp = corpus.join(format!(
         ".{}.tmp",
         path.file_name().unwrap_or_default().to_string_lossy()
@@ -138,14 +139,23 @@ pub(crate) fn write(corpus: &Path, essay: Essay) -> Result<Added, String> {
 }
 
 /// Where the essay goes, and whether that replaces the same essay.
-fn place(corpus: &Path, meta: &Meta, title: &str) -> Result<(PathBuf, bool), String> {
+fn place(
+    corpus: &Path,
+    meta: &Meta,
+    title: &str,
+    chapter: bool,
+) -> Result<(PathBuf, bool), String> {
     // The same URL anywhere in the folder is the same essay, whatever its name.
     if let Some(url) = &meta.url {
         for path in essay_files(corpus) {
-            if read_existing(&path)
-                .and_then(|e| e.url)
-                .is_some_and(|u| same_url(&u, url))
-            {
+            let Some(existing) = read_existing(&path) else {
+                continue;
+            };
+            let same_title = existing
+                .title
+                .as_deref()
+                .is_some_and(|t| t.eq_ignore_ascii_case(title));
+            if existing.url.is_some_and(|u| same_url(&u, url)) && (!chapter || same_title) {
                 return Ok((path, true));
             }
         }
@@ -167,7 +177,7 @@ fn place(corpus: &Path, meta: &Meta, title: &str) -> Result<(PathBuf, bool), Str
         if !path.exists() {
             return Ok((path, false));
         }
-        if read_existing(&path).is_some_and(|e| is_same(&e, meta, title)) {
+        if read_existing(&path).is_some_and(|e| is_same(&e, meta, title, chapter)) {
             return Ok((path, true));
         }
     }
@@ -256,8 +266,10 @@ fn same_url(a: &str, b: &str) -> bool {
 
 /// The same essay: the same URL, or (when either has none) the same title
 /// and author.
-fn is_same(existing: &Existing, meta: &Meta, title: &str) -> bool {
-    if let (Some(a), Some(b)) = (&existing.url, &meta.url) {
+fn is_same(existing: &Existing, meta: &Meta, title: &str, chapter: bool) -> bool {
+    if let (Some(a), Some(b)) = (&existing.url, &meta.url)
+        && !chapter
+    {
         return same_url(a, b);
     }
     let eq =
