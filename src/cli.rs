@@ -114,8 +114,9 @@ pub enum Command {
         #[command(flatten)]
         corpus: CorpusArgs,
     },
-    /// Add essays to the corpus from saved web pages, URLs, .txt and .md
-    /// files, or folders of them; prints what it wrote.
+    /// Add essays to the corpus from saved web pages, URLs, EPUB, DOCX,
+    /// .txt and .md files, or folders of them (PDF: not supported yet);
+    /// prints what it wrote.
     Add {
         /// Print one JSON object per essay written (or source that failed).
         #[arg(long)]
