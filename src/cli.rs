@@ -37,6 +37,35 @@ pub struct CorpusArgs {
     pub strict: bool,
 }
 
+/// Metadata given on the command line, over what the sources say.
+#[derive(Debug, Args, Clone, Default)]
+pub struct MetaArgs {
+    /// The essay's title.
+    #[arg(long)]
+    pub title: Option<String>,
+    /// The author.
+    #[arg(long)]
+    pub author: Option<String>,
+    /// Where it was published.
+    #[arg(long)]
+    pub publication: Option<String>,
+    /// When it was published.
+    #[arg(long)]
+    pub date: Option<String>,
+    /// Where it can be read online (http:// or https://).
+    #[arg(long, value_parser = http_url)]
+    pub url: Option<String>,
+}
+
+/// An absolute http(s) URL.
+fn http_url(text: &str) -> std::result::Result<String, String> {
+    match url::Url::parse(text) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") => Ok(text.to_string()),
+        Ok(_) => Err("must start with http:// or https://".into()),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -85,6 +114,25 @@ pub enum Command {
         #[command(flatten)]
         corpus: CorpusArgs,
     },
+    /// Add essays to the corpus from saved web pages, URLs, EPUB, DOCX,
+    /// .txt and .md files, or folders of them (PDF: not supported yet);
+    /// prints what it wrote.
+    Add {
+        /// Print one JSON object per essay written (or source that failed).
+        #[arg(long)]
+        json: bool,
+        /// Folder of essays to write into.
+        #[arg(long, value_name = "DIR")]
+        corpus: Option<PathBuf>,
+        /// One essay per chapter (per top-level heading) instead of one per source.
+        #[arg(long, value_name = "HOW", value_parser = ["chapters"])]
+        split: Option<String>,
+        #[command(flatten)]
+        meta: MetaArgs,
+        /// Files, folders or http(s):// URLs.
+        #[arg(required = true, value_name = "SOURCE")]
+        sources: Vec<String>,
+    },
     /// Run the Telegram bot (needs TELOXIDE_TOKEN).
     Serve {
         /// Receive updates by webhook at this public URL instead of long polling.
@@ -106,6 +154,12 @@ impl Command {
     pub fn apply_flags(&self, config: &mut Config) {
         let (flags, top) = match self {
             Command::Ask { corpus, top, .. } | Command::Chat { corpus, top } => (corpus, *top),
+            Command::Add { corpus, .. } => {
+                if let Some(corpus) = corpus {
+                    config.corpus = corpus.clone();
+                }
+                return;
+            }
             Command::Index { corpus }
             | Command::Cite { corpus, .. }
             | Command::Model { corpus, .. }
@@ -187,6 +241,13 @@ fn run_command(command: Command, config: Config, secrets: Secrets) -> Result<()>
         Command::Ask { json, question, .. } => ask(&config, json, &question.join(" ")),
         Command::Cite { json, quote, .. } => cite(&config, json, &quote.join(" ")),
         Command::Chat { .. } => chat(&config),
+        Command::Add {
+            json,
+            split,
+            meta,
+            sources,
+            ..
+        } => add(&config, json, split.is_some(), meta, &sources),
         Command::Model { action, .. } => model(&config, action.is_some()),
         Command::Serve {
             webhook,
@@ -202,6 +263,101 @@ fn run_command(command: Command, config: Config, secrets: Secrets) -> Result<()>
             citebot::telegram::serve(config, secrets, options).context("running the Telegram bot")
         }
     }
+}
+
+/// `citebot add`: each source to essays in the corpus folder; one bad
+/// source is reported and the others are still added.
+fn add(
+    config: &Config,
+    as_json: bool,
+    split: bool,
+    meta: MetaArgs,
+    sources: &[String],
+) -> Result<()> {
+    use citebot::ingest;
+    let options = ingest::AddOptions {
+        corpus: config.corpus.clone(),
+        overrides: ingest::Meta {
+            title: meta.title,
+            author: meta.author,
+            publication: meta.publication,
+            date: meta.date,
+            url: meta.url,
+        },
+        split: if split {
+            ingest::Split::Chapters
+        } else {
+            ingest::Split::None
+        },
+        limits: ingest::Limits::from(&config.add),
+    };
+    let sources = ingest::expand(sources);
+    let mut out = std::io::stdout();
+    let mut failed = 0;
+    for source in &sources {
+        match ingest::add_source(source, &options) {
+            Ok(essays) => {
+                for essay in essays {
+                    if as_json {
+                        writeln!(out, "{}", added_json(&essay))?;
+                    } else {
+                        writeln!(out, "{}", added_text(&essay))?;
+                        for warning in &essay.warnings {
+                            eprintln!("warning: {}: {warning}", essay.path.display());
+                        }
+                    }
+                }
+            }
+            Err(e) => {
+                failed += 1;
+                if as_json {
+                    let value = serde_json::json!({"source": e.source, "error": e.message});
+                    writeln!(out, "{value}")?;
+                }
+                eprintln!("error: {e}");
+            }
+        }
+    }
+    if failed > 0 {
+        anyhow::bail!("{failed} of {} sources could not be added", sources.len());
+    }
+    Ok(())
+}
+
+fn added_text(essay: &citebot::ingest::Added) -> String {
+    let meta = &essay.meta;
+    let mut line = format!(
+        "{} {}: \"{}\"",
+        if essay.updated { "updated" } else { "added" },
+        essay.path.display(),
+        meta.title.as_deref().unwrap_or_default()
+    );
+    for (label, value) in [
+        ("by", &meta.author),
+        ("in", &meta.publication),
+        ("on", &meta.date),
+    ] {
+        if let Some(value) = value {
+            line.push_str(&format!(" {label} {value}"));
+        }
+    }
+    line.push_str(&format!(", {} paragraphs", essay.paragraphs));
+    line
+}
+
+fn added_json(essay: &citebot::ingest::Added) -> serde_json::Value {
+    let meta = &essay.meta;
+    serde_json::json!({
+        "path": essay.path.display().to_string(),
+        "title": meta.title,
+        "author": meta.author,
+        "publication": meta.publication,
+        "date": meta.date,
+        "url": meta.url,
+        "paragraphs": essay.paragraphs,
+        "updated": essay.updated,
+        "warnings": essay.warnings,
+    })
 }
 
 /// Opens the engine, printing warnings (and a progress bar on a terminal) to stderr.

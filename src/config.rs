@@ -59,6 +59,22 @@ pub struct Config {
     pub hub: crate::embed::HubSettings,
     /// Telegram bot settings.
     pub telegram: TelegramConfig,
+    /// Limits of `citebot add` (and the bot's `/add`).
+    pub add: AddConfig,
+}
+
+/// Limits of `citebot add`: what one source may cost.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AddConfig {
+    /// Largest source read, in bytes (a file or a download).
+    pub max_bytes: u64,
+    /// Deepest element nesting a web page may have.
+    pub max_html_depth: usize,
+    /// Most bytes an EPUB or DOCX may unpack to.
+    pub max_unpacked_bytes: u64,
+    /// Seconds a download may take in all.
+    pub fetch_timeout_seconds: u64,
 }
 
 /// Telegram shows at most this many results per inline query.

@@ -32,13 +32,16 @@
 //! | index | `index` | store, passage, analysis, names |
 //! | passages | `store` with `snapshot`, [`passage`] | model, corpus, analysis, codec |
 //! | nouns | [`model`], [`cite`] | cite, corpus |
-//! | corpus | [`corpus`] | names, clean, codec |
+//! | corpus | [`corpus`]; [`ingest`] beside it (writes the files `corpus` reads) | names, clean, codec; ingest: corpus, config, names |
 //! | settings | [`config`] | embed (the Hub's settings) |
 //! | model | `embed` (`fetch`, `model`, `bert`, `weights`) | progress |
 //! | leaves | `analysis`, `names`, `clean`, `codec`, [`progress`], [`error`] | — |
 //!
 //! - [`corpus`]: reads a folder of `.md`/`.txt` essays; bad files become warnings.
 //!   [`corpus::parse_essay`] is public: the file format is part of the product.
+//! - [`ingest`]: `citebot add`: web pages, URLs, `.txt` and `.md` files
+//!   to essay files in the corpus folder (the article without the site's
+//!   furniture, the metadata the source gives, names from author and title).
 //! - [`passage`]: paragraphs, split into sentence windows when long.
 //! - `store`: the loaded essays and their passages, by ordinal and by id;
 //!   what a reload added, changed and removed.
@@ -114,6 +117,7 @@ pub mod config;
 pub mod corpus;
 pub mod engine;
 pub mod error;
+pub mod ingest;
 pub mod model;
 pub mod passage;
 pub mod progress;

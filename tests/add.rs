@@ -1,0 +1,493 @@
+//! `citebot add`, driven as a user drives it: saved pages of the seed
+//! essays give the curated essays, adding again updates, a batch with bad
+//! sources adds the good ones, text and Markdown are normalised, URLs are
+//! fetched (from a local server), and hostile pages are refused.
+
+use std::io::{Read, Write};
+use std::path::Path;
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_citebot");
+const PAGES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/pages");
+
+fn citebot(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(BIN);
+    cmd.env("CITEBOT_MODEL", "off").env_remove("RUST_LOG");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.args(args).output().expect("citebot runs")
+}
+
+fn add(corpus: &Path, sources: &[&str]) -> Output {
+    let mut args = vec!["add", "--json", "--corpus", corpus.to_str().unwrap()];
+    args.extend_from_slice(sources);
+    citebot(&args, &[])
+}
+
+fn json_lines(out: &Output) -> Vec<Value> {
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}")))
+        .collect()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn essay(path: &Path) -> citebot::corpus::Essay {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let name = path.file_name().unwrap().to_string_lossy();
+    citebot::corpus::parse_essay(&name, &bytes).unwrap_or_else(|e| panic!("{e:?}"))
+}
+
+fn md_files(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn saved_seed_pages_give_the_curated_essays() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = add(dir.path(), &[PAGES]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let added = json_lines(&out);
+    assert_eq!(added.len(), 2, "{added:?}");
+    assert_eq!(
+        md_files(dir.path()),
+        ["romberg-thehill-2014.md", "shirk-time-2022.md"]
+    );
+    for (name, year) in [
+        ("romberg-thehill-2014.md", "2014"),
+        ("shirk-time-2022.md", "2022"),
+    ] {
+        let got = essay(&dir.path().join(name));
+        let want = essay(
+            &Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("corpus")
+                .join(name),
+        );
+        assert_eq!(got.title, want.title, "{name}");
+        assert_eq!(got.author, want.author, "{name}");
+        assert_eq!(got.publication, want.publication, "{name}");
+        assert_eq!(
+            got.url, want.url,
+            "{name}: the page's canonical URL is kept"
+        );
+        assert!(got.date.as_deref().unwrap().starts_with(year), "{name}");
+        let got_paragraphs: Vec<&str> = got.paragraphs.iter().collect();
+        let want_paragraphs: Vec<&str> = want.paragraphs.iter().collect();
+        assert_eq!(
+            got_paragraphs, want_paragraphs,
+            "{name}: the furniture is gone"
+        );
+    }
+    let shirk = added
+        .iter()
+        .find(|v| v["path"].as_str().unwrap().ends_with("shirk-time-2022.md"));
+    let shirk = shirk.unwrap();
+    assert_eq!(shirk["author"], "Susan Shirk");
+    assert_eq!(shirk["publication"], "TIME");
+    assert_eq!(shirk["date"], "2022-10-14");
+    assert_eq!(
+        shirk["url"],
+        "https://time.com/6222513/china-xi-jinping-diplomacy/"
+    );
+    assert_eq!(shirk["paragraphs"], 20);
+    assert_eq!(shirk["warnings"], Value::Array(vec![]));
+
+    // The essays index cleanly, strictly.
+    let index = tempfile::tempdir().unwrap();
+    let out = citebot(
+        &[
+            "index",
+            "--strict",
+            "--corpus",
+            dir.path().to_str().unwrap(),
+            "--index",
+            index.path().to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("2 essays"));
+}
+
+#[test]
+fn adding_again_updates_and_a_different_essay_never_overwrites() {
+    let dir = tempfile::tempdir().unwrap();
+    let page = format!("{PAGES}/shirk-time-2022.html");
+    assert!(add(dir.path(), &[&page]).status.success());
+    let out = add(dir.path(), &[&page]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(json_lines(&out)[0]["updated"], true);
+    assert_eq!(md_files(dir.path()), ["shirk-time-2022.md"]);
+
+    // Another essay by the same author, in the same outlet, the same year.
+    let other = dir.path().join("other.html");
+    let html = std::fs::read_to_string(&page)
+        .unwrap()
+        .replace(
+            "Don&#x27;t Give Up on Diplomacy with China",
+            "A Second Essay on China",
+        )
+        .replace("6222513/china-xi-jinping-diplomacy", "6999999/second-essay");
+    std::fs::write(&other, html).unwrap();
+    let corpus = dir.path().join("corpus");
+    assert!(add(&corpus, &[&page]).status.success());
+    let out = add(&corpus, &[other.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        md_files(&corpus),
+        [
+            "shirk-time-2022-a-second-essay-on-china.md",
+            "shirk-time-2022.md"
+        ]
+    );
+    assert_eq!(
+        essay(&corpus.join("shirk-time-2022.md")).title,
+        "Don't Give Up on Diplomacy with China"
+    );
+}
+
+#[test]
+fn one_bad_source_does_not_stop_the_others_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let sources = dir.path().join("in");
+    std::fs::create_dir(&sources).unwrap();
+    std::fs::copy(
+        format!("{PAGES}/romberg-thehill-2014.html"),
+        sources.join("a.html"),
+    )
+    .unwrap();
+    std::fs::write(
+        sources.join("b.html"),
+        "<html><head><title>Menu</title></head><body><nav><a href='/'>Home</a></nav></body></html>",
+    )
+    .unwrap();
+    std::fs::write(sources.join("c.pdf"), b"%PDF-1.4\n").unwrap();
+    std::fs::write(sources.join("d.txt"), "no title line here.\nJust text.\n").unwrap();
+    let corpus = dir.path().join("corpus");
+    let missing = dir.path().join("missing.html");
+    let out = add(
+        &corpus,
+        &[sources.to_str().unwrap(), missing.to_str().unwrap()],
+    );
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(err.contains("b.html: no article to add"), "{err}");
+    assert!(
+        err.contains("c.pdf: PDF files are not supported yet"),
+        "{err}"
+    );
+    assert!(err.contains("d.txt: no title"), "{err}");
+    assert!(err.contains("missing.html: "), "{err}");
+    assert!(err.contains("4 of 5 sources could not be added"), "{err}");
+    let lines = json_lines(&out);
+    assert_eq!(lines.len(), 5);
+    assert_eq!(lines[0]["author"], "Alan D. Romberg");
+    assert!(lines[1]["error"].as_str().unwrap().contains("no article"));
+    assert_eq!(md_files(&corpus), ["romberg-thehill-2014.md"]);
+}
+
+#[test]
+fn text_and_markdown_are_normalised_with_overrides() {
+    let dir = tempfile::tempdir().unwrap();
+    let txt = dir.path().join("essay.txt");
+    std::fs::write(
+        &txt,
+        "\u{feff}On Walking\r\n\r\nI walk\r\nevery day.\r\n\r\nIt\u{7} helps.\r\n",
+    )
+    .unwrap();
+    let md = dir.path().join("notes.md");
+    std::fs::write(
+        &md,
+        "# Notes on Trees\n\nTrees are\ntall.\n\n## Part\n\nRoots.\n",
+    )
+    .unwrap();
+    let corpus = dir.path().join("corpus");
+    let out = citebot(
+        &[
+            "add",
+            "--json",
+            "--corpus",
+            corpus.to_str().unwrap(),
+            "--author",
+            "Ann Walker",
+            "--url",
+            "https://example.com/walk",
+            txt.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let walk = essay(&corpus.join("walker-on-walking.md"));
+    assert_eq!(walk.title, "On Walking");
+    assert_eq!(walk.author.as_deref(), Some("Ann Walker"));
+    assert_eq!(walk.url.as_deref(), Some("https://example.com/walk"));
+    assert_eq!(
+        walk.paragraphs.iter().collect::<Vec<_>>(),
+        ["I walk every day.", "It  helps."]
+    );
+    let out = add(&corpus, &[md.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let line = &json_lines(&out)[0];
+    assert_eq!(line["title"], "Notes on Trees");
+    assert_eq!(line["author"], Value::Null, "never invented");
+    assert_eq!(line["paragraphs"], 2);
+    assert!(line["warnings"][0].as_str().unwrap().contains("no URL"));
+}
+
+/// Serves `body` as `content_type` to each request on 127.0.0.1, `times` times.
+fn serve(body: Vec<u8>, content_type: &'static str, times: usize) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(times) {
+            let mut stream = stream.unwrap();
+            let mut request = [0u8; 4096];
+            let _ = stream.read(&mut request);
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = stream.write_all(head.as_bytes());
+            let _ = stream.write_all(&body);
+        }
+    });
+    format!("http://{address}/essays/walk.html")
+}
+
+#[test]
+fn urls_are_fetched_and_failures_name_the_url() {
+    let page = std::fs::read(format!("{PAGES}/shirk-time-2022.html")).unwrap();
+    // Without a canonical link, the page's own address is its URL.
+    let page = String::from_utf8(page)
+        .unwrap()
+        .replace(r#"<link rel="canonical" href="https://time.com/6222513/china-xi-jinping-diplomacy/">"#, "")
+        .replace(r#"<meta property="og:url" content="https://time.com/6222513/china-xi-jinping-diplomacy/">"#, "");
+    let url = serve(page.into_bytes(), "text/html; charset=utf-8", 1);
+    let dir = tempfile::tempdir().unwrap();
+    let out = citebot(
+        &[
+            "add",
+            "--json",
+            "--corpus",
+            dir.path().to_str().unwrap(),
+            &url,
+        ],
+        &[("NO_PROXY", "*")],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(json_lines(&out)[0]["url"], url.as_str());
+
+    // A port nobody listens on: a clear error naming the URL, nothing written.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let url = format!("http://{closed}/gone.html");
+    let corpus = dir.path().join("none");
+    let out = citebot(
+        &["add", "--corpus", corpus.to_str().unwrap(), &url],
+        &[("NO_PROXY", "*")],
+    );
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!("{url}: fetching failed: cannot connect")),
+        "{err}"
+    );
+    assert!(!corpus.exists() || md_files(&corpus).is_empty());
+}
+
+#[test]
+fn hostile_and_oversized_pages_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let deep = dir.path().join("deep.html");
+    let html = format!("<html><body>{}text</body></html>", "<div>".repeat(100_000));
+    std::fs::write(&deep, html).unwrap();
+    let corpus = dir.path().join("corpus");
+    let out = add(&corpus, &[deep.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains("deep.html: refused: elements nested 100000 deep"),
+        "{err}"
+    );
+
+    let big = format!("{PAGES}/romberg-thehill-2014.html");
+    let out = citebot(
+        &["add", "--corpus", corpus.to_str().unwrap(), &big],
+        &[("CITEBOT_ADD_MAX_BYTES", "1000")],
+    );
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(err.contains("more than add.max_bytes = 1000"), "{err}");
+    assert!(!corpus.exists() || md_files(&corpus).is_empty());
+}
+
+/// A zip file of `entries` (name, bytes), deflated.
+fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
+    use zip::write::SimpleFileOptions;
+    let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for (name, bytes) in entries {
+        let method = if *name == "mimetype" {
+            zip::CompressionMethod::Stored
+        } else {
+            zip::CompressionMethod::Deflated
+        };
+        out.start_file(
+            *name,
+            SimpleFileOptions::default().compression_method(method),
+        )
+        .unwrap();
+        out.write_all(bytes).unwrap();
+    }
+    out.finish().unwrap().into_inner()
+}
+
+const CONTAINER: &[u8] = br#"<?xml version="1.0"?><container version="1.0" xmlns="urn:oasis:names:tc:opendocument:xmlns:container"><rootfiles><rootfile full-path="OEBPS/content.opf" media-type="application/oebps-package+xml"/></rootfiles></container>"#;
+
+fn epub(chapter_two: &[u8]) -> Vec<u8> {
+    let opf = br#"<?xml version="1.0" encoding="utf-8"?>
+<package xmlns="http://www.idpf.org/2007/opf" version="3.0" unique-identifier="id">
+<metadata xmlns:dc="http://purl.org/dc/elements/1.1/">
+<dc:title>Essays: First Series</dc:title><dc:creator id="a">Ralph Waldo Emerson</dc:creator>
+<dc:identifier id="id">urn:uuid:0b7a</dc:identifier><dc:source>https://www.gutenberg.org/ebooks/2944</dc:source><dc:language>en</dc:language>
+</metadata>
+<manifest><item id="nav" href="nav.xhtml" media-type="application/xhtml+xml" properties="nav"/>
+<item id="c1" href="text/circles.xhtml" media-type="application/xhtml+xml"/>
+<item id="c2" href="text/friendship.xhtml" media-type="application/xhtml+xml"/></manifest>
+<spine><itemref idref="nav"/><itemref idref="c1"/><itemref idref="c2"/></spine></package>"#;
+    let nav = br#"<html xmlns="http://www.w3.org/1999/xhtml"><body><nav><ol><li><a href="text/circles.xhtml">Circles</a></li></ol></nav></body></html>"#;
+    let one = br#"<?xml version="1.0" encoding="utf-8"?><html xmlns="http://www.w3.org/1999/xhtml"><head><title>Circles</title></head><body><section><h2>Circles</h2><p>The eye is the first circle; the horizon which it forms is the second.</p><p>Our life is an apprenticeship to the truth, that around every circle another can be drawn.</p></section></body></html>"#;
+    zip_of(&[
+        ("mimetype", b"application/epub+zip"),
+        ("META-INF/container.xml", CONTAINER),
+        ("OEBPS/content.opf", opf),
+        ("OEBPS/nav.xhtml", nav),
+        ("OEBPS/text/circles.xhtml", one),
+        ("OEBPS/text/friendship.xhtml", chapter_two),
+    ])
+}
+
+#[test]
+fn an_epub_becomes_one_essay_or_one_per_chapter() {
+    let two = br#"<html xmlns="http://www.w3.org/1999/xhtml"><body><h2>Friendship</h2><p>We have a great deal more kindness than is ever spoken.</p></body></html>"#;
+    let dir = tempfile::tempdir().unwrap();
+    let book = dir.path().join("essays.epub");
+    std::fs::write(&book, epub(two)).unwrap();
+    let corpus = dir.path().join("corpus");
+    let out = add(&corpus, &[book.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let whole = &json_lines(&out)[0];
+    assert_eq!(whole["title"], "Essays: First Series");
+    assert_eq!(whole["author"], "Ralph Waldo Emerson");
+    assert_eq!(whole["url"], "https://www.gutenberg.org/ebooks/2944");
+    assert_eq!(whole["paragraphs"], 3, "the nav document is left out");
+
+    let split = dir.path().join("split");
+    let out = citebot(
+        &[
+            "add",
+            "--json",
+            "--split",
+            "chapters",
+            "--corpus",
+            split.to_str().unwrap(),
+            book.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let chapters = json_lines(&out);
+    assert_eq!(chapters.len(), 2);
+    assert_eq!(chapters[0]["title"], "Circles");
+    assert_eq!(chapters[1]["title"], "Friendship");
+    assert_eq!(chapters[1]["publication"], "Essays: First Series");
+    assert_eq!(chapters[0]["paragraphs"], 2);
+    let circles = essay(Path::new(chapters[0]["path"].as_str().unwrap()));
+    assert_eq!(
+        &circles.paragraphs[0],
+        "The eye is the first circle; the horizon which it forms is the second."
+    );
+}
+
+#[test]
+fn a_docx_gives_its_paragraphs_and_document_info() {
+    let document = br#"<?xml version="1.0" encoding="UTF-8"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>
+<w:p><w:pPr><w:pStyle w:val="Title"/></w:pPr><w:r><w:t>On Gardens</w:t></w:r></w:p>
+<w:p><w:r><w:t xml:space="preserve">A garden is </w:t></w:r><w:r><w:rPr><w:i/></w:rPr><w:t>never</w:t></w:r><w:r><w:t xml:space="preserve"> finished &amp; that is its charm.</w:t></w:r></w:p>
+<w:p/>
+<w:p><w:pPr><w:pStyle w:val="Heading1"/></w:pPr><w:r><w:t>Soil</w:t></w:r></w:p>
+<w:p><w:r><w:t>Start with the soil.</w:t></w:r></w:p>
+</w:body></w:document>"#;
+    let core = br#"<?xml version="1.0"?><cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dcterms="http://purl.org/dc/terms/"><dc:title>On Gardens</dc:title><dc:creator>Vita Gardener</dc:creator><dcterms:created>2024-01-01T00:00:00Z</dcterms:created></cp:coreProperties>"#;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("gardens.docx");
+    std::fs::write(
+        &file,
+        zip_of(&[("word/document.xml", document), ("docProps/core.xml", core)]),
+    )
+    .unwrap();
+    let corpus = dir.path().join("corpus");
+    let out = add(&corpus, &[file.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let line = &json_lines(&out)[0];
+    assert_eq!(line["title"], "On Gardens");
+    assert_eq!(line["author"], "Vita Gardener");
+    assert_eq!(
+        line["date"],
+        Value::Null,
+        "the file's save date is not a publication date"
+    );
+    let got = essay(Path::new(line["path"].as_str().unwrap()));
+    assert_eq!(
+        got.paragraphs.iter().collect::<Vec<_>>(),
+        [
+            "A garden is never finished & that is its charm.",
+            "Start with the soil."
+        ]
+    );
+}
+
+#[test]
+fn zip_bombs_and_corrupt_containers_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    // 20 MB of one letter inflates from a few kilobytes; the budget is 1 MB.
+    let mut chapter = b"<html><body><p>".to_vec();
+    chapter.extend(std::iter::repeat_n(b'a', 20_000_000));
+    let bomb = dir.path().join("bomb.epub");
+    std::fs::write(&bomb, epub(&chapter)).unwrap();
+    assert!(std::fs::metadata(&bomb).unwrap().len() < 200_000);
+    let corrupt = dir.path().join("corrupt.docx");
+    std::fs::write(&corrupt, b"PK\x03\x04 not really a zip").unwrap();
+    let corpus = dir.path().join("corpus");
+    let out = citebot(
+        &[
+            "add",
+            "--corpus",
+            corpus.to_str().unwrap(),
+            bomb.to_str().unwrap(),
+            corrupt.to_str().unwrap(),
+        ],
+        &[("CITEBOT_ADD_MAX_UNPACKED_BYTES", "1000000")],
+    );
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains("bomb.epub: refused: unpacks to more than add.max_unpacked_bytes = 1000000"),
+        "{err}"
+    );
+    assert!(err.contains("corrupt.docx: corrupt file"), "{err}");
+    assert!(!corpus.exists() || md_files(&corpus).is_empty());
+}
