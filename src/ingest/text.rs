@@ -7,7 +7,7 @@
 //! the title must be given with `--title`.
 
 use super::{Block, Extracted, Meta, SourceError};
-use crate::corpus::parse_essay;
+use crate::corpus::{Essay, parse_essay};
 
 /// A `.txt` source.
 pub(crate) fn plain(bytes: &[u8], overrides: &Meta) -> Result<Extracted, SourceError> {
@@ -31,11 +31,7 @@ pub(crate) fn plain(bytes: &[u8], overrides: &Meta) -> Result<Extracted, SourceE
             title,
             ..Meta::default()
         },
-        blocks: essay
-            .paragraphs
-            .iter()
-            .map(|p| Block::Text(p.to_string()))
-            .collect(),
+        blocks: text_blocks(&essay),
         warnings: Vec::new(),
     })
 }
@@ -60,6 +56,7 @@ pub(crate) fn markdown(
     let file = name.rsplit(['/', '\\']).next().unwrap_or(name);
     let essay =
         parse_essay(file, bytes).map_err(|(line, why)| SourceError::Other(at_line(line, &why)))?;
+    let blocks = text_blocks(&essay);
     Ok(Extracted {
         meta: Meta {
             title: has_title.then_some(essay.title),
@@ -68,13 +65,18 @@ pub(crate) fn markdown(
             date: essay.date,
             url: essay.url,
         },
-        blocks: essay
-            .paragraphs
-            .iter()
-            .map(|p| Block::Text(p.to_string()))
-            .collect(),
+        blocks,
         warnings: Vec::new(),
     })
+}
+
+/// The paragraphs of a parsed essay, as blocks of text.
+fn text_blocks(essay: &Essay) -> Vec<Block> {
+    essay
+        .paragraphs
+        .iter()
+        .map(|p| Block::Text(p.to_string()))
+        .collect()
 }
 
 fn at_line(line: Option<usize>, why: &str) -> String {
