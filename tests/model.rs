@@ -341,3 +341,31 @@ fn a_weights_file_of_the_wrong_size_is_named_to_delete_and_fetch_again() {
     );
     assert!(!notice.contains("cannot write"), "{notice}");
 }
+
+#[test]
+fn a_folder_that_cannot_be_written_is_named_with_the_lexical_fallback() {
+    // The vectors file leads into a plain file, as if a folder on its way
+    // were a file: every write fails with "Not a directory" (as root too,
+    // where permissions would not stop it).
+    let index = tempfile::tempdir().unwrap();
+    let out = Command::new(BIN)
+        .args(["index", "--index"])
+        .arg(index.path())
+        .env("CITEBOT_MODEL", "off")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let elsewhere = tempfile::tempdir().unwrap();
+    let plain = elsewhere.path().join("plain");
+    std::fs::write(&plain, "a file, not a folder").unwrap();
+    std::os::unix::fs::symlink(plain.join("vectors.bin"), index.path().join("vectors.bin"))
+        .unwrap();
+    let (answer, notice) = ask_with(&shared_model(), index.path());
+    assert_eq!(answer["retrieval"], "lexical");
+    assert!(
+        notice.contains("answers lexically until it can write there"),
+        "{notice}"
+    );
+    assert!(!notice.contains("model fetch"), "{notice}");
+}
