@@ -289,10 +289,9 @@ fn ask_with(model: &Path, index: &Path) -> (Value, String) {
     )
 }
 
-#[test]
-fn a_full_disk_names_the_folder_not_a_download() {
-    // The vectors file is /dev/full: every write fails with "No space left on
-    // device", as on a full disk (and as root too).
+/// The shipped corpus indexed into a new folder with the model off: an
+/// index with no vectors yet.
+fn lexical_index() -> tempfile::TempDir {
     let index = tempfile::tempdir().unwrap();
     let out = Command::new(BIN)
         .args(["index", "--index"])
@@ -302,6 +301,14 @@ fn a_full_disk_names_the_folder_not_a_download() {
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", text(&out.stderr));
+    index
+}
+
+#[test]
+fn a_full_disk_names_the_folder_not_a_download() {
+    // The vectors file is /dev/full: every write fails with "No space left on
+    // device", as on a full disk (and as root too).
+    let index = lexical_index();
     std::os::unix::fs::symlink("/dev/full", index.path().join("vectors.bin")).unwrap();
     let (answer, notice) = ask_with(&shared_model(), index.path());
     assert_eq!(answer["retrieval"], "lexical");
@@ -347,15 +354,7 @@ fn a_folder_that_cannot_be_written_is_named_with_the_lexical_fallback() {
     // The vectors file leads into a plain file, as if a folder on its way
     // were a file: every write fails with "Not a directory" (as root too,
     // where permissions would not stop it).
-    let index = tempfile::tempdir().unwrap();
-    let out = Command::new(BIN)
-        .args(["index", "--index"])
-        .arg(index.path())
-        .env("CITEBOT_MODEL", "off")
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    let index = lexical_index();
     let elsewhere = tempfile::tempdir().unwrap();
     let plain = elsewhere.path().join("plain");
     std::fs::write(&plain, "a file, not a folder").unwrap();
