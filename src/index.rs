@@ -170,6 +170,8 @@ pub struct Paragraphs {
     essay: Vec<u32>,
     /// Per essay: its first paragraph; one more entry closes the last essay.
     essay_first: Vec<u32>,
+    /// The mean of `len`.
+    mean_len: f32,
 }
 
 impl Paragraphs {
@@ -197,6 +199,8 @@ impl Paragraphs {
         }
         table.essay_first.push(table.first.len() as u32);
         table.first.push(store.len() as u32);
+        let total: u64 = table.len.iter().map(|&l| u64::from(l)).sum();
+        table.mean_len = total as f32 / table.count().max(1) as f32;
         table
     }
 
@@ -232,8 +236,7 @@ impl Paragraphs {
 
     /// The mean paragraph length in words.
     pub fn mean_len(&self) -> f32 {
-        let total: u64 = self.len.iter().map(|&l| u64::from(l)).sum();
-        total as f32 / self.count().max(1) as f32
+        self.mean_len
     }
 }
 

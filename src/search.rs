@@ -226,11 +226,18 @@ pub fn search(
             score: c.score,
         })
         .collect();
-    let mut positions = evidence.positions;
-    let found = hits
+    // The positions of every question word in the passages shown, for quoting.
+    let shown: Vec<(usize, DocAddress, u64)> = hits
         .iter()
         .flat_map(|h| h.passages.clone())
-        .filter_map(|o| Some((o, positions.remove(&o)?)))
+        .map(|o| (o, index.address(o), u64::MAX))
+        .filter(|d| d.1.segment_ord != u32::MAX)
+        .collect();
+    let found = shown
+        .iter()
+        .map(|d| d.0)
+        .zip(term_positions(index, &query, &shown)?)
+        .filter(|(_, at)| at.iter().any(|p| !p.is_empty()))
         .collect();
     Ok(Ranking { query, hits, found })
 }
@@ -412,9 +419,6 @@ struct WordEvidence {
     /// BM25 relative to the best, plus [`W_COVERAGE`] times its coverage
     /// and [`W_PHRASE`] times its phrase share; and its BM25 and coverage.
     pool: Vec<(usize, f32, f32, f32)>,
-    /// Per passage of those paragraphs that holds any of the question's
-    /// words: the positions of each query term in it.
-    positions: FastMap<usize, Vec<Vec<u32>>>,
 }
 
 /// The [`POOL`] best paragraphs by BM25, scored with their coverage of the
@@ -429,44 +433,70 @@ fn word_evidence(
         .iter()
         .map(|&p| (p, words.scores[p], words.held[p]))
         .collect();
-    by_bm25.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-    by_bm25.truncate(POOL);
+    let order =
+        |a: &(usize, f32, u64), b: &(usize, f32, u64)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
+    if by_bm25.len() > POOL {
+        by_bm25.select_nth_unstable_by(POOL - 1, order);
+        by_bm25.truncate(POOL);
+    }
+    by_bm25.sort_unstable_by(order);
     let best = by_bm25.first().map_or(0.0, |c| c.1).max(f32::EPSILON);
     let paragraphs = index.paragraphs();
-    let passages: Vec<usize> = by_bm25
-        .iter()
-        .flat_map(|&(p, _, _)| paragraphs.passages(p))
-        .filter(|&o| index.address(o).segment_ord != u32::MAX)
-        .collect();
-    let addresses: Vec<(Score, DocAddress)> =
-        passages.iter().map(|&o| (0.0, index.address(o))).collect();
-    let positions: FastMap<usize, Vec<Vec<u32>>> = passages
-        .into_iter()
-        .zip(term_positions(index, query, &addresses)?)
-        .collect();
     let pairs = phrase_pairs(query);
+    // Only the words of a pair the paragraph may hold as a phrase are read.
+    let stops = query
+        .terms
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| t.stop)
+        .fold(0u64, |m, (t, _)| m | 1 << t);
+    let phrase_terms = |held: u64| {
+        let has = held | stops;
+        pairs
+            .iter()
+            .filter(|&&(a, b)| has & (1 << a) != 0 && has & (1 << b) != 0)
+            .fold(0u64, |m, &(a, b)| m | 1 << a | 1 << b)
+    };
+    // Per passage to read: its pool entry, address and wanted terms.
+    let mut of_pool = Vec::new();
+    let mut docs: Vec<(usize, DocAddress, u64)> = Vec::new();
+    for (i, &(p, _, held)) in by_bm25.iter().enumerate() {
+        let wanted = phrase_terms(held);
+        if wanted == 0 {
+            continue;
+        }
+        for o in paragraphs.passages(p) {
+            let address = index.address(o);
+            if address.segment_ord != u32::MAX {
+                of_pool.push(i);
+                docs.push((o, address, wanted));
+            }
+        }
+    }
+    // Per pool entry: the pairs (bits over `pairs`) some passage of it holds as phrases.
+    let mut phrases = vec![0u64; by_bm25.len()];
+    for (d, at) in term_positions(index, query, &docs)?.iter().enumerate() {
+        for (k, &(a, b)) in pairs.iter().enumerate().take(64) {
+            if docs[d].2 & (1 << a) != 0 && adjacent(&at[a], &at[b]) {
+                phrases[of_pool[d]] |= 1 << k;
+            }
+        }
+    }
     let pool = by_bm25
         .into_iter()
-        .map(|(p, bm25, held)| {
+        .zip(phrases)
+        .map(|((p, bm25, held), found)| {
             let phrase = if pairs.is_empty() {
                 0.0
             } else {
-                let found = pairs
-                    .iter()
-                    .filter(|&&(a, b)| {
-                        paragraphs
-                            .passages(p)
-                            .any(|o| positions.get(&o).is_some_and(|at| adjacent(&at[a], &at[b])))
-                    })
-                    .count();
-                found as f32 / pairs.len() as f32
+                found.count_ones() as f32 / pairs.len() as f32
             };
             let coverage = words.coverage(held);
             let score = bm25 / best + W_COVERAGE * coverage + W_PHRASE * phrase;
             (p, score, bm25, coverage)
         })
         .collect();
-    Ok(WordEvidence { pool, positions })
+    Ok(WordEvidence { pool })
 }
 
 /// Word pairs of the question that would make a phrase: adjacent, and not both stop words.
@@ -598,29 +628,34 @@ pub(crate) fn bm25_top<'t>(
         .map_err(Error::index)
 }
 
-/// Positions of every question term in every candidate, read from postings.
+/// Per document of `docs` (a passage ordinal, its address, and the set of
+/// query terms wanted, as bits over `query.terms`): the positions of each
+/// wanted term in it, read from postings; empty for the others.
 fn term_positions(
     index: &SearchIndex,
     query: &AnalyzedQuery,
-    top: &[(Score, DocAddress)],
+    docs: &[(usize, DocAddress, u64)],
 ) -> Result<Vec<Vec<Vec<u32>>>> {
     let searcher = index.searcher();
     let body = index.body();
-    let mut out = vec![vec![Vec::new(); query.terms.len()]; top.len()];
+    let mut out = vec![vec![Vec::new(); query.terms.len()]; docs.len()];
     let mut by_segment: FastMap<u32, Vec<(DocId, usize)>> = FastMap::default();
-    for (i, (_, addr)) in top.iter().enumerate() {
+    for (i, (_, addr, _)) in docs.iter().enumerate() {
         by_segment
             .entry(addr.segment_ord)
             .or_default()
             .push((addr.doc_id, i));
     }
-    for (segment_ord, mut docs) in by_segment {
-        docs.sort_unstable();
+    for (segment_ord, mut in_segment) in by_segment {
+        in_segment.sort_unstable();
         let inverted = searcher
             .segment_reader(segment_ord)
             .inverted_index(body)
             .map_err(Error::index)?;
         for (t, term) in query.terms.iter().enumerate() {
+            if !in_segment.iter().any(|&(_, i)| docs[i].2 & (1 << t) != 0) {
+                continue;
+            }
             let Some(mut postings) = inverted
                 .read_postings(
                     &Term::from_field_text(body, &term.text),
@@ -630,7 +665,10 @@ fn term_positions(
             else {
                 continue;
             };
-            for &(doc, i) in &docs {
+            for &(doc, i) in &in_segment {
+                if docs[i].2 & (1 << t) == 0 {
+                    continue;
+                }
                 // Seeking backwards is not allowed: the postings may start past this doc.
                 if postings.doc() > doc {
                     continue;
