@@ -871,7 +871,6 @@ mod tests {
     fn fusion_is_a_convex_combination_of_normalised_scores() {
         let words = WordEvidence {
             pool: vec![(0, 4.0, 4.0, 1.0), (1, 2.0, 2.0, 1.0)],
-            ..WordEvidence::default()
         };
         let meaning = Meaning {
             similarity: vec![0.2, 0.6, 0.4],
