@@ -173,7 +173,7 @@ impl Semantic {
             let filled = vectors.fill(store, &encoder, &track)?;
             drop(lock);
             tracing::info!(
-                sentences = filled.sentences,
+                rows = filled.rows,
                 seconds = filled.seconds,
                 tokens_per_second = filled.tokens as f64 / filled.seconds.max(1e-9),
                 "vectors embedded"
