@@ -664,6 +664,32 @@ async fn cite_reads_attribution_frames_and_silent_elisions() {
         "{}",
         elided.raw_text
     );
+    // The quote's first two words alone before a run left out of one
+    // sentence, longer than they are.
+    let short = ask(
+        &api,
+        &bot,
+        1304,
+        "/cite Our Ambassador remains unable to meet anyone higher than a Vice Foreign Minister",
+    )
+    .await;
+    let text = valid(&short);
+    assert!(text.starts_with("≈"), "{text}");
+    assert!(
+        short.raw_text.contains(
+            "<blockquote>Our Ambassador in Beijing, veteran diplomat Nicholas Burns, remains unable to meet anyone higher than a Vice Foreign Minister</blockquote>"
+        ),
+        "{}",
+        short.raw_text
+    );
+    assert!(
+        text.contains("“Ambassador remains” → “Ambassador in Beijing, veteran diplomat Nicholas Burns, remains”")
+            || short.raw_text.contains(
+                "<s>Ambassador remains</s> → <b>Ambassador in Beijing, veteran diplomat Nicholas Burns, remains</b>"
+            ),
+        "{}",
+        short.raw_text
+    );
 }
 
 // ----- reliability -------------------------------------------------------------------
