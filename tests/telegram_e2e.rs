@@ -638,57 +638,57 @@ async fn cite_reads_attribution_frames_and_silent_elisions() {
     );
     // A quote shortened silently across a sentence boundary: the whole
     // original, and the run left out as one difference.
-    let elided = ask(
+    assert_cite_elided(
         &api,
         &bot,
         1303,
-        "/cite Xi has made himself chairman of everything. The military and police answer only to him.",
+        "Xi has made himself chairman of everything. The military and police answer only to him.",
+        "Xi has made himself chairman of everything, consolidating agencies",
+        "The military and police answer only to him",
+        ("everything. The", "everything, consolidating agencies"),
     )
     .await;
-    let text = valid(&elided);
-    assert!(text.starts_with("≈"), "{text}");
-    assert!(
-        elided.raw_text.contains(
-            "<blockquote>Xi has made himself chairman of everything, consolidating agencies"
-        ) && elided
-            .raw_text
-            .contains("The military and police answer only to him</blockquote>"),
-        "{}",
-        elided.raw_text
-    );
-    assert!(
-        text.contains("“everything. The” → “everything, consolidating agencies")
-            || elided
-                .raw_text
-                .contains("<s>everything. The</s> → <b>everything, consolidating agencies"),
-        "{}",
-        elided.raw_text
-    );
     // The quote's first two words alone before a run left out of one
     // sentence, longer than they are.
-    let short = ask(
+    assert_cite_elided(
         &api,
         &bot,
         1304,
-        "/cite Our Ambassador remains unable to meet anyone higher than a Vice Foreign Minister",
+        "Our Ambassador remains unable to meet anyone higher than a Vice Foreign Minister",
+        "Our Ambassador in Beijing, veteran diplomat Nicholas Burns, remains unable",
+        "higher than a Vice Foreign Minister",
+        (
+            "Ambassador remains",
+            "Ambassador in Beijing, veteran diplomat Nicholas Burns, remains</b>",
+        ),
     )
     .await;
-    let text = valid(&short);
+}
+
+/// `/cite QUOTE` of a silently shortened quote: close, the whole original
+/// quoted from `starts` to `ends`, and the run left out as one difference,
+/// `said` struck through before the start of the `original`.
+async fn assert_cite_elided(
+    api: &FakeBotApi,
+    bot: &BotProcess,
+    user: i64,
+    quote: &str,
+    starts: &str,
+    ends: &str,
+    (said, original): (&str, &str),
+) {
+    let reply = ask(api, bot, user, &format!("/cite {quote}")).await;
+    let text = valid(&reply);
     assert!(text.starts_with("≈"), "{text}");
+    let html = &reply.raw_text;
     assert!(
-        short.raw_text.contains(
-            "<blockquote>Our Ambassador in Beijing, veteran diplomat Nicholas Burns, remains unable to meet anyone higher than a Vice Foreign Minister</blockquote>"
-        ),
-        "{}",
-        short.raw_text
+        html.contains(&format!("<blockquote>{starts}"))
+            && html.contains(&format!("{ends}</blockquote>")),
+        "{html}"
     );
     assert!(
-        text.contains("“Ambassador remains” → “Ambassador in Beijing, veteran diplomat Nicholas Burns, remains”")
-            || short.raw_text.contains(
-                "<s>Ambassador remains</s> → <b>Ambassador in Beijing, veteran diplomat Nicholas Burns, remains</b>"
-            ),
-        "{}",
-        short.raw_text
+        html.contains(&format!("<s>{said}</s> → <b>{original}")),
+        "{html}"
     );
 }
 
