@@ -34,9 +34,8 @@ pub(super) struct Chain {
 /// other changes, at the price only a firm side of [`MIN_ELISION_SIDE`]
 /// words does ([`Jump::Firm`]); otherwise it aligns as if it could not, and
 /// long deletions (between firm sides) and an unaligned end are read as
-/// before ([`Chain::single`]).
-/// Each elision is then moved to a sentence boundary where equal words on
-/// its sides allow it ([`to_boundaries`]).
+/// before ([`Chain::single`]). Each elision is then moved to a sentence
+/// boundary where equal words on its sides allow it ([`to_boundaries`]).
 pub(super) fn whole(q: &Tokens, p: &Tokens) -> Option<Chain> {
     let mut ops = None;
     for price in [Jump::Short, Jump::Firm] {
