@@ -663,6 +663,20 @@ async fn cite_reads_attribution_frames_and_silent_elisions() {
         ),
     )
     .await;
+    // Two words before a run seven times longer, shortened with "…".
+    assert_cite_elided(
+        &api,
+        &bot,
+        1305,
+        "Strategic dialogues also are invaluable for exploring areas of convergence and divergence",
+        "Strategic dialogues for sharing perspectives",
+        "areas of convergence and divergence",
+        (
+            "dialogues also",
+            "dialogues for sharing perspectives on foreign policy hotspots … the world, with no scripted talking points, also</b>",
+        ),
+    )
+    .await;
 }
 
 /// `/cite QUOTE` of a silently shortened quote: close, the whole original
