@@ -7,6 +7,7 @@ use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 
 use citebot::config::{Config, Secrets};
+use citebot::model::ModelState;
 use citebot::progress::Progress;
 use citebot::render::{json, labels, text};
 use citebot::{Engine, EngineOptions, OpenReport};
@@ -105,7 +106,9 @@ pub enum Command {
         #[command(flatten)]
         corpus: CorpusArgs,
     },
-    /// Say which sentence-embedding model is in use and where it lives;
+    /// Say which sentence-embedding model is in use, where it lives and
+    /// whether the index's vectors are ready (loading it and embedding what
+    /// is missing, never downloading), and the fix for what stops it;
     /// `model fetch` downloads it into the Hugging Face cache.
     Model {
         /// `fetch`: download the model now (once; later runs use the cache).
@@ -503,10 +506,18 @@ fn model(config: &Config, fetch: bool) -> Result<()> {
     match citebot::engine::find_model(&options) {
         Ok(Some(folder)) => writeln!(out, "files: {}", folder.display())?,
         Ok(None) => writeln!(out, "files: none (lexical retrieval)")?,
-        Err(why) => writeln!(out, "files: not available ({why}); {}", labels::MODEL_FIX)?,
+        Err(why) => writeln!(out, "files: not available ({why})")?,
     }
+    // As `ask` would, without downloading: load the model and embed what
+    // has no vectors yet, so that what stops it is found for real.
     let (engine, _) = open_engine(config)?;
-    writeln!(out, "index: {}", labels::model_state(&engine.model_state()))?;
+    let bars = Bars::new();
+    let state = engine.prepare_model(false, &|step| bars.show(step));
+    bars.finish();
+    writeln!(out, "index: {}", labels::model_state(&state))?;
+    if let ModelState::Unavailable { cause, .. } = &state {
+        writeln!(out, "fix: {}", labels::model_fix(cause))?;
+    }
     Ok(())
 }
 

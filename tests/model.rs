@@ -289,6 +289,64 @@ fn ask_with(model: &Path, index: &Path) -> (Value, String) {
     )
 }
 
+/// `citebot model` on the shipped corpus with the model in `model` (a
+/// folder, a repo id or "off") and the index in `index`, offline: what it
+/// printed, after checking it ran.
+fn model_report(model: &Path, index: &Path, home: &Path) -> String {
+    let out = Command::new(BIN)
+        .args(["model", "--index"])
+        .arg(index)
+        .env("CITEBOT_MODEL", model)
+        .env("HF_HOME", home)
+        .env("HF_HUB_OFFLINE", "1")
+        .env_remove("HF_HUB_CACHE")
+        .env_remove("RUST_LOG")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    text(&out.stdout)
+}
+
+/// The one `fix:` line of a `citebot model` report, if it has one.
+fn fix_line(report: &str) -> Option<&str> {
+    let mut fixes = report.lines().filter(|l| l.starts_with("fix: "));
+    let fix = fixes.next();
+    assert!(fixes.next().is_none(), "one fix: {report}");
+    fix
+}
+
+#[test]
+fn citebot_model_names_the_fix_for_no_files_and_nothing_when_off() {
+    let home = tempfile::tempdir().unwrap();
+    let index = tempfile::tempdir().unwrap();
+    // Nothing in the cache and no network.
+    let report = model_report(Path::new(REPO), index.path(), home.path());
+    assert!(report.contains("files: not available ("), "{report}");
+    let fix = fix_line(&report).unwrap_or_else(|| panic!("no fix: {report}"));
+    assert!(
+        fix.contains("citebot model fetch") && fix.contains("a folder holding"),
+        "{report}"
+    );
+    assert!(
+        !fix.contains("damaged") && !fix.contains("cannot write"),
+        "{report}"
+    );
+    // A folder without the model's files.
+    let empty = tempfile::tempdir().unwrap();
+    let report = model_report(empty.path(), index.path(), home.path());
+    let fix = fix_line(&report).unwrap_or_else(|| panic!("no fix: {report}"));
+    assert!(fix.contains("citebot model fetch"), "{report}");
+    // Off: lexical, and nothing to fix.
+    let report = model_report(Path::new("off"), index.path(), home.path());
+    assert!(
+        report.contains("files: none (lexical retrieval)"),
+        "{report}"
+    );
+    assert!(report.contains("index: off"), "{report}");
+    assert_eq!(fix_line(&report), None, "{report}");
+}
+
 /// The shipped corpus indexed into a new folder with the model off: an
 /// index with no vectors yet.
 fn lexical_index() -> tempfile::TempDir {
@@ -320,6 +378,20 @@ fn a_full_disk_names_the_folder_not_a_download() {
         "{notice}"
     );
     assert!(!notice.contains("model fetch"), "{notice}");
+    // `citebot model` finds the same, and names the same fix.
+    let home = tempfile::tempdir().unwrap();
+    let report = model_report(&shared_model(), index.path(), home.path());
+    assert!(
+        report.contains("files: ") && report.contains("No space left on device"),
+        "{report}"
+    );
+    let fix = fix_line(&report).unwrap_or_else(|| panic!("no fix: {report}"));
+    assert!(
+        fix.contains(&format!("cannot write in {}", index.path().display()))
+            && fix.contains("answers lexically until it can write there")
+            && !fix.contains("model fetch"),
+        "{report}"
+    );
 
     // Space freed: the next question embeds and answers with the model.
     std::fs::remove_file(index.path().join("vectors.bin")).unwrap();
@@ -347,6 +419,20 @@ fn a_weights_file_of_the_wrong_size_is_named_to_delete_and_fetch_again() {
         "{notice}"
     );
     assert!(!notice.contains("cannot write"), "{notice}");
+    // `citebot model` names the same file.
+    let home = tempfile::tempdir().unwrap();
+    let report = model_report(model.path(), index.path(), home.path());
+    assert!(
+        report.contains(&format!("files: {}", model.path().display())),
+        "{report}"
+    );
+    let fix = fix_line(&report).unwrap_or_else(|| panic!("no fix: {report}"));
+    assert!(
+        fix.contains(&format!("{} is damaged: delete it", damaged.display()))
+            && fix.contains("citebot model fetch")
+            && !fix.contains("cannot write"),
+        "{report}"
+    );
 }
 
 #[test]
@@ -367,4 +453,12 @@ fn a_folder_that_cannot_be_written_is_named_with_the_lexical_fallback() {
         "{notice}"
     );
     assert!(!notice.contains("model fetch"), "{notice}");
+    // `citebot model` names the folder too.
+    let home = tempfile::tempdir().unwrap();
+    let report = model_report(&shared_model(), index.path(), home.path());
+    let fix = fix_line(&report).unwrap_or_else(|| panic!("no fix: {report}"));
+    assert!(
+        fix.contains("cannot write in") && !fix.contains("model fetch"),
+        "{report}"
+    );
 }

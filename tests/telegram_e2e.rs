@@ -638,31 +638,71 @@ async fn cite_reads_attribution_frames_and_silent_elisions() {
     );
     // A quote shortened silently across a sentence boundary: the whole
     // original, and the run left out as one difference.
-    let elided = ask(
+    assert_cite_elided(
         &api,
         &bot,
         1303,
-        "/cite Xi has made himself chairman of everything. The military and police answer only to him.",
+        "Xi has made himself chairman of everything. The military and police answer only to him.",
+        "Xi has made himself chairman of everything, consolidating agencies",
+        "The military and police answer only to him",
+        ("everything. The", "everything, consolidating agencies"),
     )
     .await;
-    let text = valid(&elided);
+    // The quote's first two words alone before a run left out of one
+    // sentence, longer than they are.
+    assert_cite_elided(
+        &api,
+        &bot,
+        1304,
+        "Our Ambassador remains unable to meet anyone higher than a Vice Foreign Minister",
+        "Our Ambassador in Beijing, veteran diplomat Nicholas Burns, remains unable",
+        "higher than a Vice Foreign Minister",
+        (
+            "Ambassador remains",
+            "Ambassador in Beijing, veteran diplomat Nicholas Burns, remains</b>",
+        ),
+    )
+    .await;
+    // Two words before a run seven times longer, shortened with "…".
+    assert_cite_elided(
+        &api,
+        &bot,
+        1305,
+        "Strategic dialogues also are invaluable for exploring areas of convergence and divergence",
+        "Strategic dialogues for sharing perspectives",
+        "areas of convergence and divergence",
+        (
+            "dialogues also",
+            "dialogues for sharing perspectives on foreign policy hotspots … the world, with no scripted talking points, also</b>",
+        ),
+    )
+    .await;
+}
+
+/// `/cite QUOTE` of a silently shortened quote: close, the whole original
+/// quoted from `starts` to `ends`, and the run left out as one difference,
+/// `said` struck through before the start of the `original`.
+async fn assert_cite_elided(
+    api: &FakeBotApi,
+    bot: &BotProcess,
+    user: i64,
+    quote: &str,
+    starts: &str,
+    ends: &str,
+    (said, original): (&str, &str),
+) {
+    let reply = ask(api, bot, user, &format!("/cite {quote}")).await;
+    let text = valid(&reply);
     assert!(text.starts_with("≈"), "{text}");
+    let html = &reply.raw_text;
     assert!(
-        elided.raw_text.contains(
-            "<blockquote>Xi has made himself chairman of everything, consolidating agencies"
-        ) && elided
-            .raw_text
-            .contains("The military and police answer only to him</blockquote>"),
-        "{}",
-        elided.raw_text
+        html.contains(&format!("<blockquote>{starts}"))
+            && html.contains(&format!("{ends}</blockquote>")),
+        "{html}"
     );
     assert!(
-        text.contains("“everything. The” → “everything, consolidating agencies")
-            || elided
-                .raw_text
-                .contains("<s>everything. The</s> → <b>everything, consolidating agencies"),
-        "{}",
-        elided.raw_text
+        html.contains(&format!("<s>{said}</s> → <b>{original}")),
+        "{html}"
     );
 }
 

@@ -13,12 +13,29 @@ const SCORE_EQUAL: Score = 4;
 const SCORE_RELATED: Score = 2;
 const SCORE_SUB: Score = -2;
 const SCORE_GAP: Score = -3;
-/// A run of at least [`MIN_UNMARKED_ELISION`] passage words skipped at once,
-/// whatever its length: just under the price of six deletions, so that the
-/// [`MIN_ELISION_SIDE`](super::MIN_ELISION_SIDE) equal words an unmarked
-/// elision needs on each side earn it back against the substitutions they
-/// would otherwise be (3 × 4 − 17 > 3 × −2), and fewer do not.
-const SCORE_JUMP: Score = 6 * SCORE_GAP + 1;
+/// The price of skipping a run of at least [`MIN_UNMARKED_ELISION`] passage
+/// words at once, whatever its length.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Jump {
+    /// Just under the price of six deletions, so that the
+    /// [`MIN_ELISION_SIDE`](super::MIN_ELISION_SIDE) equal words an unmarked
+    /// elision needs on each side earn it back against the substitutions
+    /// they would otherwise be (3 × 4 − 17 > 3 × −2), and fewer do not.
+    Firm,
+    /// Just under the price of four deletions, so that a side of
+    /// [`MIN_SHORT_ELISION_SIDE`](super::MIN_SHORT_ELISION_SIDE) equal words
+    /// earns it back (2 × 4 − 11 > 2 × −2), and one word does not.
+    Short,
+}
+
+impl Jump {
+    fn score(self) -> Score {
+        match self {
+            Jump::Firm => 6 * SCORE_GAP + 1,
+            Jump::Short => 4 * SCORE_GAP + 1,
+        }
+    }
+}
 
 /// Moves recorded in the traceback table.
 const DIAG: u8 = 0;
@@ -145,7 +162,7 @@ fn pair_hits(q: &Tokens, p: &Tokens) -> Vec<(usize, usize, Score)> {
 /// Returns the operations in quote/passage order, or `None` when no word pair is equal
 /// or related (nothing can line up). With `jumps`, a run of at least
 /// [`MIN_UNMARKED_ELISION`] passage words may also be skipped at once for
-/// [`SCORE_JUMP`] (an unmarked elision, however long); its words are
+/// that [`Jump`]'s price (an unmarked elision, however long); its words are
 /// [`Op::Del`]s, and the second value lists the passage words of each jump.
 ///
 /// Row `i`, column `j` holds the best score of aligning the first `i` quote words so
@@ -155,7 +172,7 @@ fn pair_hits(q: &Tokens, p: &Tokens) -> Vec<(usize, usize, Score)> {
 pub(super) fn dp_align(
     q: &Tokens,
     p: &Tokens,
-    jumps: bool,
+    jumps: Option<Jump>,
 ) -> Option<(Vec<Op>, Vec<Range<usize>>)> {
     let n = q.toks.len();
     let m = p.toks.len();
@@ -218,7 +235,8 @@ pub(super) fn dp_align(
             scores[j + 1] = SCORE_SUB;
         }
         jump_rows[i - 1] = jump_from.len();
-        if jumps {
+        if let Some(jump) = jumps {
+            let price = jump.score();
             // A jump never follows a jump or a deletion with profit, so the
             // best start is taken from the row before any jump.
             before_jumps.clear();
@@ -230,8 +248,8 @@ pub(super) fn dp_align(
                     best = before_jumps[o];
                     jump_from.push((o, best));
                 }
-                if best + SCORE_JUMP > cur[j] {
-                    cur[j] = best + SCORE_JUMP;
+                if best + price > cur[j] {
+                    cur[j] = best + price;
                     row[j] = JUMP;
                 }
             }
@@ -338,7 +356,7 @@ mod tests {
 
     /// Straightforward reference of `dp_align` (full table, full horizontal chain,
     /// every jump tried).
-    fn reference_dp(q: &Tokens, p: &Tokens, jumps: bool) -> Vec<Op> {
+    fn reference_dp(q: &Tokens, p: &Tokens, jumps: Option<Jump>) -> Vec<Op> {
         let (n, m) = (q.toks.len(), p.toks.len());
         let score = |op: Op| match op {
             Op::Equal(..) => SCORE_EQUAL,
@@ -346,11 +364,11 @@ mod tests {
             _ => SCORE_SUB,
         };
         let gap = i32::from(SCORE_GAP);
-        let jump = i32::from(SCORE_JUMP);
+        let jump = i32::from(jumps.map_or(0, Jump::score));
         let mut h = vec![vec![0i32; m + 1]; n + 1];
         // The best jump into each cell, from the earliest best column.
         let jump_into = |row: &[i32], j: usize| -> Option<(i32, usize)> {
-            if !jumps || j < MIN_UNMARKED_ELISION {
+            if jumps.is_none() || j < MIN_UNMARKED_ELISION {
                 return None;
             }
             let mut best = (i32::MIN, 0);
@@ -471,11 +489,11 @@ mod tests {
             };
             let quote = quote.join(" ");
             let (qt, pt) = (Tokens::new(&quote), Tokens::new(&passage));
-            for jumps in [false, true] {
+            for jumps in [None, Some(Jump::Firm), Some(Jump::Short)] {
                 let reference = reference_dp(&qt, &pt, jumps);
                 match dp_align(&qt, &pt, jumps) {
                     Some((ops, _)) => {
-                        assert_eq!(ops, reference, "{quote:?} vs {passage:?} ({jumps})")
+                        assert_eq!(ops, reference, "{quote:?} vs {passage:?} ({jumps:?})")
                     }
                     None => assert!(!reference.iter().any(Op::is_anchor)),
                 }

@@ -69,14 +69,22 @@
 //!   similarity; if every piece is exact, the alignment is exact, with
 //!   [`Elided::Marked`].
 //! * **Unmarked**: a run of at least [`MIN_UNMARKED_ELISION`] passage words skipped
-//!   between two matched parts of a quote, each side *firm*: at least
-//!   [`MIN_ELISION_SIDE`] equal words in a row next to the gap (or after one changed
-//!   word next to it). The dynamic programme may skip such a run at once, however
-//!   long and across sentence boundaries within the passage, for a fixed price that
-//!   three equal words earn back; it keeps that reading when every run it skips is an
-//!   elision and the rest of the quote has at most two other changed runs, and
-//!   otherwise aligns as if it could not (a run of deletions, or the end of the quote
-//!   aligned again after or before the rest, may still make one). An elision that
+//!   between two matched parts of a quote. Each side, read from the gap to the
+//!   quote's end or the next gap, is *firm* (at least [`MIN_ELISION_SIDE`] equal
+//!   words in a row next to the gap, or after one changed word next to it) or
+//!   *short*: [`MIN_ELISION_SIDE`] equal words before a second changed word
+//!   (`"judiciary | will forever be the least"`), or, when the skipped run and its
+//!   neighbours lie in one sentence, only equal words, at least
+//!   [`MIN_SHORT_ELISION_SIDE`] (the quote's first or last words alone: `"the
+//!   judiciary | will always be"`, `"sprang up, | it failed"`). The dynamic
+//!   programme may skip such a run at once, however long and across sentence
+//!   boundaries within the passage, for a fixed price: first the one two equal
+//!   words earn back, then, if that reading does not hold, the one only three do.
+//!   It keeps a reading when every run it skips is an elision and the rest of the
+//!   quote has at most two other changed runs (one, when a side is short), and
+//!   otherwise aligns as if it could not (a run of deletions between firm sides,
+//!   or the end of the quote aligned again after or before the rest, may still
+//!   make one). An elision that
 //!   could equally stand one word earlier or later is moved to a sentence boundary.
 //!   The gap is one difference, reaching the equal words on both sides and taking in
 //!   any changed words next to it (`"citizens who"` → `"citizens, whether … whole,
@@ -127,8 +135,14 @@ pub const MAX_PASSAGE_WORDS: usize = 20_000;
 /// an unmarked elision.
 pub const MIN_UNMARKED_ELISION: usize = 4;
 
-/// Each side of an unmarked elision holds at least this many equal words.
+/// Each side of an unmarked elision holds at least this many equal words
+/// (before a second changed word), unless it is short ([`MIN_SHORT_ELISION_SIDE`]).
 pub const MIN_ELISION_SIDE: usize = 3;
+
+/// A side of an unmarked elision within one sentence may hold only this
+/// many words, all equal: the quote's first or last words, or the words
+/// between two elisions.
+pub const MIN_SHORT_ELISION_SIDE: usize = 2;
 
 /// An elided run of the original longer than this many words is shortened with "…" in
 /// its difference.

@@ -4,9 +4,9 @@
 
 use std::ops::Range;
 
-use super::dp::{Op, dp_align, trim_ends};
+use super::dp::{Jump, Op, dp_align, trim_ends};
 use super::words::{Tokens, same_word};
-use super::{CLOSE_THRESHOLD, MIN_ELISION_SIDE, MIN_UNMARKED_ELISION};
+use super::{CLOSE_THRESHOLD, MIN_ELISION_SIDE, MIN_SHORT_ELISION_SIDE, MIN_UNMARKED_ELISION};
 
 /// Passage words an alignment leaves out between two of its parts.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,27 +28,44 @@ pub(super) struct Chain {
 
 /// The alignment of a whole quote with no written elisions: the dynamic
 /// programme may skip a run of the passage at once, however long, and does
-/// so when every such run makes an unmarked elision (at least
-/// [`MIN_ELISION_SIDE`] equal words on each side); otherwise it aligns as
-/// if it could not, and long deletions and an unaligned end are read as
+/// so when every such run makes an unmarked elision (see [`Side`]). It
+/// first skips at the price a short side earns back ([`Jump::Short`]),
+/// then, when that reading has a run that is not an elision or too many
+/// other changes, at the price only a firm side of [`MIN_ELISION_SIDE`]
+/// words does ([`Jump::Firm`]); otherwise it aligns as if it could not, and
+/// long deletions (between firm sides) and an unaligned end are read as
 /// before ([`Chain::single`]). Each elision is then moved to a sentence
 /// boundary where equal words on its sides allow it ([`to_boundaries`]).
 pub(super) fn whole(q: &Tokens, p: &Tokens) -> Option<Chain> {
-    let (mut ops, jumps) = dp_align(q, p, true)?;
-    if !jumps.is_empty() {
-        trim_ends(&mut ops, p)?;
-        let chain = split_long_deletions(ops);
+    let mut ops = None;
+    for price in [Jump::Short, Jump::Firm] {
+        let (mut jumped, jumps) = dp_align(q, p, Some(price))?;
+        if jumps.is_empty() {
+            // The same alignment as one without jumps.
+            ops = Some(jumped);
+            break;
+        }
+        trim_ends(&mut jumped, p)?;
+        let (chain, short) = split_long_deletions(jumped, p, Side::Short);
         let elided = |jump: &Range<usize>| {
             chain
                 .gaps
                 .iter()
                 .any(|g| g.words.start <= jump.start && jump.end <= g.words.end)
         };
-        if jumps.iter().all(elided) && other_changes(&chain) <= MAX_OTHER_CHANGES {
+        let most = if short {
+            MAX_OTHER_CHANGES_BY_SHORT_SIDES
+        } else {
+            MAX_OTHER_CHANGES
+        };
+        if jumps.iter().all(elided) && other_changes(&chain) <= most {
             return Some(to_boundaries(chain, q, p));
         }
-        ops = dp_align(q, p, false)?.0;
     }
+    let mut ops = match ops {
+        Some(ops) => ops,
+        None => dp_align(q, p, None)?.0,
+    };
     trim_ends(&mut ops, p)?;
     Some(to_boundaries(Chain::single(ops, q, p), q, p))
 }
@@ -58,6 +75,12 @@ pub(super) fn whole(q: &Tokens, p: &Tokens) -> Option<Chain> {
 /// invented claim made by reversing a sentence and dropping its middle
 /// ("nothing appears more well-founded … than continuing …") changes more.
 const MAX_OTHER_CHANGES: usize = 2;
+
+/// The same when a gap has a short side, weaker evidence of words left out:
+/// "Nothing appears | more well-founded upon close inspection than …
+/// excluding him forever" (the original "more plausible at first sight, nor
+/// more ill-founded … and then excluding him from it") changes two.
+const MAX_OTHER_CHANGES_BY_SHORT_SIDES: usize = 1;
 
 /// The runs of changed words of `chain` apart from those next to a gap
 /// (which are part of the gap's difference).
@@ -158,7 +181,7 @@ fn to_boundaries(mut chain: Chain, q: &Tokens, p: &Tokens) -> Chain {
 impl Chain {
     /// One alignment, split where it silently skips a long run of the passage.
     pub(super) fn single(ops: Vec<Op>, q: &Tokens, p: &Tokens) -> Chain {
-        let chain = split_long_deletions(ops);
+        let (chain, _) = split_long_deletions(ops, p, Side::Firm);
         if chain.gaps.is_empty() {
             realign_unaligned_end(&chain.ops, q, p).unwrap_or(chain)
         } else {
@@ -218,7 +241,7 @@ pub(super) fn elisions(quote: &str) -> Vec<usize> {
 /// as in the whole quote and passage.
 fn align_piece(q: &Tokens, qr: Range<usize>, p: &Tokens, pr: Range<usize>) -> Option<Vec<Op>> {
     let (qs, ps) = (q.slice(qr.clone()), p.slice(pr.clone()));
-    let (mut ops, _) = dp_align(&qs, &ps, false)?;
+    let (mut ops, _) = dp_align(&qs, &ps, None)?;
     trim_ends(&mut ops, &ps)?;
     let (di, dj) = (qr.start, pr.start);
     Some(
@@ -239,31 +262,56 @@ fn equal_count(ops: &[Op]) -> usize {
     ops.iter().filter(|o| matches!(o, Op::Equal(..))).count()
 }
 
-/// Whether one side of a gap, `ops` from the gap outwards, is firm: a run of
-/// at least [`MIN_ELISION_SIDE`] equal words next to the gap, or after one
-/// changed word next to it ("hands is | the very definition"). Common words
-/// scattered around a changed one ("House should | be") are not.
-fn firm<'a>(ops: impl Iterator<Item = &'a Op>) -> bool {
-    let (mut run, mut skipped) = (0, false);
-    for op in ops {
-        if matches!(op, Op::Equal(..)) {
-            run += 1;
-            if run >= MIN_ELISION_SIDE {
-                return true;
-            }
-        } else if run == 0 && !skipped {
-            skipped = true;
-        } else {
-            return false;
-        }
-    }
-    false
+/// How well one side of a gap holds it in place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Side {
+    /// Not a side of an elision: common words scattered around changed ones
+    /// ("House should | be"), or two words found again in another sentence.
+    Loose,
+    /// A short side: [`MIN_ELISION_SIDE`] equal words before a second
+    /// changed word, the first of them before a changed one ("more | ill |
+    /// founded upon close", "judiciary | will forever be the least"), or,
+    /// when the gap stays within one sentence, only equal words, at least
+    /// [`MIN_SHORT_ELISION_SIDE`] of them (the quote's first or last words
+    /// alone: "the judiciary | will always", "sprang up, | it failed").
+    Short,
+    /// [`MIN_ELISION_SIDE`] equal words in a row next to the gap, or after
+    /// one changed word next to it ("hands is | the very definition").
+    Firm,
 }
 
-/// Splits `ops` at runs of at least [`MIN_UNMARKED_ELISION`] deletions with a
-/// firm side on each side ([`firm`]); the deletions become gaps.
-fn split_long_deletions(ops: Vec<Op>) -> Chain {
+/// How firm one side of a gap is: `ops` from the gap outwards, up to the
+/// quote's end or the next gap.
+fn side<'a>(ops: impl Iterator<Item = &'a Op>, within_sentence: bool) -> Side {
+    let (mut equal, mut changed, mut in_a_row) = (0, 0, true);
+    for op in ops {
+        if matches!(op, Op::Equal(..)) {
+            equal += 1;
+            if equal >= MIN_ELISION_SIDE {
+                return if in_a_row { Side::Firm } else { Side::Short };
+            }
+        } else {
+            changed += 1;
+            // Only a changed word next to the gap keeps the run firm.
+            in_a_row &= equal == 0;
+            if changed == 2 {
+                return Side::Loose;
+            }
+        }
+    }
+    if within_sentence && changed == 0 && equal >= MIN_SHORT_ELISION_SIDE {
+        Side::Short
+    } else {
+        Side::Loose
+    }
+}
+
+/// Splits `ops` at runs of at least [`MIN_UNMARKED_ELISION`] deletions with
+/// a side at least `least` on each side ([`side`]); the deletions become
+/// gaps. Also says whether a gap has a short side.
+fn split_long_deletions(ops: Vec<Op>, p: &Tokens, least: Side) -> (Chain, bool) {
     let mut cuts: Vec<Range<usize>> = Vec::new();
+    let mut short = false;
     let mut k = 0;
     while k < ops.len() {
         if !matches!(ops[k], Op::Del(_)) {
@@ -275,11 +323,25 @@ fn split_long_deletions(ops: Vec<Op>) -> Chain {
             k += 1;
         }
         let before = cuts.last().map_or(0, |c| c.end);
-        if k - s >= MIN_UNMARKED_ELISION
-            && firm(ops[before..s].iter().rev())
-            && firm(ops[k..].iter())
-        {
+        // The side after runs to the next run of deletions long enough to be a gap.
+        let after = (k..ops.len())
+            .find(|&e| {
+                ops[e..]
+                    .iter()
+                    .take_while(|o| matches!(o, Op::Del(_)))
+                    .count()
+                    >= MIN_UNMARKED_ELISION
+            })
+            .unwrap_or(ops.len());
+        if k - s < MIN_UNMARKED_ELISION {
+            continue;
+        }
+        let within = within_sentence(&ops[s..k], p);
+        let weaker =
+            side(ops[before..s].iter().rev(), within).min(side(ops[k..after].iter(), within));
+        if weaker >= least {
             cuts.push(s..k);
+            short |= weaker == Side::Short;
         }
     }
     let mut out = Chain {
@@ -308,7 +370,7 @@ fn split_long_deletions(ops: Vec<Op>) -> Chain {
     let start = out.ops.len();
     out.ops.extend_from_slice(&ops[at..]);
     out.segments.push(start..out.ops.len());
-    out
+    (out, short)
 }
 
 /// When the alignment leaves at least [`MIN_ELISION_SIDE`] words at one end of
@@ -350,6 +412,19 @@ fn realign_unaligned_end(ops: &[Op], q: &Tokens, p: &Tokens) -> Option<Chain> {
         }
     }
     None
+}
+
+/// Whether the passage words `deleted` (in order) and the words on either
+/// side of them lie in one sentence.
+fn within_sentence(deleted: &[Op], p: &Tokens) -> bool {
+    let mut words = deleted.iter().filter_map(Op::passage_word);
+    let Some(first) = words.next() else {
+        return true;
+    };
+    let last = words.next_back().unwrap_or(first);
+    (first..=last + 1)
+        .filter_map(|k| p.toks.get(k))
+        .all(|t| !t.boundary_before)
 }
 
 /// Two parts with an unmarked gap between them.

@@ -656,6 +656,108 @@ fn an_unmarked_elision_is_one_difference_with_both_neighbours() {
     );
 }
 
+/// A silently skipped run with a short side: the quote's first or last two
+/// words alone, or one or two words before a change and a longer run.
+/// Each passage is the sentence as the corpus has it.
+#[test]
+fn an_unmarked_elision_may_have_a_short_side_within_its_sentence() {
+    const FED78: &str = "Whoever attentively considers the different departments of power must perceive, that, in a government in which they are separated from each other, the judiciary, from the nature of its functions, will always be the least dangerous to the political rights of the Constitution; because it will be least in a capacity to annoy or injure them.";
+    const FED19: &str = "Whatever efficacy the union may have had in ordinary cases, it appears that the moment a cause of difference sprang up, capable of trying its strength, it failed.";
+    const SELF_RELIANCE: &str =
+        "Prayer that craves a particular commodity, any thing less than all good, is vicious.";
+    const SHIRK: &str = "Strategic dialogues for sharing perspectives on foreign policy hotspots throughout the world, with no scripted talking points, also are invaluable for exploring areas of convergence and divergence; these strategic dialogues also connote respect, which is highly valued by China.";
+    const SHIRK_XI: &str = "Xi wants China to be respected as a global power, as well it should be, by virtue of its large and talented population, geographic scale, centrality in Asia, and unique history.";
+    let cases: &[(&str, &str, &str, &[Difference])] = &[
+        // The quote's first two words alone before the skip.
+        (
+            "the judiciary will always be the least dangerous to the political rights of the Constitution",
+            FED78,
+            "the judiciary, from the nature of its functions, will always be the least dangerous to the political rights of the Constitution",
+            &[diff(
+                "judiciary will",
+                "judiciary, from the nature of its functions, will",
+            )],
+        ),
+        // One word after the skip, then a changed word, then a longer run.
+        (
+            "the judiciary will forever be the least dangerous to the political rights of the Constitution",
+            FED78,
+            "the judiciary, from the nature of its functions, will always be the least dangerous to the political rights of the Constitution",
+            &[
+                diff(
+                    "judiciary will",
+                    "judiciary, from the nature of its functions, will",
+                ),
+                diff("forever", "always"),
+            ],
+        ),
+        // The quote's last two words alone after the skip.
+        (
+            "the moment a cause of difference sprang up, it failed",
+            FED19,
+            "the moment a cause of difference sprang up, capable of trying its strength, it failed",
+            &[diff("up, it", "up, capable of trying its strength, it")],
+        ),
+        (
+            "Prayer that craves a particular commodity is vicious",
+            SELF_RELIANCE,
+            "Prayer that craves a particular commodity, any thing less than all good, is vicious",
+            &[diff(
+                "commodity is",
+                "commodity, any thing less than all good, is",
+            )],
+        ),
+        // A skip seven times longer than the words before it.
+        (
+            "Strategic dialogues also are invaluable for exploring areas of convergence and divergence",
+            SHIRK,
+            "Strategic dialogues for sharing perspectives on foreign policy hotspots throughout the world, with no scripted talking points, also are invaluable for exploring areas of convergence and divergence",
+            &[diff(
+                "dialogues also",
+                "dialogues for sharing perspectives on foreign policy hotspots … the world, with no scripted talking points, also",
+            )],
+        ),
+        // Two skips; the second longer than the two words after it.
+        (
+            "Xi wants China to be respected as a global power by virtue of its unique history",
+            SHIRK_XI,
+            "Xi wants China to be respected as a global power, as well it should be, by virtue of its large and talented population, geographic scale, centrality in Asia, and unique history",
+            &[
+                diff("power by", "power, as well it should be, by"),
+                diff(
+                    "its unique",
+                    "its large and talented population, geographic scale, centrality in Asia, and unique",
+                ),
+            ],
+        ),
+    ];
+    for &(quote, passage, span, expected) in cases {
+        assert_close(quote, passage, span, expected);
+        let a = align(quote, passage).unwrap();
+        assert_eq!(a.elided, Elided::Unmarked, "{quote:?}: {a:?}");
+        assert_eq!(
+            a.matched,
+            words(quote).len() - usize::from(quote.contains("forever"))
+        );
+    }
+}
+
+/// Two words found again in another sentence are not a side of an elision:
+/// the quote's own end stays where it is.
+#[test]
+fn a_short_side_does_not_reach_into_another_sentence() {
+    let (a, span) = check(
+        "Ambition must be made to counteract the man",
+        FED51_AMBITION,
+    );
+    assert_eq!(a.elided, Elided::No, "{a:?}");
+    assert!(!span.contains("the man"), "{span:?}");
+    let (a, span) = check("human nature oblige it to control itself", FED51_PARAGRAPH);
+    assert_eq!(a.elided, Elided::No, "{a:?}");
+    assert!(span.ends_with("oblige it to control itself"), "{span:?}");
+    assert!(!span.contains("human nature"), "{span:?}");
+}
+
 proptest::proptest! {
     /// Any quote with any elision marks aligns, or not, without panicking, and keeps
     /// its invariants.
