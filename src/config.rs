@@ -75,6 +75,8 @@ pub struct AddConfig {
     pub max_unpacked_bytes: u64,
     /// Seconds a download may take in all.
     pub fetch_timeout_seconds: u64,
+    /// Most objects a PDF may hold (counted before it is parsed).
+    pub max_pdf_objects: usize,
 }
 
 /// Telegram shows at most this many results per inline query.
