@@ -439,6 +439,8 @@ impl IncomingMessage {
 struct StoredFile {
     unique_id: String,
     bytes: Vec<u8>,
+    /// Whether `file_size` is given (Telegram may leave it out).
+    sized: bool,
     /// Set by `getFile`: where the bytes may be downloaded.
     path: Option<String>,
 }
@@ -1192,12 +1194,15 @@ impl ApiState {
             .path
             .get_or_insert_with(|| format!("documents/file_{count}_{}", file.unique_id))
             .clone();
-        Ok(json!({
+        let mut result = json!({
             "file_id": id,
             "file_unique_id": file.unique_id,
-            "file_size": file.bytes.len(),
             "file_path": path,
-        }))
+        });
+        if file.sized {
+            result["file_size"] = json!(file.bytes.len());
+        }
+        Ok(result)
     }
 
     /// The bytes at `path`, if `getFile` gave that path.
@@ -2500,6 +2505,16 @@ impl FakeBotApi {
     /// `mime`; returns its `Document` object (for
     /// [`IncomingMessage::document`]).
     pub fn upload(&self, name: &str, mime: &str, bytes: &[u8]) -> Value {
+        self.store(name, mime, bytes, true)
+    }
+
+    /// Like [`FakeBotApi::upload`], with no `file_size` in the `Document`
+    /// nor in `getFile` (the field is optional in the Bot API).
+    pub fn upload_unsized(&self, name: &str, mime: &str, bytes: &[u8]) -> Value {
+        self.store(name, mime, bytes, false)
+    }
+
+    fn store(&self, name: &str, mime: &str, bytes: &[u8], sized: bool) -> Value {
         self.mutate(|s| {
             let n = s.files.len() + 1;
             let id = format!("BQACAgIAAxkBAAI{n:06}fake-document");
@@ -2509,16 +2524,20 @@ impl FakeBotApi {
                 StoredFile {
                     unique_id: unique_id.clone(),
                     bytes: bytes.to_vec(),
+                    sized,
                     path: None,
                 },
             );
-            json!({
+            let mut document = json!({
                 "file_id": id,
                 "file_unique_id": unique_id,
                 "file_name": name,
                 "mime_type": mime,
-                "file_size": bytes.len(),
-            })
+            });
+            if sized {
+                document["file_size"] = json!(bytes.len());
+            }
+            document
         })
     }
 
