@@ -845,12 +845,15 @@ fn paragraphs(pages: Vec<Vec<Line>>, title: Option<&str>) -> Vec<Block> {
                 }
                 (Some(prev), Some(last)) => {
                     let gap = prev.y - line.y;
+                    // A list item's second line hangs under its text.
+                    let hanging = paragraph.lines == 1 && is_list_item(&paragraph.text);
                     gap > 1.5 * leading
                         || gap < -0.5 * leading
                         || prev.size > 1.2 * body
-                        || line.x0 > last.x0 + 0.8 * body
+                        || (line.x0 > last.x0 + 0.8 * body && !hanging)
                         || (paragraph.aligned > 1 && line.x0 < last.x0 - 0.8 * body)
                         || (ends_sentence && last.x1 < right - 3.0 * body)
+                        || is_list_item(&line.text)
                 }
             };
             if breaks {
@@ -868,6 +871,13 @@ fn paragraphs(pages: Vec<Vec<Line>>, title: Option<&str>) -> Vec<Block> {
         out.remove(0);
     }
     out
+}
+
+/// A line that starts a bulleted list item.
+fn is_list_item(text: &str) -> bool {
+    let mut chars = text.chars();
+    chars.next().is_some_and(|c| "•◦▪‣●■–".contains(c))
+        && chars.next().is_some_and(char::is_whitespace)
 }
 
 /// The type size most of the text is set in.
@@ -888,6 +898,8 @@ struct Paragraph {
     text: String,
     /// The last line added.
     last: Option<Line>,
+    /// How many lines it has.
+    lines: usize,
     /// Lines in a row that start where the one before did: a paragraph set
     /// in as a whole (a block quote) ends where its lines come back out.
     aligned: usize,
@@ -916,6 +928,7 @@ impl Paragraph {
         }
         self.text.push_str(&line.text);
         self.last = Some(line.clone());
+        self.lines += 1;
     }
 
     fn flush(&mut self, out: &mut Vec<Block>) {
@@ -1025,6 +1038,38 @@ mod tests {
                 Block::Text("The first paragraph runs over two lines, and a word is hyphenated at the end of the first. It goes on here and ends short.".into()),
                 Block::Text("An indented line starts the second paragraph, which ends here.".into()),
                 Block::Text("After a blank line, the third; it is not- Hyphenated before a capital.".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn list_items_hang_and_each_is_a_paragraph() {
+        let page = vec![
+            line(700.0, 72.0, 540.0, "Two things are needed:"),
+            line(
+                686.0,
+                80.0,
+                540.0,
+                "• Applications must be able to extend the database when",
+            ),
+            line(672.0, 90.0, 400.0, "they are installed."),
+            line(
+                658.0,
+                80.0,
+                540.0,
+                "• Files must go in /usr, /usr/local and the home",
+            ),
+            line(644.0, 90.0, 400.0, "folder."),
+        ];
+        assert_eq!(
+            paragraphs(vec![page], None),
+            [
+                Block::Text("Two things are needed:".into()),
+                Block::Text(
+                    "• Applications must be able to extend the database when they are installed."
+                        .into()
+                ),
+                Block::Text("• Files must go in /usr, /usr/local and the home folder.".into()),
             ]
         );
     }
