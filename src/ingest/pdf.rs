@@ -32,7 +32,8 @@ pub(crate) fn extract(bytes: &[u8], limits: &Limits) -> Result<Extracted, Source
         ));
     }
     let per_stream = limits.max_unpacked_bytes.min(MAX_STREAM_BYTES);
-    let objects = object_count(bytes, per_stream);
+    let mut inflate = limits.max_unpacked_bytes;
+    let objects = object_count(bytes, per_stream, &mut inflate);
     if objects > limits.max_pdf_objects {
         let objects = if objects == usize::MAX {
             "countless".to_string()
@@ -81,6 +82,15 @@ pub(crate) fn extract(bytes: &[u8], limits: &Limits) -> Result<Extracted, Source
             pages.len()
         ));
     }
+    if pages.is_empty() {
+        return Err(SourceError::Other("corrupt PDF: it has no pages".into()));
+    }
+    if read.is_empty() {
+        return Err(SourceError::Other(format!(
+            "corrupt PDF: none of its {} pages could be read",
+            pages.len()
+        )));
+    }
     if read.iter().all(|lines| lines.is_empty()) {
         return Err(SourceError::Other(format!(
             "scanned: no text to quote (none of its {} pages has a text layer; run it through OCR first)",
@@ -120,7 +130,9 @@ struct Budget {
 /// and are not counted. What a parser keeps in memory grows with this
 /// count, not with the file's size: 1 MB of numbers is tens of megabytes
 /// parsed.
-fn object_count(bytes: &[u8], per_stream: u64) -> usize {
+/// Object streams inflate within `per_stream` each and `left` bytes in all
+/// (past either, the count is `usize::MAX`).
+fn object_count(bytes: &[u8], per_stream: u64, left: &mut u64) -> usize {
     let mut count = 0usize;
     let mut last_object = 0;
     let mut i = 0;
@@ -171,11 +183,12 @@ fn object_count(bytes: &[u8], per_stream: u64) -> usize {
                                 &bytes[data..end],
                                 dict,
                                 per_stream,
+                                left,
                             ));
                         }
                         i = end + b"endstream".len();
                     }
-                    _ => count += 1,
+                    _ => count = count.saturating_add(1),
                 }
             }
         }
@@ -184,23 +197,25 @@ fn object_count(bytes: &[u8], per_stream: u64) -> usize {
 }
 
 /// The objects packed in an object stream, counted on its unpacked bytes.
-fn packed_count(data: &[u8], dict: &[u8], per_stream: u64) -> usize {
+fn packed_count(data: &[u8], dict: &[u8], per_stream: u64, left: &mut u64) -> usize {
     use std::io::Read;
     let data = data.strip_prefix(b"\r").unwrap_or(data);
     let data = data.strip_prefix(b"\n").unwrap_or(data);
     if find(dict, b"/FlateDecode").is_none() {
-        return object_count(data, per_stream);
+        return object_count(data, per_stream, left);
     }
+    let bound = per_stream.min(*left);
     let mut plain = Vec::new();
     // A stream that does not inflate is the loader's to report; one that
     // inflates past the bound counts as past any object limit.
     let read = flate2::read::ZlibDecoder::new(data)
-        .take(per_stream + 1)
+        .take(bound + 1)
         .read_to_end(&mut plain);
-    if read.is_ok() && plain.len() as u64 > per_stream {
+    if read.is_ok() && plain.len() as u64 > bound {
         return usize::MAX;
     }
-    object_count(&plain, per_stream)
+    *left -= plain.len() as u64;
+    object_count(&plain, per_stream, left)
 }
 
 /// Where the literal string opening at `at` ends (after its `)`).
@@ -971,12 +986,14 @@ mod tests {
         // The catalog, its key and value, an empty dictionary.
         let pdf =
             b"%PDF-1.4\n%\xe2\xe3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n2 0 obj <<>> endobj\n";
-        assert_eq!(object_count(pdf, 1000), 2 + 3 + 2 + 1);
+        let count =
+            |pdf: &[u8], per_stream: u64, all: u64| object_count(pdf, per_stream, &mut { all });
+        assert_eq!(count(pdf, 1000, 1000), 2 + 3 + 2 + 1);
         // A string with parentheses and a hex string are one object each;
         // a stream's bytes are not objects.
         let pdf =
             b"1 0 obj << /A (x (y) \\) z) /B <00ff> /Length 3 >> stream\nabc\nendstream endobj";
-        assert_eq!(object_count(pdf, 1000), 2 + 7);
+        assert_eq!(count(pdf, 1000, 1000), 2 + 7);
         // Packed in an object stream, they count too.
         let mut packed =
             flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
@@ -986,8 +1003,16 @@ mod tests {
             b"5 0 obj << /Type /ObjStm /N 1 /First 0 /Filter /FlateDecode >> stream\n".to_vec();
         pdf.extend(&packed);
         pdf.extend(b"\nendstream endobj");
-        assert_eq!(object_count(&pdf, 1000), 2 + 9 + 11);
-        assert_eq!(object_count(&pdf, 5), usize::MAX, "inflates past the bound");
+        assert_eq!(count(&pdf, 1000, 1000), 2 + 9 + 11);
+        assert_eq!(count(&pdf, 5, 1000), usize::MAX, "inflates past the bound");
+        let mut twice = pdf.clone();
+        twice.extend(&pdf);
+        assert_eq!(count(&twice, 1000, 44), 2 * 22);
+        assert_eq!(
+            count(&twice, 1000, 43),
+            usize::MAX,
+            "inflates past the budget in all"
+        );
     }
 
     #[test]
