@@ -75,6 +75,8 @@ pub struct AddConfig {
     pub max_unpacked_bytes: u64,
     /// Seconds a download may take in all.
     pub fetch_timeout_seconds: u64,
+    /// Most objects a PDF may hold (counted before it is parsed).
+    pub max_pdf_objects: usize,
 }
 
 /// Telegram shows at most this many results per inline query.
@@ -90,8 +92,11 @@ pub struct TelegramConfig {
     pub results_group: usize,
     /// Results per inline query.
     pub inline_results: usize,
-    /// User ids allowed to use `/reload`.
+    /// User ids allowed to use `/reload` and `/add`.
     pub admins: Vec<u64>,
+    /// Largest document `/add` downloads, in bytes (checked against the
+    /// size Telegram declares, and while downloading).
+    pub add_max_bytes: u64,
     /// Example questions the greeting suggests (those the corpus answers).
     pub examples: Vec<String>,
     /// When non-empty, only these chats get answers.

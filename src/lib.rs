@@ -22,7 +22,7 @@
 //!
 //! | layer | modules | imports |
 //! | --- | --- | --- |
-//! | transports | `cli` (the binary), [`telegram`] | engine, model, render, config |
+//! | transports | `cli` (the binary), [`telegram`] | engine, model, render, config, ingest |
 //! | rendering | [`render`] (`text`, `html`, `json`, `labels`, `bot_texts`) | model, clean |
 //! | façade | [`engine`] | the stages below, model, cite, corpus, config |
 //! | quoting | `quote`; `lookup` with `align` | search, semantic, index, store, model, cite, analysis |

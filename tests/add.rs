@@ -1,13 +1,17 @@
 //! `citebot add`, driven as a user drives it: saved pages of the seed
 //! essays give the curated essays, adding again updates, a batch with bad
 //! sources adds the good ones, text and Markdown are normalised, URLs are
-//! fetched (from a local server), and hostile pages are refused.
+//! fetched (from a local server), EPUB, DOCX and PDF files are read, and
+//! hostile files are refused.
 
 use std::io::{Read, Write};
 use std::path::Path;
 use std::process::{Command, Output};
 
 use serde_json::Value;
+
+#[path = "support/pdf.rs"]
+mod pdf;
 
 const BIN: &str = env!("CARGO_BIN_EXE_citebot");
 const PAGES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/pages");
@@ -184,10 +188,7 @@ fn one_bad_source_does_not_stop_the_others_and_writes_nothing() {
     assert!(!out.status.success());
     let err = stderr(&out);
     assert!(err.contains("b.html: no article to add"), "{err}");
-    assert!(
-        err.contains("c.pdf: PDF files are not supported yet"),
-        "{err}"
-    );
+    assert!(err.contains("c.pdf: corrupt PDF"), "{err}");
     assert!(err.contains("d.txt: no title"), "{err}");
     assert!(err.contains("missing.html: "), "{err}");
     assert!(err.contains("4 of 5 sources could not be added"), "{err}");
@@ -490,4 +491,159 @@ fn zip_bombs_and_corrupt_containers_are_refused() {
     );
     assert!(err.contains("corrupt.docx: corrupt file"), "{err}");
     assert!(!corpus.exists() || md_files(&corpus).is_empty());
+}
+
+/// Two pages of an essay as a word processor sets it: a running head, page
+/// numbers, indented paragraphs, words hyphenated at line ends, a paragraph
+/// going on over the page break, a heading, and spaces set as kerning.
+fn walking_pdf() -> Vec<u8> {
+    use pdf::text;
+    let head = "ON WALKING \u{97} H. D. THOREAU";
+    let one = pdf::content(&[
+        text(72.0, 760.0, 9.0, head),
+        text(72.0, 700.0, 20.0, "On Walking"),
+        text(
+            90.0,
+            660.0,
+            11.0,
+            "I wish to speak a word for Nature, for absolute free-",
+        ),
+        text(
+            72.0,
+            646.0,
+            11.0,
+            "dom and wildness, as contrasted with a freedom and culture",
+        ),
+        text(
+            72.0,
+            632.0,
+            11.0,
+            "merely civil, to regard man as an inhabitant, or a part",
+        ),
+        text(72.0, 618.0, 11.0, "and parcel of Nature."),
+        text(
+            90.0,
+            604.0,
+            11.0,
+            "I have met with but one or two persons in the course of",
+        ),
+        text(
+            72.0,
+            590.0,
+            11.0,
+            "my life who understood the art of Walking, that is, of",
+        ),
+        text(300.0, 40.0, 9.0, "1"),
+    ]);
+    let two = pdf::content(&[
+        text(72.0, 760.0, 9.0, head),
+        text(
+            72.0,
+            700.0,
+            11.0,
+            "taking walks, who had a genius, so to speak, for saun-",
+        ),
+        text(
+            72.0,
+            686.0,
+            11.0,
+            "tering, which word is|beautifully derived.|It is a fine word.",
+        ),
+        text(72.0, 650.0, 14.0, "The Art of Sauntering"),
+        text(
+            90.0,
+            620.0,
+            11.0,
+            "He who sits still in a house all the time may be the greatest",
+        ),
+        text(72.0, 606.0, 11.0, "vagrant of all."),
+        text(300.0, 40.0, 9.0, "2"),
+    ]);
+    pdf::pdf(
+        &[
+            ("Title", "On Walking"),
+            ("Author", "Henry David Thoreau"),
+            ("CreationDate", "D:18620601120000Z"),
+        ],
+        &[one, two],
+        "",
+    )
+}
+
+#[test]
+fn a_pdf_gives_its_paragraphs_and_document_info() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("walking.pdf");
+    std::fs::write(&file, walking_pdf()).unwrap();
+    let corpus = dir.path().join("corpus");
+    let out = add(&corpus, &[file.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let line = &json_lines(&out)[0];
+    assert_eq!(line["title"], "On Walking");
+    assert_eq!(line["author"], "Henry David Thoreau");
+    assert_eq!(line["date"], "1862-06-01");
+    assert_eq!(line["publication"], Value::Null, "the PDF names none");
+    assert_eq!(line["paragraphs"], 3);
+    let warnings = line["warnings"].to_string();
+    assert!(warnings.contains("creation date"), "{warnings}");
+    let path = Path::new(line["path"].as_str().unwrap());
+    let got = essay(path);
+    assert_eq!(
+        got.paragraphs.iter().collect::<Vec<_>>(),
+        [
+            "I wish to speak a word for Nature, for absolute freedom and wildness, as contrasted \
+             with a freedom and culture merely civil, to regard man as an inhabitant, or a part \
+             and parcel of Nature.",
+            "I have met with but one or two persons in the course of my life who understood the \
+             art of Walking, that is, of taking walks, who had a genius, so to speak, for \
+             sauntering, which word is beautifully derived. It is a fine word.",
+            "He who sits still in a house all the time may be the greatest vagrant of all.",
+        ]
+    );
+    let file = std::fs::read_to_string(path).unwrap();
+    assert!(file.contains("\n## The Art of Sauntering\n"), "{file}");
+    assert!(
+        !file.contains("THOREAU"),
+        "the running head is gone: {file}"
+    );
+}
+
+#[test]
+fn scanned_encrypted_corrupt_and_hostile_pdfs_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, bytes: &[u8]| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, bytes).unwrap();
+        path.to_str().unwrap().to_string()
+    };
+    let good = write("walking.pdf", &walking_pdf());
+    let scanned = write("scan.pdf", &pdf::scanned(3));
+    let page = pdf::content(&[pdf::text(72.0, 700.0, 11.0, "Secret words.")]);
+    let encrypted = write(
+        "locked.pdf",
+        &pdf::pdf(
+            &[("Title", "Locked")],
+            &[page],
+            "/Encrypt << /Filter /Standard /V 1 /R 2 /O (0123456789abcdef0123456789abcdef) \
+             /U (0123456789abcdef0123456789abcdef) /P -4 >> /ID [(a) (a)]",
+        ),
+    );
+    let corrupt = write("broken.pdf", b"%PDF-1.7\n1 0 obj << /Type /Cat");
+    let many = write("many.pdf", &pdf::many_objects(5_000));
+    let corpus = dir.path().join("corpus");
+    let mut args = vec!["add", "--json", "--corpus", corpus.to_str().unwrap()];
+    args.extend([&good, &scanned, &encrypted, &corrupt, &many].map(String::as_str));
+    let out = citebot(&args, &[("CITEBOT_ADD_MAX_PDF_OBJECTS", "1000")]);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(err.contains("scan.pdf: scanned: no text to quote"), "{err}");
+    assert!(err.contains("locked.pdf: encrypted PDF"), "{err}");
+    assert!(err.contains("broken.pdf: corrupt PDF"), "{err}");
+    assert!(
+        err.contains("objects in the PDF (more than add.max_pdf_objects = 1000)"),
+        "{err}"
+    );
+    assert!(err.contains("4 of 5 sources could not be added"), "{err}");
+    assert_eq!(json_lines(&out)[0]["title"], "On Walking");
+    assert_eq!(md_files(&corpus).len(), 1, "only the good PDF is written");
 }

@@ -416,11 +416,7 @@ async fn sources_lists_the_essays() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reload_by_admin_only() {
-    let corpus = tempfile::tempdir().unwrap();
-    for entry in std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus")).unwrap() {
-        let path = entry.unwrap().path();
-        std::fs::copy(&path, corpus.path().join(path.file_name().unwrap())).unwrap();
-    }
+    let corpus = corpus_copy();
     let admin = 901;
     let settings = Settings {
         admins: vec![admin as u64],
@@ -461,6 +457,157 @@ async fn reload_by_admin_only() {
     let after = ask(&api, &bot, admin, penguins).await;
     assert!(valid(&after).contains("Ann Ice"), "{}", after.text);
     assert!(after.text.contains("krill"));
+}
+
+/// A copy of the shipped corpus, for a bot that changes it.
+fn corpus_copy() -> tempfile::TempDir {
+    let corpus = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus")).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, corpus.path().join(path.file_name().unwrap())).unwrap();
+    }
+    corpus
+}
+
+/// The essay files in `dir`.
+fn essay_files(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".md"))
+        .collect();
+    names.sort();
+    names
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn add_documents_by_admin_in_private() {
+    use support::pdf::{content, pdf, text};
+    let corpus = corpus_copy();
+    let admin = 911;
+    let settings = Settings {
+        admins: vec![admin as u64],
+        corpus: corpus.path().to_path_buf(),
+        telegram: "add_max_bytes = 4000\n".into(),
+        ..Settings::default()
+    };
+    let (api, bot) = start(settings).await;
+    let before = essay_files(corpus.path());
+
+    // A PDF sent with the caption /add.
+    let page = content(&[
+        text(
+            72.0,
+            700.0,
+            11.0,
+            "Emperor penguins eat fish, krill and squid, diving deep",
+        ),
+        text(
+            72.0,
+            686.0,
+            11.0,
+            "under the Antarctic sea ice in the long polar winter.",
+        ),
+        text(
+            90.0,
+            660.0,
+            11.0,
+            "The males fast through the winter while they keep",
+        ),
+        text(72.0, 646.0, 11.0, "the eggs warm on their feet."),
+    ]);
+    let penguins = pdf(
+        &[("Title", "Penguins in Winter"), ("Author", "Ann Ice")],
+        &[page],
+        "",
+    );
+    let document = api.upload("penguins.pdf", "application/pdf", &penguins);
+    let sent = api.push_message(IncomingMessage::private(admin, "/add").document(document));
+    let added = reply_to(&api, &bot, admin, sent).await;
+    let text = valid(&added);
+    assert!(
+        text.contains("Added “Penguins in Winter” by Ann Ice: 2 paragraphs"),
+        "{text}"
+    );
+    assert!(text.contains("Reloaded: 3 essays"), "{text}");
+    assert_eq!(essay_files(corpus.path()).len(), before.len() + 1);
+    let answer = ask(&api, &bot, admin, "What do emperor penguins eat in winter?").await;
+    assert!(valid(&answer).contains("Ann Ice"), "{}", answer.text);
+    assert!(answer.text.contains("krill"));
+    assert_eq!(api.successful_calls_to("file").len(), 1, "downloaded once");
+
+    // /add in reply to a document sent before.
+    let note = b"+++\ntitle = \"Owls at Night\"\nauthor = \"Ned Night\"\n+++\n\nOwls hunt voles by sound alone in the dark.\n";
+    let document = api.upload("owls.md", "text/markdown", note);
+    let sent = api.push_message(IncomingMessage::private(admin, "").document(document));
+    let reply = reply_to(&api, &bot, admin, sent).await;
+    assert!(
+        !valid(&reply).contains("Added"),
+        "a bare document is not added"
+    );
+    let sent =
+        api.push_message(IncomingMessage::private(admin, "/add").reply_to(message_id(&api, sent)));
+    let added = reply_to(&api, &bot, admin, sent).await;
+    assert!(
+        valid(&added).contains("Added “Owls at Night” by Ned Night"),
+        "{}",
+        added.text
+    );
+
+    // Not an admin: refused, nothing fetched.
+    let files = api.calls_to("getfile").len();
+    let document = api.upload("penguins2.pdf", "application/pdf", &penguins);
+    let sent = api.push_message(IncomingMessage::private(912, "/add").document(document));
+    let refused = reply_to(&api, &bot, 912, sent).await;
+    assert!(
+        valid(&refused).contains("only the bot's admins can add"),
+        "{}",
+        refused.text
+    );
+
+    // Too big by its declared size: refused before downloading.
+    let document = api.upload("big.txt", "text/plain", &[b'a'; 5000]);
+    let sent = api.push_message(IncomingMessage::private(admin, "/add").document(document));
+    let big = reply_to(&api, &bot, admin, sent).await;
+    assert!(
+        valid(&big).contains("big.txt is 5000 bytes, more than telegram.add_max_bytes = 4000"),
+        "{}",
+        big.text
+    );
+    assert_eq!(
+        api.calls_to("getfile").len(),
+        files,
+        "no getFile for refused documents"
+    );
+
+    // A bad file: a clear error naming it, nothing written.
+    let count = essay_files(corpus.path()).len();
+    let document = api.upload(
+        "broken.pdf",
+        "application/pdf",
+        b"%PDF-1.7\n1 0 obj << /Type",
+    );
+    let sent = api.push_message(IncomingMessage::private(admin, "/add").document(document));
+    let bad = reply_to(&api, &bot, admin, sent).await;
+    assert!(
+        valid(&bad).contains("Nothing was added: broken.pdf: corrupt PDF"),
+        "{}",
+        bad.text
+    );
+    assert_eq!(essay_files(corpus.path()).len(), count);
+
+    // In a group: not here.
+    let sent = api.push_group_text(-100_911, admin, "/add");
+    let group = reply_to(&api, &bot, -100_911, sent).await;
+    assert!(valid(&group).contains("private chat"), "{}", group.text);
+
+    // Nothing to add.
+    let usage = ask(&api, &bot, admin, "/add").await;
+    assert!(
+        valid(&usage).contains("send me the document"),
+        "{}",
+        usage.text
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -10,18 +10,20 @@
 //! - `epub`, `docx`: books and Word documents, read from their zip
 //!   container within `add.max_unpacked_bytes` (`archive`), their
 //!   metadata files scanned by `xml`;
+//! - `pdf`: PDF with a text layer, its lines rejoined into paragraphs,
+//!   within `add.max_pdf_objects` and `add.max_unpacked_bytes`;
 //! - `fetch`: `http(s)://` sources, through the HTTP client in the tree;
 //! - `write`: file names from author and title, updating an essay added
 //!   before instead of duplicating it, never overwriting another.
 //!
 //! Bad input is an [`AddError`] naming the source, and nothing is written.
-//! PDF is recognised and refused as not supported yet.
 
 mod archive;
 mod docx;
 mod epub;
 mod fetch;
 mod html;
+mod pdf;
 mod text;
 mod write;
 mod xml;
@@ -42,6 +44,8 @@ pub struct Limits {
     pub max_unpacked_bytes: u64,
     /// Seconds a download may take in all.
     pub fetch_timeout_seconds: u64,
+    /// Most objects a PDF may hold.
+    pub max_pdf_objects: usize,
 }
 
 impl From<&AddConfig> for Limits {
@@ -51,6 +55,7 @@ impl From<&AddConfig> for Limits {
             max_html_depth: config.max_html_depth,
             max_unpacked_bytes: config.max_unpacked_bytes,
             fetch_timeout_seconds: config.fetch_timeout_seconds,
+            max_pdf_objects: config.max_pdf_objects,
         }
     }
 }
@@ -351,11 +356,7 @@ fn read(
         "md" | "markdown" => text::markdown(name, bytes, &options.overrides)?,
         "epub" => epub::extract(bytes, &options.limits)?,
         "docx" => docx::extract(bytes, &options.limits)?,
-        "pdf" => {
-            return Err(SourceError::Unsupported(
-                "PDF files are not supported yet (citebot add reads web pages, EPUB, DOCX, .txt and .md)".into(),
-            ));
-        }
+        "pdf" => pdf::extract(bytes, &options.limits)?,
         _ if looks_like_html(bytes) => html::extract(bytes, base, &options.limits)?,
         _ => {
             return Err(SourceError::Unsupported(format!(

@@ -23,6 +23,14 @@ pub const CITE_USAGE: &str = "Send /cite followed by a quote, or reply to a mess
      to check the quote in it.";
 /// `/reload` from someone who is not an admin.
 pub const NOT_ADMIN: &str = "Sorry, only the bot's admins can reload the corpus.";
+/// `/add` from someone who is not an admin.
+pub const NOT_ADMIN_ADD: &str = "Sorry, only the bot's admins can add essays.";
+/// `/add` in a group.
+pub const ADD_PRIVATE_ONLY: &str =
+    "Essays are added in a private chat with me: send the document there with the caption /add.";
+/// `/add` with nothing to add.
+pub const ADD_USAGE: &str = "To add an essay, send me the document (a web page, EPUB, PDF, DOCX, \
+     .txt or .md file) with the caption /add, reply /add to a document, or send /add with a link.";
 /// **More** under an answer whose question was deleted.
 pub const NO_QUESTION: &str = "I can't see the question any more. Please ask it again.";
 /// **More** past the last result.
@@ -74,6 +82,37 @@ pub fn reloaded(
 pub fn reload_failed(error: &str) -> String {
     html::escape(&format!(
         "Reload failed ({error}); still serving the previous corpus."
+    ))
+}
+
+/// What `/add` wrote for one essay: its title, author, paragraphs and
+/// file, then its warnings (each on a line).
+pub fn added(
+    updated: bool,
+    title: &str,
+    author: Option<&str>,
+    paragraphs: usize,
+    file: &str,
+    warnings: &[String],
+) -> String {
+    let verb = if updated { "Updated" } else { "Added" };
+    let by = author.map(|a| format!(" by {a}")).unwrap_or_default();
+    let mut text = format!("{verb} “{title}”{by}: {paragraphs} paragraphs ({file}).");
+    for warning in warnings {
+        text.push_str(&format!("\nNote: {warning}."));
+    }
+    html::escape(&text)
+}
+
+/// Why `/add` wrote nothing.
+pub fn add_failed(error: &str) -> String {
+    html::escape(&format!("Nothing was added: {error}"))
+}
+
+/// A document larger than `/add` takes.
+pub fn add_too_big(name: &str, size: u64, max: u64) -> String {
+    html::escape(&format!(
+        "Nothing was added: {name} is {size} bytes, more than telegram.add_max_bytes = {max}."
     ))
 }
 

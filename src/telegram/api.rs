@@ -16,7 +16,7 @@ use teloxide::payloads::SendMessage;
 use teloxide::prelude::*;
 use teloxide::requests::HasPayload;
 use teloxide::types::{
-    AllowedUpdate, BotCommand, CallbackQueryId, InlineKeyboardMarkup, InlineQueryId,
+    AllowedUpdate, BotCommand, CallbackQueryId, File, FileId, InlineKeyboardMarkup, InlineQueryId,
     InlineQueryResult, InlineQueryResultsButton, LinkPreviewOptions, Me, MessageId, ParseMode,
     ReplyParameters,
 };
@@ -371,6 +371,72 @@ impl Api {
         })
         .await
         .map(drop)
+    }
+
+    /// `getFile`: where a document can be downloaded, and its size.
+    pub async fn get_file(&self, id: &FileId) -> Result<File, ApiFailure> {
+        self.retrying("getFile", BOUNDED, || {
+            self.bot.get_file(id.clone()).into_future()
+        })
+        .await
+    }
+
+    /// Downloads the file at `path` (from [`Api::get_file`]), refusing it
+    /// as soon as it runs past `max` bytes. Not retried: the sender can
+    /// send again.
+    pub async fn download(&self, path: &str, max: u64) -> Result<Vec<u8>, ApiFailure> {
+        use teloxide::net::Download;
+        let mut sink = Capped {
+            bytes: Vec::new(),
+            max,
+        };
+        self.bot
+            .download_file(path, &mut sink)
+            .await
+            .map_err(|e| ApiFailure {
+                method: "download",
+                message: self.scrub(e.to_string()),
+                rejected: true,
+                migrated_to: None,
+            })?;
+        Ok(sink.bytes)
+    }
+}
+
+/// A download kept in memory, refused past `max` bytes.
+struct Capped {
+    bytes: Vec<u8>,
+    max: u64,
+}
+
+impl tokio::io::AsyncWrite for Capped {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+        chunk: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        if (self.bytes.len() + chunk.len()) as u64 > self.max {
+            let max = self.max;
+            return std::task::Poll::Ready(Err(std::io::Error::other(format!(
+                "the file runs past {max} bytes"
+            ))));
+        }
+        self.bytes.extend_from_slice(chunk);
+        std::task::Poll::Ready(Ok(chunk.len()))
+    }
+
+    fn poll_flush(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+
+    fn poll_shutdown(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::task::Poll::Ready(Ok(()))
     }
 }
 

@@ -22,6 +22,8 @@ pub(crate) enum Command {
     Reload,
     /// `/cite <quote>`, or `/cite` in reply to a message.
     Cite(String),
+    /// `/add` with a document, in reply to one, or `/add <URL>` (admins only).
+    Add(String),
 }
 
 /// What a message means to the bot.
@@ -80,6 +82,7 @@ pub(crate) fn parse(text: &str, me: &str, private: bool, reply_to_bot: bool) -> 
             "sources" => Command::Sources,
             "reload" => Command::Reload,
             "cite" => Command::Cite(argument.to_string()),
+            "add" => Command::Add(argument.to_string()),
             _ if private || target.is_some() => return Request::Unknown(name.to_string()),
             // A bare unknown command in a group is some other bot's.
             _ => return Request::NotForUs,

@@ -205,7 +205,13 @@ impl Start {
         }
         let grace = Duration::from_secs(telegram.shutdown_grace_seconds);
         let guard = Guard::new(telegram, Some(journal.clone()));
-        let app = App::new(api, library, guard, telegram.clone(), me, metrics);
+        let adding = crate::ingest::AddOptions {
+            corpus: self.engine.corpus.clone(),
+            overrides: crate::ingest::Meta::default(),
+            split: crate::ingest::Split::None,
+            limits: crate::ingest::Limits::from(&self.config.add),
+        };
+        let app = App::new(api, library, guard, telegram.clone(), adding, me, metrics);
         let dispatcher = Arc::new(dispatch::Dispatcher::new(Arc::new(app)));
         match self.webhook {
             Some(webhook) => {

@@ -38,6 +38,14 @@
 //! update to the webhook, one at a time and in order, with the secret token,
 //! until it gets a 200 (see [`ApiState::webhook_deliveries`]).
 //!
+//! Files: [`FakeBotApi::upload`] stores a document as if a user had sent
+//! it (its `Document` object goes in a message with
+//! [`IncomingMessage::document`]); `getFile` gives its `file_path`, refusing
+//! files over 20 MB as api.telegram.org does (unless
+//! [`FakeBotApiConfig::local`]), and `GET /file/bot<token>/<file_path>`
+//! serves the bytes, only for a path `getFile` gave (recorded as the call
+//! `file`).
+//!
 //! Group migration ([`FakeBotApi::migrate_group`]) and Telegram's random
 //! restart of update ids ([`FakeBotApi::restart_update_ids`]) can be played.
 //!
@@ -86,6 +94,7 @@ const KNOWN_METHODS: &[&str] = &[
     "answerinlinequery",
     "sendchataction",
     "deletemessage",
+    "getfile",
     "close",
     "logout",
 ];
@@ -340,6 +349,7 @@ pub struct IncomingMessage {
     text: String,
     entities: EntityMode,
     reply_to: Option<i64>,
+    document: Option<Value>,
 }
 
 impl IncomingMessage {
@@ -353,6 +363,7 @@ impl IncomingMessage {
             text: text.to_owned(),
             entities: EntityMode::Auto,
             reply_to: None,
+            document: None,
         }
     }
 
@@ -365,6 +376,7 @@ impl IncomingMessage {
             text: text.to_owned(),
             entities: EntityMode::Auto,
             reply_to: None,
+            document: None,
         }
     }
 
@@ -413,7 +425,28 @@ impl IncomingMessage {
     pub fn without_entities(self) -> Self {
         self.entities(Vec::new())
     }
+
+    /// Attaches a document (from [`FakeBotApi::upload`]): the text becomes
+    /// its caption, as when a user sends a file with a caption.
+    pub fn document(mut self, document: Value) -> Self {
+        self.document = Some(document);
+        self
+    }
 }
+
+/// A file users sent, as the server keeps it.
+#[derive(Clone, Debug)]
+struct StoredFile {
+    unique_id: String,
+    bytes: Vec<u8>,
+    /// Whether `file_size` is given (Telegram may leave it out).
+    sized: bool,
+    /// Set by `getFile`: where the bytes may be downloaded.
+    path: Option<String>,
+}
+
+/// The largest file api.telegram.org lets a bot download.
+pub const MAX_DOWNLOAD: usize = 20 * 1024 * 1024;
 
 /// A press on an inline button of a message, to push with
 /// [`FakeBotApi::push_callback_query`].
@@ -700,6 +733,8 @@ pub struct ApiState {
     queued_faults: HashMap<String, VecDeque<Fault>>,
     fault_windows: Vec<(String, Fault, Instant)>,
     closing: bool,
+    /// Files users sent, by `file_id`.
+    files: HashMap<String, StoredFile>,
 }
 
 impl ApiState {
@@ -846,6 +881,7 @@ impl ApiState {
             queued_faults: HashMap::new(),
             fault_windows: Vec::new(),
             closing: false,
+            files: HashMap::new(),
         }
     }
 
@@ -917,14 +953,24 @@ impl ApiState {
             "from": msg.from,
             "chat": chat_json,
             "date": unix_now(),
-            "text": msg.text,
         });
+        // A document's text is its caption (and may be absent).
+        let (text_key, entities_key) = match msg.document {
+            Some(document) => {
+                message["document"] = document;
+                ("caption", "caption_entities")
+            }
+            None => ("text", "entities"),
+        };
+        if text_key == "text" || !msg.text.is_empty() {
+            message[text_key] = json!(msg.text);
+        }
         let entities = match msg.entities {
             EntityMode::Auto => detect_entities(&msg.text),
             EntityMode::Explicit(e) => e,
         };
         if !entities.is_empty() {
-            message["entities"] = Value::Array(entities);
+            message[entities_key] = Value::Array(entities);
         }
         if let Some(reply_to) = msg.reply_to {
             let replied = self.message(chat_id, reply_to).unwrap_or_else(|| {
@@ -1123,9 +1169,48 @@ impl ApiState {
                 Ok(json!(true))
             }
             "deletemessage" => self.delete_message(p),
+            "getfile" => self.get_file(p),
             "close" | "logout" => Ok(json!(true)),
             other => unreachable!("method {other} is not dispatched here"),
         }
+    }
+
+    /// `getFile`: the file's `file_path`, for files a bot may download.
+    fn get_file(&mut self, p: &Params) -> ApiResult {
+        let id = p
+            .string("file_id")
+            .filter(|id| !id.is_empty())
+            .ok_or_else(|| ApiError::bad("Bad Request: parameter \"file_id\" is required"))?;
+        let local = self.local;
+        let count = self.files.len();
+        let file = self
+            .files
+            .get_mut(&id)
+            .ok_or_else(|| ApiError::bad("Bad Request: invalid file_id"))?;
+        if file.bytes.len() > MAX_DOWNLOAD && !local {
+            return Err(ApiError::bad("Bad Request: file is too big"));
+        }
+        let path = file
+            .path
+            .get_or_insert_with(|| format!("documents/file_{count}_{}", file.unique_id))
+            .clone();
+        let mut result = json!({
+            "file_id": id,
+            "file_unique_id": file.unique_id,
+            "file_path": path,
+        });
+        if file.sized {
+            result["file_size"] = json!(file.bytes.len());
+        }
+        Ok(result)
+    }
+
+    /// The bytes at `path`, if `getFile` gave that path.
+    fn download(&self, path: &str) -> Option<Vec<u8>> {
+        self.files
+            .values()
+            .find(|f| f.path.as_deref() == Some(path))
+            .map(|f| f.bytes.clone())
     }
 
     fn set_webhook(&mut self, p: &Params) -> ApiResult {
@@ -1945,6 +2030,9 @@ async fn handle(
     body: Bytes,
 ) -> Response {
     let at = Instant::now();
+    if let Some(rest) = uri.path().strip_prefix("/file/bot") {
+        return file(&shared, rest, at);
+    }
     let answer = answer(&shared, &uri, &headers, &body).await;
     let content_type = if answer.fault == Some(Fault::Garbage) {
         "text/html; charset=utf-8"
@@ -1972,6 +2060,56 @@ async fn handle(
     }
     shared.notify_changed();
     response
+}
+
+/// `GET /file/bot<token>/<file_path>`: a file's bytes, as Telegram serves
+/// them (404 for a path `getFile` did not give, 401 for another token).
+fn file(shared: &Shared, rest: &str, at: Instant) -> Response {
+    let rest = percent_decode(rest);
+    let (token, path) = rest.split_once('/').unwrap_or((rest.as_str(), ""));
+    let mut state = shared.lock();
+    let found = (token == shared.config.token)
+        .then(|| state.download(path))
+        .flatten();
+    let (status, description) = match (&found, token == shared.config.token) {
+        (Some(_), _) => (200, None),
+        (None, true) => (404, Some("Not Found".to_owned())),
+        (None, false) => (401, Some("Unauthorized".to_owned())),
+    };
+    let seq = state.calls.len() as u64;
+    state.calls.push(RecordedCall {
+        seq,
+        method: "file".to_owned(),
+        params: json!({ "file_path": path }),
+        status,
+        ok: found.is_some(),
+        description: description.clone(),
+        result: None,
+        fault: None,
+        at,
+        since_start: at.duration_since(shared.started),
+        duration: at.elapsed(),
+    });
+    drop(state);
+    shared.notify_changed();
+    match found {
+        Some(bytes) => (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "application/octet-stream")],
+            bytes,
+        )
+            .into_response(),
+        None => {
+            let body = json!({ "ok": false, "error_code": status, "description": description });
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::NOT_FOUND);
+            (
+                status,
+                [(header::CONTENT_TYPE, "application/json")],
+                body.to_string(),
+            )
+                .into_response()
+        }
+    }
 }
 
 async fn answer(shared: &Shared, uri: &Uri, headers: &HeaderMap, body: &[u8]) -> Answer {
@@ -2361,6 +2499,46 @@ impl FakeBotApi {
     /// gets the chat's next `message_id` (see [`FakeBotApi::update`]).
     pub fn push_message(&self, message: IncomingMessage) -> i64 {
         self.mutate(|s| s.push_message(message))
+    }
+
+    /// Stores `bytes` as a file a user sent, named `name` with media type
+    /// `mime`; returns its `Document` object (for
+    /// [`IncomingMessage::document`]).
+    pub fn upload(&self, name: &str, mime: &str, bytes: &[u8]) -> Value {
+        self.store(name, mime, bytes, true)
+    }
+
+    /// Like [`FakeBotApi::upload`], with no `file_size` in the `Document`
+    /// nor in `getFile` (the field is optional in the Bot API).
+    pub fn upload_unsized(&self, name: &str, mime: &str, bytes: &[u8]) -> Value {
+        self.store(name, mime, bytes, false)
+    }
+
+    fn store(&self, name: &str, mime: &str, bytes: &[u8], sized: bool) -> Value {
+        self.mutate(|s| {
+            let n = s.files.len() + 1;
+            let id = format!("BQACAgIAAxkBAAI{n:06}fake-document");
+            let unique_id = format!("AgAD{n:04}");
+            s.files.insert(
+                id.clone(),
+                StoredFile {
+                    unique_id: unique_id.clone(),
+                    bytes: bytes.to_vec(),
+                    sized,
+                    path: None,
+                },
+            );
+            let mut document = json!({
+                "file_id": id,
+                "file_unique_id": unique_id,
+                "file_name": name,
+                "mime_type": mime,
+            });
+            if sized {
+                document["file_size"] = json!(bytes.len());
+            }
+            document
+        })
     }
 
     /// Queues a private text message from [`test_user`]`(user_id)`.

@@ -7,3 +7,4 @@
 pub mod bot_process;
 pub mod fake_bot_api;
 pub mod html;
+pub mod pdf;

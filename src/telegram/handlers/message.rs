@@ -2,9 +2,10 @@
 
 use std::sync::Arc;
 
-use teloxide::types::Message;
+use teloxide::types::{Document, Message};
 
-use super::{App, Asked, Handled, clip};
+use super::{App, Asked, Handled, HandlerError, clip};
+use crate::ingest;
 use crate::model::Verdict;
 use crate::render::{bot_texts, html, labels};
 use crate::telegram::api::Reply;
@@ -36,6 +37,9 @@ pub(super) async fn handle(app: Arc<App>, message: Message, asked: Asked) -> Han
         }
         Request::Command(Command::Reload) => reload(&app, &message, asked.asker.user.0).await,
         Request::Command(Command::Cite(quote)) => cite(&app, &message, &quote).await,
+        Request::Command(Command::Add(argument)) => {
+            add(&app, &message, asked.asker.user.0, &argument).await
+        }
         Request::Unknown(name) => {
             app.reply(&message, bot_texts::unknown_command(&name))
                 .await?;
@@ -114,22 +118,161 @@ async fn reload(app: &Arc<App>, message: &Message, user: u64) -> Handled {
             .await?;
         return Ok("reload refused: not an admin");
     }
+    let (text, reloaded) = reloaded(app).await?;
+    app.reply(message, text).await?;
+    Ok(if reloaded {
+        "reloaded"
+    } else {
+        "reload failed"
+    })
+}
+
+/// Re-reads the corpus on the blocking pool: what to tell the admin, and
+/// whether the new engine is in place.
+async fn reloaded(app: &Arc<App>) -> Result<(String, bool), HandlerError> {
     let library = app.clone();
-    match tokio::task::spawn_blocking(move || library.library.reload()).await? {
-        Ok(report) => {
-            let sync = &report.sync;
-            let counts = (sync.added, sync.changed, sync.removed);
-            let text = bot_texts::reloaded(report.essays, report.passages, counts, report.seconds);
-            app.reply(message, text).await?;
-            Ok("reloaded")
-        }
-        Err(error) => {
-            tracing::error!(%error, "reload failed");
-            app.reply(message, bot_texts::reload_failed(&error.to_string()))
-                .await?;
-            Ok("reload failed")
-        }
+    Ok(
+        match tokio::task::spawn_blocking(move || library.library.reload()).await? {
+            Ok(report) => {
+                let sync = &report.sync;
+                let counts = (sync.added, sync.changed, sync.removed);
+                let text =
+                    bot_texts::reloaded(report.essays, report.passages, counts, report.seconds);
+                (text, true)
+            }
+            Err(error) => {
+                tracing::error!(%error, "reload failed");
+                (bot_texts::reload_failed(&error.to_string()), false)
+            }
+        },
+    )
+}
+
+/// `/add`: adds the document sent with the command or replied to, or the
+/// page at the URL given, to the corpus, then reloads (admins only, in a
+/// private chat). The same ingest, rules and limits as `citebot add`.
+async fn add(app: &Arc<App>, message: &Message, user: u64, argument: &str) -> Handled {
+    if !message.chat.is_private() {
+        app.reply(message, html::escape(bot_texts::ADD_PRIVATE_ONLY))
+            .await?;
+        return Ok("add refused: not a private chat");
     }
+    if !app.config.admins.contains(&user) {
+        app.reply(message, html::escape(bot_texts::NOT_ADMIN_ADD))
+            .await?;
+        return Ok("add refused: not an admin");
+    }
+    let document = message
+        .document()
+        .or_else(|| message.reply_to_message().and_then(Message::document));
+    let options = app.adding.clone();
+    let lower = argument.to_ascii_lowercase();
+    let result = if lower.starts_with("https://") || lower.starts_with("http://") {
+        let url = argument.to_string();
+        tokio::task::spawn_blocking(move || ingest::add_source(&url, &options)).await?
+    } else if let Some(document) = document {
+        let name = document_name(document);
+        let bytes = match download(app, document, &name).await? {
+            Ok(bytes) => bytes,
+            Err(refusal) => {
+                app.reply(message, refusal).await?;
+                return Ok("add refused: the document");
+            }
+        };
+        tokio::task::spawn_blocking(move || ingest::add_bytes(&name, &bytes, &options)).await?
+    } else {
+        app.reply(message, html::escape(bot_texts::ADD_USAGE))
+            .await?;
+        return Ok("asked how to add");
+    };
+    let added = match result {
+        Ok(added) => added,
+        Err(error) => {
+            app.reply(message, bot_texts::add_failed(&error.to_string()))
+                .await?;
+            return Ok("add failed");
+        }
+    };
+    let mut text: Vec<String> = added
+        .iter()
+        .map(|a| {
+            let file = a.path.file_name().unwrap_or_default().to_string_lossy();
+            bot_texts::added(
+                a.updated,
+                a.meta.title.as_deref().unwrap_or_default(),
+                a.meta.author.as_deref(),
+                a.paragraphs,
+                &file,
+                &a.warnings,
+            )
+        })
+        .collect();
+    text.push(reloaded(app).await?.0);
+    app.reply(message, text.join("\n\n")).await?;
+    Ok("added")
+}
+
+/// The document's bytes, within `telegram.add_max_bytes` (checked against
+/// the size Telegram declares, then while downloading), or what to tell
+/// the sender.
+async fn download(
+    app: &App,
+    document: &Document,
+    name: &str,
+) -> Result<Result<Vec<u8>, String>, HandlerError> {
+    let max = app.config.add_max_bytes;
+    let declared = u64::from(document.file.size);
+    if declared > max {
+        return Ok(Err(bot_texts::add_too_big(name, declared, max)));
+    }
+    let file = match app.api.get_file(&document.file.id).await {
+        Ok(file) if u64::from(file.size) > max => {
+            return Ok(Err(bot_texts::add_too_big(name, file.size.into(), max)));
+        }
+        Ok(file) => file,
+        Err(failure) => {
+            tracing::warn!(error = %failure, "getFile failed");
+            let why = format!(
+                "{name}: Telegram did not give the file ({})",
+                failure.message
+            );
+            return Ok(Err(bot_texts::add_failed(&why)));
+        }
+    };
+    Ok(match app.api.download(&file.path, max).await {
+        Ok(bytes) => Ok(bytes),
+        Err(failure) => {
+            tracing::warn!(error = %failure, "download failed");
+            let why = format!("{name}: the download failed ({})", failure.message);
+            Err(bot_texts::add_failed(&why))
+        }
+    })
+}
+
+/// The document's file name, which says what kind it is; without one, a
+/// name made from its media type.
+fn document_name(document: &Document) -> String {
+    if let Some(name) = document
+        .file_name
+        .as_deref()
+        .filter(|n| !n.trim().is_empty())
+    {
+        return name.to_string();
+    }
+    let kind = document
+        .mime_type
+        .as_ref()
+        .map(|m| m.essence_str().to_string());
+    let extension = match kind.as_deref() {
+        Some("application/pdf") => "pdf",
+        Some("application/epub+zip") => "epub",
+        Some("application/vnd.openxmlformats-officedocument.wordprocessingml.document") => "docx",
+        Some("text/html" | "application/xhtml+xml") => "html",
+        Some("text/markdown") => "md",
+        Some("text/plain") => "txt",
+        _ => "bin",
+    };
+    format!("document.{extension}")
 }
 
 /// `/cite`: checks a quote, given or in the message replied to.

@@ -57,6 +57,8 @@ pub(crate) struct App {
     /// Access lists and rate limits.
     pub guard: Guard,
     config: TelegramConfig,
+    /// Where `/add` writes, and its limits.
+    adding: crate::ingest::AddOptions,
     me: Me,
 }
 
@@ -191,12 +193,13 @@ pub(crate) async fn handle(app: Arc<App>, update: Update) -> Handled {
 }
 
 impl App {
-    /// The shared state of a bot `me`.
+    /// The shared state of a bot `me`; `adding` says where `/add` writes.
     pub fn new(
         api: Api,
         library: Library,
         guard: Guard,
         config: TelegramConfig,
+        adding: crate::ingest::AddOptions,
         me: Me,
         metrics: Arc<Metrics>,
     ) -> App {
@@ -206,6 +209,7 @@ impl App {
             library,
             guard,
             config,
+            adding,
             me,
         }
     }
