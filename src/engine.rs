@@ -14,6 +14,7 @@ use crate::cite::Citation;
 use crate::corpus::Warning;
 use crate::embed::{Download, HubSettings, ModelSetting};
 use crate::error::Result;
+use crate::filter::Filters;
 pub use crate::index::SyncReport;
 use crate::index::{self, SearchIndex};
 use crate::lookup;
@@ -21,6 +22,7 @@ use crate::model::{Answer, CiteResult, Hit, ModelState, Passage, PassageView, Re
 use crate::progress::Progress;
 use crate::quote;
 use crate::search::{self, Ranked};
+use crate::select::select;
 use crate::semantic::{DenseQuery, Semantic};
 use crate::store::Store;
 
@@ -70,6 +72,13 @@ impl EngineOptions {
             .clone()
             .unwrap_or_else(|| index::default_dir(&self.corpus))
     }
+}
+
+/// How to ask: within which filters.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Ask {
+    /// What to ask within; empty for the whole corpus.
+    pub filters: Filters,
 }
 
 /// What opening the engine did.
@@ -217,6 +226,37 @@ impl Engine {
 
     /// Answers `question` with up to `limit` hits, best first.
     pub fn ask(&self, question: &str, limit: usize) -> Result<Answer> {
+        self.ask_with(question, limit, &Ask::default())
+    }
+
+    /// Answers a question as a reader types it: the operators in it
+    /// (`by:madison`, `in:"federalist 10"`, `tag:`, `before:`, `after:`,
+    /// `since:`, `until:`) are taken out and asked within, over the
+    /// filters `options` holds (defaults from the config and flags), which
+    /// they replace kind by kind. The answer's `query` is `text` as typed.
+    pub fn ask_text(&self, text: &str, limit: usize, options: &Ask) -> Result<Answer> {
+        let (asked, question) = Filters::from_question(text);
+        let mut options = options.clone();
+        options.filters = asked.over(&options.filters);
+        let mut answer = self.ask_with(&question, limit, &options)?;
+        answer.query = text.to_string();
+        Ok(answer)
+    }
+
+    /// Answers `question` (its words only: operators in it are words)
+    /// within `options`' filters. When they leave no essay, nothing is
+    /// asked: the answer is unanswered and its report says why.
+    pub fn ask_with(&self, question: &str, limit: usize, options: &Ask) -> Result<Answer> {
+        let (within, report) = select(&self.store, &options.filters);
+        if report.miss.is_some() {
+            return Ok(Answer {
+                query: question.to_string(),
+                answered: false,
+                hits: Vec::new(),
+                retrieval: self.retrieval(),
+                filters: report,
+            });
+        }
         let dense = self.semantic.dense();
         let dense_query: Option<DenseQuery> = match &dense {
             Some(dense) => match dense.query(question) {
@@ -229,7 +269,14 @@ impl Engine {
             None => None,
         };
         let similarity = dense_query.as_ref().map(|d| d.similarity.as_slice());
-        let ranking = search::search(&self.index, &self.store, question, limit, similarity)?;
+        let ranking = search::search_within(
+            &self.index,
+            &self.store,
+            question,
+            limit,
+            similarity,
+            &within,
+        )?;
         let hits: Vec<Hit> = ranking
             .hits
             .iter()
@@ -253,6 +300,7 @@ impl Engine {
             } else {
                 Retrieval::Lexical
             },
+            filters: report,
         })
     }
 

@@ -117,6 +117,7 @@ pub mod config;
 pub mod corpus;
 pub mod engine;
 pub mod error;
+pub mod filter;
 pub mod ingest;
 pub mod model;
 pub mod passage;
@@ -133,13 +134,15 @@ pub(crate) mod index;
 pub(crate) mod lookup;
 pub(crate) mod names;
 pub(crate) mod quote;
+pub(crate) mod scope;
 pub(crate) mod search;
+pub(crate) mod select;
 pub(crate) mod semantic;
 pub(crate) mod snapshot;
 pub(crate) mod store;
 pub(crate) mod vectors;
 
-pub use engine::{Engine, EngineOptions, OpenReport, SyncReport};
+pub use engine::{Ask, Engine, EngineOptions, OpenReport, SyncReport};
 pub use error::{Error, Result};
 pub use model::{
     Answer, Attribution, Citation, CiteMatch, CiteResult, Difference, Hit, Passage, PassageView,
