@@ -74,11 +74,61 @@ impl EngineOptions {
     }
 }
 
-/// How to ask: within which filters.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// How to ask: within which filters, and after which answer.
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Ask {
     /// What to ask within; empty for the whole corpus.
     pub filters: Filters,
+    /// The answer this question follows up, if it is a follow-up.
+    pub context: Option<FollowUp>,
+    /// How much a follow-up's context counts.
+    pub weights: FollowWeights,
+}
+
+/// The answer a follow-up replies to, as the reply carries it: no state is
+/// kept between questions.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FollowUp {
+    /// The ids of the passages the answer showed, best first (a bot's
+    /// answer carries them in its buttons).
+    pub passages: Vec<String>,
+    /// The words of the answer the reader quoted, if any: then they are the context.
+    pub excerpt: Option<String>,
+}
+
+/// How much a follow-up's context counts: bonuses added to the fused score
+/// of the paragraphs of the answer's essay and of its author's other
+/// essays (fused scores run from 0 to about 1), and the share of the
+/// similarity by meaning taken from the question read together with the
+/// context's text (with the model). Bounded bonuses only add: a follow-up
+/// that stands on its own still finds its own answer.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FollowWeights {
+    /// Bonus of the context's essay.
+    pub essay: f32,
+    /// Bonus of the context author's other essays.
+    pub author: f32,
+    /// Share of the similarity from the question with the context's text.
+    pub text: f32,
+}
+
+impl Default for FollowWeights {
+    /// Measured on `eval/followups.jsonl` (README, "Follow-up questions").
+    fn default() -> Self {
+        FollowWeights {
+            essay: 0.1,
+            author: 0.05,
+            text: 0.3,
+        }
+    }
+}
+
+/// A follow-up's context as the engine reads it.
+struct Context {
+    /// The essay of the passage it is about, when it is found.
+    essay: Option<usize>,
+    /// The passage's words (or the quoted excerpt).
+    text: String,
 }
 
 /// What opening the engine did.
@@ -247,7 +297,7 @@ impl Engine {
     /// within `options`' filters. When they leave no essay, nothing is
     /// asked: the answer is unanswered and its report says why.
     pub fn ask_with(&self, question: &str, limit: usize, options: &Ask) -> Result<Answer> {
-        let (within, report) = select(&self.store, &options.filters);
+        let (mut within, report) = select(&self.store, &options.filters);
         if report.miss.is_some() {
             return Ok(Answer {
                 query: question.to_string(),
@@ -256,6 +306,10 @@ impl Engine {
                 retrieval: self.retrieval(),
                 filters: report,
             });
+        }
+        let context = options.context.as_ref().and_then(|c| self.context(c));
+        if let Some(essay) = context.as_ref().and_then(|c| c.essay) {
+            within = within.with_bonus(self.bonus(essay, &options.weights));
         }
         let dense = self.semantic.dense();
         let dense_query: Option<DenseQuery> = match &dense {
@@ -268,7 +322,32 @@ impl Engine {
             },
             None => None,
         };
-        let similarity = dense_query.as_ref().map(|d| d.similarity.as_slice());
+        // A follow-up's meaning is partly the question read with its context.
+        let blended: Option<Vec<f32>> = match (&dense, &dense_query, &context) {
+            (Some(dense), Some(asked), Some(context)) if options.weights.text > 0.0 => {
+                match dense.query(&format!("{question} {}", context.text)) {
+                    Ok(with) => {
+                        let w = options.weights.text;
+                        Some(
+                            asked
+                                .similarity
+                                .iter()
+                                .zip(&with.similarity)
+                                .map(|(a, b)| (1.0 - w) * a + w * b)
+                                .collect(),
+                        )
+                    }
+                    Err(why) => {
+                        tracing::warn!(%why, "the model failed on a follow-up's context");
+                        None
+                    }
+                }
+            }
+            _ => None,
+        };
+        let similarity = blended
+            .as_deref()
+            .or(dense_query.as_ref().map(|d| d.similarity.as_slice()));
         let ranking = search::search_within(
             &self.index,
             &self.store,
@@ -302,6 +381,63 @@ impl Engine {
             },
             filters: report,
         })
+    }
+
+    /// What a follow-up is about: the passage holding the quoted excerpt
+    /// (among the answer's, else anywhere), or the answer's first passage.
+    fn context(&self, follow: &FollowUp) -> Option<Context> {
+        let shown: Vec<usize> = follow
+            .passages
+            .iter()
+            .filter_map(|id| self.store.find(id))
+            .collect();
+        let excerpt = follow
+            .excerpt
+            .as_deref()
+            .map(str::trim)
+            .filter(|e| !e.is_empty());
+        if let Some(excerpt) = excerpt {
+            let wanted = folded(excerpt);
+            let holds = |o: &usize| folded(self.store.text(*o)).contains(&wanted);
+            let holder = shown
+                .iter()
+                .copied()
+                .find(holds)
+                .or_else(|| (0..self.store.len()).find(holds));
+            return Some(Context {
+                essay: holder.map(|o| self.store.essay_of(o)),
+                text: excerpt.to_string(),
+            });
+        }
+        let first = *shown.first()?;
+        Some(Context {
+            essay: Some(self.store.essay_of(first)),
+            text: self.store.text(first).to_string(),
+        })
+    }
+
+    /// Per essay: the bonus of a follow-up about essay `essay`.
+    fn bonus(&self, essay: usize, weights: &FollowWeights) -> Vec<f32> {
+        let people = |e: usize| {
+            self.store
+                .essay(e)
+                .author
+                .as_deref()
+                .map(crate::select::people)
+                .unwrap_or_default()
+        };
+        let theirs = people(essay);
+        (0..self.store.essay_count())
+            .map(|e| {
+                if e == essay {
+                    weights.essay
+                } else if people(e).iter().any(|p| theirs.contains(p)) {
+                    weights.author
+                } else {
+                    0.0
+                }
+            })
+            .collect()
     }
 
     /// A ranked paragraph as a hit: the passage of it with the excerpt
@@ -386,6 +522,27 @@ impl Engine {
         let essay = self.store.essay_by_id(essay_id)?;
         Some(Path::new(&self.store.essay(essay).file))
     }
+}
+
+/// `text` lower-cased, with typographic quotes and dashes made plain and
+/// runs of whitespace made one space: for finding a quoted excerpt.
+fn folded(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for word in text.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        for c in word.chars().flat_map(char::to_lowercase) {
+            out.push(match c {
+                '\u{2018}' | '\u{2019}' => '\'',
+                '\u{201c}' | '\u{201d}' => '"',
+                '\u{2013}' | '\u{2014}' => '-',
+                other => other,
+            });
+        }
+    }
+    out.trim_matches(|c: char| c == '…' || c == '.' || c == '"' || c.is_whitespace())
+        .to_string()
 }
 
 /// Downloads the model `options` names into the Hugging Face cache unless it

@@ -142,7 +142,7 @@ pub(crate) mod snapshot;
 pub(crate) mod store;
 pub(crate) mod vectors;
 
-pub use engine::{Ask, Engine, EngineOptions, OpenReport, SyncReport};
+pub use engine::{Ask, Engine, EngineOptions, FollowUp, FollowWeights, OpenReport, SyncReport};
 pub use error::{Error, Result};
 pub use model::{
     Answer, Attribution, Citation, CiteMatch, CiteResult, Difference, Hit, Passage, PassageView,

@@ -28,6 +28,12 @@ impl Within {
         }
     }
 
+    /// The same scope, adding `bonus[e]` to essay `e`'s paragraphs.
+    pub fn with_bonus(mut self, bonus: Vec<f32>) -> Within {
+        self.bonus = bonus;
+        self
+    }
+
     /// True when the scope is every essay.
     pub fn is_everything(&self) -> bool {
         self.essays.is_none()
@@ -66,5 +72,8 @@ mod tests {
             [false, true, false, true, false]
         );
         assert!(!some.has_bonus() && some.bonus(1) == 0.0);
+        let boosted = some.with_bonus(vec![0.0, 0.1]);
+        assert!(boosted.has_bonus());
+        assert_eq!((boosted.bonus(1), boosted.bonus(3)), (0.1, 0.0));
     }
 }

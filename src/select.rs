@@ -166,8 +166,9 @@ pub(crate) fn distance(a: &str, b: &str) -> usize {
     row[b.len()]
 }
 
-/// The `NEAREST` of `candidates` to `named`, each scored by its own
-/// nearest form (a name's surname, a title's words), nearest first.
+/// Up to [`NEAREST`] of `candidates` nearest to `named` (each by its own
+/// nearest form: a name's surname, a title's words), nearest first: those
+/// within one edit of the nearest.
 fn nearest<'c>(
     named: &str,
     candidates: impl IntoIterator<Item = (&'c str, Vec<String>)>,
@@ -185,15 +186,18 @@ fn nearest<'c>(
         .collect();
     scored.sort();
     scored.dedup_by(|a, b| a.1 == b.1);
+    // Those about as near as the nearest: one clear suggestion stands alone.
+    let best = scored.first().map_or(0, |c| c.0);
     scored
         .into_iter()
+        .take_while(|c| c.0 <= best + 1)
         .take(NEAREST)
         .map(|(_, s)| s.to_string())
         .collect()
 }
 
 /// The people an author field names, as written ("A with B", "A and B", "A, B").
-fn people(author: &str) -> Vec<String> {
+pub(crate) fn people(author: &str) -> Vec<String> {
     let mut out = vec![author.to_string()];
     for separator in [" with ", " and ", " & ", ", ", "; ", " or "] {
         out = out

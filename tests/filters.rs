@@ -95,6 +95,7 @@ fn an_author_filter_answers_as_a_corpus_of_that_author_alone() {
             authors: vec!["madison".into()],
             ..Filters::default()
         },
+        ..Ask::default()
     };
     for question in QUESTIONS {
         let filtered = full.ask_with(question, 10, &ask).unwrap();
