@@ -205,7 +205,8 @@ impl Start {
         }
         let grace = Duration::from_secs(telegram.shutdown_grace_seconds);
         let guard = Guard::new(telegram, Some(journal.clone()));
-        let app = App::new(api, library, guard, telegram.clone(), me, metrics);
+        let defaults = self.config.filters.filters();
+        let app = App::new(api, library, guard, telegram.clone(), defaults, me, metrics);
         let dispatcher = Arc::new(dispatch::Dispatcher::new(Arc::new(app)));
         match self.webhook {
             Some(webhook) => {
