@@ -22,7 +22,7 @@ use crate::model::{Answer, CiteResult, Hit, ModelState, Passage, PassageView, Re
 use crate::progress::Progress;
 use crate::quote;
 use crate::search::{self, Ranked};
-use crate::select::select;
+use crate::select::{Catalog, select};
 use crate::semantic::{DenseQuery, Semantic};
 use crate::store::Store;
 
@@ -152,6 +152,8 @@ pub struct Engine {
     store: Store,
     index: SearchIndex,
     semantic: Semantic,
+    /// What filters match against, read on the first filtered question.
+    catalog: std::sync::OnceLock<Catalog>,
 }
 
 impl Engine {
@@ -225,6 +227,7 @@ impl Engine {
             store,
             index,
             semantic,
+            catalog: std::sync::OnceLock::new(),
         };
         Ok((engine, report))
     }
@@ -297,7 +300,15 @@ impl Engine {
     /// within `options`' filters. When they leave no essay, nothing is
     /// asked: the answer is unanswered and its report says why.
     pub fn ask_with(&self, question: &str, limit: usize, options: &Ask) -> Result<Answer> {
-        let (mut within, report) = select(&self.store, &options.filters);
+        // Unfiltered questions never need the catalog.
+        let none = Catalog::default();
+        let catalog = if options.filters.is_empty() {
+            &none
+        } else {
+            self.catalog
+                .get_or_init(|| Catalog::of(self.store.essays()))
+        };
+        let (mut within, report) = select(&self.store, catalog, &options.filters);
         if report.miss.is_some() {
             return Ok(Answer {
                 query: question.to_string(),

@@ -268,7 +268,8 @@ pub fn search_within(
 }
 
 /// Recomputes the question's passage counts and IDFs over the passages of
-/// the essays `within` holds, as [`analyze`] counts them over the index.
+/// the essays `within` holds, as [`analyze`] counts them over the index;
+/// for its content terms only, since stop words are never scored.
 fn rescope(index: &SearchIndex, query: &mut AnalyzedQuery, within: &Within) -> Result<()> {
     let paragraphs = index.paragraphs();
     let in_scope = |ordinal: u32| {
@@ -284,7 +285,7 @@ fn rescope(index: &SearchIndex, query: &mut AnalyzedQuery, within: &Within) -> R
             .filter(|&&o| in_scope(o))
             .count() as u64;
     }
-    for term in &mut query.terms {
+    for term in query.terms.iter_mut().filter(|t| !t.stop) {
         let mut df = 0u64;
         let key = Term::from_field_text(body, &term.text);
         for (segment_ord, segment) in searcher.segment_readers().iter().enumerate() {

@@ -2,7 +2,7 @@
 //! that search ranks in, or the [`Miss`] that says why none is left, with
 //! the nearest names, titles or tags.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use crate::corpus::Essay;
 use crate::filter::{Bound, Filters, Miss, Report, Span, describe};
@@ -13,9 +13,58 @@ use crate::store::Store;
 /// How many near names, titles or tags a miss offers.
 const NEAREST: usize = 3;
 
-/// The scope `filters` leave in `store`, and the report of it.
-pub fn select(store: &Store, filters: &Filters) -> (Within, Report) {
-    let count = store.essay_count();
+/// What filters are matched against, read once per store: each essay's
+/// author (as an index into the distinct author fields, each read into
+/// the people it names), its title's and id's words and numbers, and its
+/// date, so that a filtered question costs a pass over small arrays.
+#[derive(Debug, Default)]
+pub struct Catalog {
+    /// Per essay: its author field, as an index into `people`.
+    author: Vec<Option<u32>>,
+    /// Per distinct author field: the people it names (normalised words).
+    people: Vec<Vec<Vec<String>>>,
+    /// Per essay: the words and numbers of its title and id.
+    titles: Vec<Words>,
+    /// Per essay: the days its date names.
+    dates: Vec<Option<Span>>,
+}
+
+impl Catalog {
+    /// The catalog of `essays` (a store's, in order).
+    pub fn of<'e>(essays: impl IntoIterator<Item = &'e Essay>) -> Catalog {
+        let mut catalog = Catalog::default();
+        let mut fields: HashMap<&str, u32> = HashMap::new();
+        for essay in essays {
+            let author = essay.author.as_deref().map(|a| {
+                *fields.entry(a).or_insert_with(|| {
+                    catalog.people.push(attribution::people(a));
+                    catalog.people.len() as u32 - 1
+                })
+            });
+            catalog.author.push(author);
+            let (mut words, mut numbers) = words(&essay.title);
+            let (id_words, id_numbers) = self::words(&essay.id);
+            words.extend(id_words);
+            numbers.extend(id_numbers);
+            catalog.titles.push((words, numbers));
+            catalog
+                .dates
+                .push(essay.date.as_deref().and_then(Span::parse));
+        }
+        catalog
+    }
+}
+
+/// The scope `filters` leave in `store` (whose [`Catalog`] is `catalog`),
+/// and the report of it.
+pub fn select(store: &Store, catalog: &Catalog, filters: &Filters) -> (Within, Report) {
+    let essays: Vec<&Essay> = store.essays().collect();
+    select_among(&essays, catalog, filters)
+}
+
+/// [`select`] among `essays` (the store's, in order).
+fn select_among(essays: &[&Essay], catalog: &Catalog, filters: &Filters) -> (Within, Report) {
+    let count = essays.len();
     let mut report = Report {
         filters: filters.clone(),
         essays: count,
@@ -24,33 +73,61 @@ pub fn select(store: &Store, filters: &Filters) -> (Within, Report) {
     if filters.is_empty() {
         return (Within::everything(), report);
     }
-    let essays: Vec<&Essay> = store.essays().collect();
     let mut keep = vec![true; count];
-    let mut narrow = |pass: &dyn Fn(&Essay) -> bool| -> usize {
+    let mut narrow = |pass: &dyn Fn(usize) -> bool| -> usize {
         let mut any = 0;
-        for (e, essay) in essays.iter().enumerate() {
-            let ok = pass(essay);
+        for (e, kept) in keep.iter_mut().enumerate() {
+            let ok = pass(e);
             any += usize::from(ok);
-            keep[e] &= ok;
+            *kept &= ok;
         }
         any
     };
     let mut miss = None;
-    if !filters.authors.is_empty() && narrow(&|e| filters.authors.iter().any(|a| by(e, a))) == 0 {
-        miss = miss.or_else(|| Some(author_miss(&essays, &filters.authors[0])));
+    if !filters.authors.is_empty() {
+        let named: Vec<Vec<String>> = filters
+            .authors
+            .iter()
+            .map(|a| attribution::name_words(a))
+            .collect();
+        let fields: Vec<bool> = catalog
+            .people
+            .iter()
+            .map(|people| {
+                people
+                    .iter()
+                    .any(|p| named.iter().any(|n| attribution::names(n, p)))
+            })
+            .collect();
+        if narrow(&|e| catalog.author[e].is_some_and(|a| fields[a as usize])) == 0 {
+            miss = Some(author_miss(essays, &filters.authors[0]));
+        }
     }
-    if !filters.essays.is_empty() && narrow(&|e| filters.essays.iter().any(|n| named(e, n))) == 0 {
-        miss = miss.or_else(|| Some(essay_miss(&essays, &filters.essays[0])));
+    let wanted: Vec<(&str, Words)> = filters
+        .essays
+        .iter()
+        .map(|n| (n.as_str(), words(n)))
+        .collect();
+    if !wanted.is_empty()
+        && narrow(&|e| {
+            wanted
+                .iter()
+                .any(|(n, w)| named(essays[e], &catalog.titles[e], n, w))
+        }) == 0
+    {
+        miss = miss.or_else(|| Some(essay_miss(essays, &filters.essays[0])));
     }
-    if !filters.tags.is_empty() && narrow(&|e| filters.tags.iter().any(|t| tagged(e, t))) == 0 {
-        miss = miss.or_else(|| Some(tag_miss(&essays, &filters.tags[0])));
+    if !filters.tags.is_empty()
+        && narrow(&|e| filters.tags.iter().any(|t| tagged(essays[e], t))) == 0
+    {
+        miss = miss.or_else(|| Some(tag_miss(essays, &filters.tags[0])));
     }
     if filters.since.is_some() || filters.until.is_some() {
         match dated(filters) {
             Err(text) => miss = miss.or(Some(Miss::BadDate { text })),
             Ok(within) => {
-                if narrow(&|e| e.date.as_deref().and_then(Span::parse).is_some_and(&within)) == 0 {
-                    miss = miss.or_else(|| Some(dates_miss(&essays, filters)));
+                if narrow(&|e| catalog.dates[e].is_some_and(&within)) == 0 {
+                    miss = miss.or_else(|| Some(dates_miss(essays, filters)));
                 }
             }
         }
@@ -61,19 +138,17 @@ pub fn select(store: &Store, filters: &Filters) -> (Within, Report) {
             filters: describe(filters),
         });
     }
-    report.essays = left;
+    // With a miss nothing is asked: no essay is asked within.
+    report.essays = if miss.is_some() { 0 } else { left };
     report.miss = miss;
     (Within::only(count, |e| keep[e]), report)
 }
 
-/// True when `essay` is by the person `name` names (surname, full name,
-/// or initials with surname), as `cite`'s attribution decides.
-fn by(essay: &Essay, name: &str) -> bool {
-    attribution::attribution(name, essay.author.as_deref()).correct == Some(true)
-}
+/// The lower-case words of a text, and its numbers (as numbers: "01" is 1).
+type Words = (Vec<String>, Vec<u64>);
 
 /// Lower-case words and numbers (as numbers, "01" = "1") of `text`.
-fn words(text: &str) -> (Vec<String>, Vec<u64>) {
+fn words(text: &str) -> Words {
     let mut out = (Vec::new(), Vec::new());
     for word in text
         .split(|c: char| !c.is_alphanumeric())
@@ -87,20 +162,19 @@ fn words(text: &str) -> (Vec<String>, Vec<u64>) {
     out
 }
 
-/// True when `essay` is the one `name` names: its id, or words and numbers
-/// all found in its title or id ("federalist 10", "No. 10", "on liberty").
-fn named(essay: &Essay, name: &str) -> bool {
+/// True when `essay` (whose title's and id's words and numbers are
+/// `title`) is the one `name` (whose words and numbers are `wanted`)
+/// names: its id, or words and numbers all found in its title or id
+/// ("federalist 10", "No. 10", "on liberty").
+fn named(essay: &Essay, title: &Words, name: &str, wanted: &Words) -> bool {
     if essay.id.eq_ignore_ascii_case(name.trim()) {
         return true;
     }
-    let (want_words, want_numbers) = words(name);
+    let (want_words, want_numbers) = wanted;
     if want_words.is_empty() && want_numbers.is_empty() {
         return false;
     }
-    let (mut have_words, mut have_numbers) = words(&essay.title);
-    let (id_words, id_numbers) = words(&essay.id);
-    have_words.extend(id_words);
-    have_numbers.extend(id_numbers);
+    let (have_words, have_numbers) = title;
     // "No. 10" and "number 10" name a number; "no" need not be in the title.
     let ignorable = |w: &str| matches!(w, "no" | "nr" | "number" | "num");
     want_words
@@ -335,6 +409,18 @@ mod tests {
         ]
     }
 
+    /// The ids of the essays `filters` leave.
+    fn ids<'e>(essays: &'e [Essay], filters: &Filters) -> Vec<&'e str> {
+        let refs: Vec<&Essay> = essays.iter().collect();
+        let (within, _) = select_among(&refs, &Catalog::of(essays.iter()), filters);
+        essays
+            .iter()
+            .enumerate()
+            .filter(|(e, _)| within.contains(*e))
+            .map(|(_, essay)| essay.id.as_str())
+            .collect()
+    }
+
     #[test]
     fn names_match_as_attribution_does() {
         let essays = federalist();
@@ -345,11 +431,13 @@ mod tests {
             ("J.S. Mill", vec!["mill-1"]),
             ("James", vec![]),
         ] {
-            let got: Vec<&str> = essays
-                .iter()
-                .filter(|e| by(e, name))
-                .map(|e| e.id.as_str())
-                .collect();
+            let got = ids(
+                &essays,
+                &Filters {
+                    authors: vec![name.into()],
+                    ..Filters::default()
+                },
+            );
             assert_eq!(got, want, "{name}");
         }
     }
@@ -366,11 +454,13 @@ mod tests {
             ("walking", vec!["thoreau-walking"]),
             ("federalist 100", vec![]),
         ] {
-            let got: Vec<&str> = essays
-                .iter()
-                .filter(|e| named(e, name))
-                .map(|e| e.id.as_str())
-                .collect();
+            let got = ids(
+                &essays,
+                &Filters {
+                    essays: vec![name.into()],
+                    ..Filters::default()
+                },
+            );
             assert_eq!(got, want, "{name}");
         }
     }

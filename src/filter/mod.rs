@@ -170,7 +170,8 @@ pub enum Miss {
 pub struct Report {
     /// The filters, as given.
     pub filters: Filters,
-    /// How many essays the question was asked within (all when unfiltered).
+    /// How many essays the question was asked within (all when
+    /// unfiltered; none when the filters missed).
     pub essays: usize,
     /// Set when the filters left no essay: why; the question was not asked.
     pub miss: Option<Miss>,
