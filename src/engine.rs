@@ -395,7 +395,8 @@ impl Engine {
     }
 
     /// What a follow-up is about: the passage holding the quoted excerpt
-    /// (among the answer's, else anywhere), or the answer's first passage.
+    /// (among the answer's, else anywhere; else the answer's first), or
+    /// the answer's first passage.
     fn context(&self, follow: &FollowUp) -> Option<Context> {
         let shown: Vec<usize> = follow
             .passages
@@ -414,7 +415,9 @@ impl Engine {
                 .iter()
                 .copied()
                 .find(holds)
-                .or_else(|| (0..self.store.len()).find(holds));
+                .or_else(|| (0..self.store.len()).find(holds))
+                // Words of the citation line, say: the answer's first passage.
+                .or_else(|| shown.first().copied());
             return Some(Context {
                 essay: holder.map(|o| self.store.essay_of(o)),
                 text: excerpt.to_string(),

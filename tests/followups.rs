@@ -90,6 +90,12 @@ fn the_answer_replied_to_decides_between_equal_passages() {
         excerpt: Some("warn the ships at  night".into()),
     };
     assert!(top(&engine, question, Some(quoted)).starts_with("c_"));
+    // Quoted words no passage holds (the citation line): the answer's first passage.
+    let citation = FollowUp {
+        passages: vec![ships.clone()],
+        excerpt: Some("— Bob Baker, Beta, ¶1".into()),
+    };
+    assert!(top(&engine, question, Some(citation)).starts_with("b_"));
     // The same author's other essay counts, less than the essay itself.
     let lighthouse = FollowUp {
         passages: vec![top(&engine, "What warns ships at night?", None)],
