@@ -98,9 +98,9 @@ pub struct FollowUp {
 
 /// How much a follow-up's context counts: bonuses added to the fused score
 /// of the paragraphs of the answer's essay and of its author's other
-/// essays (fused scores run from 0 to about 1), and the share of the
-/// similarity by meaning taken from the question read together with the
-/// context's text (with the model). Bounded bonuses only add: a follow-up
+/// essays (fused scores run from 0 to about 1), and, with the model, the
+/// share of what a passage's similarity gains when the question is read
+/// together with the context's text. All of it only adds: a follow-up
 /// that stands on its own still finds its own answer.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct FollowWeights {
@@ -108,7 +108,7 @@ pub struct FollowWeights {
     pub essay: f32,
     /// Bonus of the context author's other essays.
     pub author: f32,
-    /// Share of the similarity from the question with the context's text.
+    /// Share of the gain in similarity from reading the question with the context's text.
     pub text: f32,
 }
 
@@ -333,21 +333,17 @@ impl Engine {
             },
             None => None,
         };
-        // A follow-up's meaning is partly the question read with its context.
+        // A follow-up's meaning is partly the question read with its
+        // context: each passage gains a share of what it gains so, and
+        // loses nothing (a question that stands alone keeps its answer).
         let blended: Option<Vec<f32>> = match (&dense, &dense_query, &context) {
             (Some(dense), Some(asked), Some(context)) if options.weights.text > 0.0 => {
                 match dense.query(&format!("{question} {}", context.text)) {
-                    Ok(with) => {
-                        let w = options.weights.text;
-                        Some(
-                            asked
-                                .similarity
-                                .iter()
-                                .zip(&with.similarity)
-                                .map(|(a, b)| (1.0 - w) * a + w * b)
-                                .collect(),
-                        )
-                    }
+                    Ok(with) => Some(gained(
+                        &asked.similarity,
+                        &with.similarity,
+                        options.weights.text,
+                    )),
                     Err(why) => {
                         tracing::warn!(%why, "the model failed on a follow-up's context");
                         None
@@ -538,6 +534,17 @@ impl Engine {
     }
 }
 
+/// Each passage's similarity to the question, plus share `w` of what it
+/// gains when the question is read with its context (`with`): never less
+/// than the question's own, so that context only adds.
+fn gained(asked: &[f32], with: &[f32], w: f32) -> Vec<f32> {
+    asked
+        .iter()
+        .zip(with)
+        .map(|(a, b)| a + w * (b - a).max(0.0))
+        .collect()
+}
+
 /// `text` lower-cased, with typographic quotes and dashes made plain and
 /// runs of whitespace made one space: for finding a quoted excerpt.
 fn folded(text: &str) -> String {
@@ -586,4 +593,35 @@ pub fn find_model(options: &EngineOptions) -> Result<Option<PathBuf>> {
         &crate::progress::silent,
     )?;
     Ok(files.map(|f| f.dir))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_follow_ups_context_only_adds_similarity() {
+        let asked = [0.5, 0.2, -0.1];
+        let with = [0.3, 0.6, 0.1];
+        let got = gained(&asked, &with, 0.3);
+        assert_eq!(
+            got[0], 0.5,
+            "a passage the context does not help keeps its own"
+        );
+        assert!(
+            (got[1] - 0.32).abs() < 1e-6 && (got[2] - -0.04).abs() < 1e-6,
+            "{got:?}"
+        );
+        assert!(got.iter().zip(&asked).all(|(g, a)| g >= a));
+    }
+
+    #[test]
+    fn quoted_words_are_found_whatever_their_typography() {
+        // Quotes and ellipses at the ends go: the passage may not hold them.
+        assert_eq!(
+            folded("“Ambition”  must be made…"),
+            "ambition\" must be made"
+        );
+        assert_eq!(folded("it’s — well"), "it's - well");
+    }
 }
