@@ -3,6 +3,7 @@
 //! ```text
 //! cargo run --release --example bench_ask -- --corpus /tmp/c10k [--index DIR]
 //!     [--queries FILE.jsonl] [--dump passages.jsonl] [--serve | --rounds N]
+//!     [--filter 'by:NAME after:2010']
 //! ```
 //!
 //! Opens (building if needed) the index of a corpus made by `gen_corpus`
@@ -19,6 +20,10 @@
 //!   compare the two in the same moments of a noisy machine;
 //! - otherwise it runs `--rounds` rounds (default 5) and prints p50, p99
 //!   and the mean in microseconds.
+//!
+//! `--filter TEXT` adds TEXT (operators such as `by:NAME`, `in:"TITLE"`,
+//! `after:YEAR`) to every question, to time filtered questions against
+//! the same questions unfiltered.
 //!
 //! Load time is never counted in the per-question figures.
 
@@ -39,6 +44,7 @@ fn main() -> Result<()> {
     let mut dump = None;
     let mut questions = None;
     let mut serve = false;
+    let mut filter = None;
     let mut rounds = 5;
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -50,8 +56,9 @@ fn main() -> Result<()> {
             "--queries" => questions = Some(PathBuf::from(value()?)),
             "--rounds" => rounds = value()?.parse()?,
             "--serve" => serve = true,
+            "--filter" => filter = Some(value()?),
             _ => bail!(
-                "usage: bench_ask --corpus DIR [--index DIR] [--queries FILE] [--dump FILE] [--serve | --rounds N]"
+                "usage: bench_ask --corpus DIR [--index DIR] [--queries FILE] [--dump FILE] [--serve | --rounds N] [--filter TEXT]"
             ),
         }
     }
@@ -66,10 +73,16 @@ fn main() -> Result<()> {
         hub: Default::default(),
     })?;
     let open_seconds = started.elapsed().as_secs_f64();
-    let queries = match questions {
+    let mut queries = match questions {
         Some(file) => measure::queries_of(&[file])?,
         None => measure::queries(&corpus)?,
     };
+    if let Some(filter) = &filter {
+        for q in &mut queries {
+            q.push(' ');
+            q.push_str(filter);
+        }
+    }
 
     if let Some(path) = dump {
         let mut out = std::io::BufWriter::new(std::fs::File::create(&path)?);

@@ -7,10 +7,11 @@ use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 
 use citebot::config::{Config, Secrets};
+use citebot::filter::{Bound, Filters, describe};
 use citebot::model::ModelState;
 use citebot::progress::Progress;
 use citebot::render::{json, labels, text};
-use citebot::{Engine, EngineOptions, OpenReport};
+use citebot::{Ask, Engine, EngineOptions, FollowUp, OpenReport};
 
 /// Answers questions with quoted, cited excerpts from a corpus of essays.
 #[derive(Debug, Parser)]
@@ -36,6 +37,52 @@ pub struct CorpusArgs {
     /// Fail on a bad corpus file instead of skipping it.
     #[arg(long)]
     pub strict: bool,
+}
+
+/// What to ask within, over the config's `[filters]` (each kind given
+/// here replaces the config's). Operators in a question
+/// (`by:madison`) replace these in turn.
+#[derive(Debug, Args, Clone, Default)]
+pub struct FilterArgs {
+    /// Only essays by this author: surname, full name or initials with
+    /// surname (repeat for any of several).
+    #[arg(long, value_name = "NAME")]
+    pub author: Vec<String>,
+    /// Only this essay: its id, title words or number, e.g. "federalist 10"
+    /// (repeat for any of several).
+    #[arg(long, value_name = "TITLE_OR_ID")]
+    pub essay: Vec<String>,
+    /// Only essays dated on or after this date (1850, "March 1850", 1850-03-02).
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<String>,
+    /// Only essays dated on or before this date.
+    #[arg(long, value_name = "DATE")]
+    pub until: Option<String>,
+    /// Only essays with this tag (repeat for any of several).
+    #[arg(long, value_name = "TAG")]
+    pub tag: Vec<String>,
+}
+
+impl FilterArgs {
+    /// Writes the flags given over the config's default filters.
+    fn apply(&self, config: &mut Config) {
+        let filters = &mut config.filters;
+        for (flag, default) in [
+            (&self.author, &mut filters.author),
+            (&self.essay, &mut filters.essay),
+            (&self.tag, &mut filters.tag),
+        ] {
+            if !flag.is_empty() {
+                *default = flag.clone();
+            }
+        }
+        if let Some(since) = &self.since {
+            filters.since = since.clone();
+        }
+        if let Some(until) = &self.until {
+            filters.until = until.clone();
+        }
+    }
 }
 
 /// Metadata given on the command line, over what the sources say.
@@ -85,7 +132,11 @@ pub enum Command {
         top: Option<usize>,
         #[command(flatten)]
         corpus: CorpusArgs,
-        /// The question; without it, questions are read from stdin.
+        #[command(flatten)]
+        filters: FilterArgs,
+        /// The question; without it, questions are read from stdin. It may
+        /// hold operators: by:NAME, in:"TITLE", tag:TAG, before:DATE,
+        /// after:DATE (and since:, until:, which include the date).
         question: Vec<String>,
     },
     /// Check a quotation: where it comes from and whether it is quoted right.
@@ -98,13 +149,16 @@ pub enum Command {
         /// The quote; without it, quotes are read from stdin, one per line.
         quote: Vec<String>,
     },
-    /// An interactive session: ask, then `more`, `context`, `sources`.
+    /// An interactive session: ask, then `more`, `context`, `sources`; a
+    /// question after an answer follows it up, `new` starts afresh.
     Chat {
         /// Number of results per page.
         #[arg(long, value_name = "N", value_parser = at_least_one)]
         top: Option<usize>,
         #[command(flatten)]
         corpus: CorpusArgs,
+        #[command(flatten)]
+        filters: FilterArgs,
     },
     /// Say which sentence-embedding model is in use, where it lives and
     /// whether the index's vectors are ready (loading it and embedding what
@@ -156,7 +210,20 @@ impl Command {
     /// Applies the command's flags over the config: flags win.
     pub fn apply_flags(&self, config: &mut Config) {
         let (flags, top) = match self {
-            Command::Ask { corpus, top, .. } | Command::Chat { corpus, top } => (corpus, *top),
+            Command::Ask {
+                corpus,
+                top,
+                filters,
+                ..
+            }
+            | Command::Chat {
+                corpus,
+                top,
+                filters,
+            } => {
+                filters.apply(config);
+                (corpus, *top)
+            }
             Command::Add { corpus, .. } => {
                 if let Some(corpus) = corpus {
                     config.corpus = corpus.clone();
@@ -582,8 +649,12 @@ fn for_each_line(mut each: impl FnMut(&str) -> Result<()>) -> Result<()> {
 
 fn ask(config: &Config, as_json: bool, question: &str) -> Result<()> {
     let (engine, _, _) = open_ready(config)?;
+    let options = Ask {
+        filters: config.filters.filters(),
+        ..Ask::default()
+    };
     each_input(&engine, question, |engine, q, style| {
-        let answer = engine.ask(q, config.top)?;
+        let answer = engine.ask_text(q, config.top, &options)?;
         Ok(if as_json {
             json::answer(&answer)
         } else {
@@ -634,7 +705,9 @@ fn chat(config: &Config) -> Result<()> {
         engine: &engine,
         top: config.top,
         style: style(),
-        last_question: None,
+        defaults: config.filters.filters(),
+        filters: config.filters.filters(),
+        last: None,
         shown: 0,
         top_passage: None,
     };
@@ -659,12 +732,19 @@ fn chat(config: &Config) -> Result<()> {
     Ok(())
 }
 
-/// A `chat` session: what was asked last, and how much of it was shown.
+/// A `chat` session: its filters, what was asked last (and how: the
+/// follow-up it was), how much of it was shown.
 struct Chat<'e> {
     engine: &'e Engine,
     top: usize,
     style: text::Style,
-    last_question: Option<String>,
+    /// The filters of the config and flags, which `new` goes back to.
+    defaults: Filters,
+    /// The session's filters (`/author`, `/essay`, … change them).
+    filters: Filters,
+    /// The last question as typed, how it was asked, and the passages its
+    /// answer showed (the context of the next question).
+    last: Option<(String, Ask, Vec<String>)>,
     shown: usize,
     top_passage: Option<String>,
 }
@@ -687,9 +767,23 @@ impl Chat<'_> {
                 Some(view) => text::context(&view, style),
                 None => format!("{}\n", labels::ASK_FIRST),
             },
-            "more" => match &self.last_question {
-                Some(q) => {
-                    let answer = engine.ask(q, self.shown + self.top)?;
+            "new" => {
+                self.last = None;
+                self.shown = 0;
+                self.top_passage = None;
+                self.filters = self.defaults.clone();
+                format!("{}\n", labels::CHAT_NEW)
+            }
+            "filters" | "/filters" => {
+                format!("{}\n", labels::chat_filters(&describe(&self.filters)))
+            }
+            _ if line.starts_with('/') => match self.set_filter(line) {
+                Some(reply) => reply,
+                None => format!("{}\n", labels::CHAT_UNKNOWN_COMMAND),
+            },
+            "more" => match &self.last {
+                Some((q, options, _)) => {
+                    let answer = engine.ask_text(q, self.shown + self.top, options)?;
                     let more: Vec<_> = answer.hits.into_iter().skip(self.shown).collect();
                     self.shown += more.len();
                     if more.is_empty() {
@@ -705,14 +799,77 @@ impl Chat<'_> {
             "cite" => format!("{}\n", labels::CITE_WHAT),
             _ if line.starts_with("cite ") => text::cite(&engine.cite(&line[5..])?, style),
             question => {
-                let answer = engine.ask(question, self.top)?;
+                // A question right after an answer follows it up.
+                let options = Ask {
+                    filters: self.filters.clone(),
+                    context: self
+                        .last
+                        .as_ref()
+                        .filter(|last| !last.2.is_empty())
+                        .map(|last| FollowUp {
+                            passages: last.2.clone(),
+                            excerpt: None,
+                        }),
+                    ..Ask::default()
+                };
+                let answer = engine.ask_text(question, self.top, &options)?;
                 self.shown = answer.hits.len();
                 self.top_passage = answer.hits.first().map(|h| h.passage.id.clone());
-                self.last_question = Some(question.to_string());
+                let shown = answer.hits.iter().map(|h| h.passage.id.clone()).collect();
+                self.last = Some((question.to_string(), options, shown));
                 format!("{}\n", text::answer(&answer, style))
             }
         };
         Ok(Some(reply))
+    }
+
+    /// `/author NAME`, `/essay TITLE`, `/tag TAG`, `/since DATE`,
+    /// `/until DATE` set the session's filter of that kind (nothing after
+    /// the command clears it); `/clear` clears them all. None for another
+    /// command.
+    fn set_filter(&mut self, line: &str) -> Option<String> {
+        let (command, value) = line
+            .split_once(char::is_whitespace)
+            .map_or((line, ""), |(c, v)| (c, v.trim()));
+        let value = value.trim_matches(|c| c == '"' || c == '“' || c == '”');
+        let list = |v: &str| {
+            if v.is_empty() {
+                Vec::new()
+            } else {
+                vec![v.to_string()]
+            }
+        };
+        let bound = |v: &str| {
+            (!v.is_empty()).then(|| Bound {
+                date: v.to_string(),
+                exclusive: false,
+            })
+        };
+        match command.to_lowercase().as_str() {
+            "/author" | "/by" => self.filters.authors = list(value),
+            "/essay" | "/in" => self.filters.essays = list(value),
+            "/tag" => self.filters.tags = list(value),
+            "/since" | "/after" => {
+                self.filters.since = bound(value).map(|b| Bound {
+                    exclusive: command.eq_ignore_ascii_case("/after"),
+                    ..b
+                })
+            }
+            "/until" | "/before" => {
+                self.filters.until = bound(value).map(|b| Bound {
+                    exclusive: command.eq_ignore_ascii_case("/before"),
+                    ..b
+                })
+            }
+            "/clear" => self.filters = Filters::default(),
+            _ => return None,
+        }
+        // New filters: the next question does not follow up the last answer.
+        self.last = None;
+        Some(format!(
+            "{}\n",
+            labels::chat_filters(&describe(&self.filters))
+        ))
     }
 }
 

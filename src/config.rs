@@ -61,6 +61,44 @@ pub struct Config {
     pub telegram: TelegramConfig,
     /// Limits of `citebot add` (and the bot's `/add`).
     pub add: AddConfig,
+    /// What every question is asked within unless it says otherwise.
+    pub filters: FilterConfig,
+}
+
+/// Default filters: what `ask`, `chat` and the bot ask within when a
+/// question (or a flag) does not set that kind of filter itself.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FilterConfig {
+    /// Authors (surname, full name, or initials with surname): any of them.
+    pub author: Vec<String>,
+    /// Essays (id, title words, or number): any of them.
+    pub essay: Vec<String>,
+    /// Tags: any of them.
+    pub tag: Vec<String>,
+    /// The earliest date, included; empty for none.
+    pub since: String,
+    /// The latest date, included; empty for none.
+    pub until: String,
+}
+
+impl FilterConfig {
+    /// These defaults as filters.
+    pub fn filters(&self) -> crate::filter::Filters {
+        let bound = |date: &str| {
+            (!date.trim().is_empty()).then(|| crate::filter::Bound {
+                date: date.trim().to_string(),
+                exclusive: false,
+            })
+        };
+        crate::filter::Filters {
+            authors: self.author.clone(),
+            essays: self.essay.clone(),
+            tags: self.tag.clone(),
+            since: bound(&self.since),
+            until: bound(&self.until),
+        }
+    }
 }
 
 /// Limits of `citebot add`: what one source may cost.

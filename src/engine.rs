@@ -14,6 +14,7 @@ use crate::cite::Citation;
 use crate::corpus::Warning;
 use crate::embed::{Download, HubSettings, ModelSetting};
 use crate::error::Result;
+use crate::filter::Filters;
 pub use crate::index::SyncReport;
 use crate::index::{self, SearchIndex};
 use crate::lookup;
@@ -21,6 +22,7 @@ use crate::model::{Answer, CiteResult, Hit, ModelState, Passage, PassageView, Re
 use crate::progress::Progress;
 use crate::quote;
 use crate::search::{self, Ranked};
+use crate::select::{Catalog, select};
 use crate::semantic::{DenseQuery, Semantic};
 use crate::store::Store;
 
@@ -72,6 +74,63 @@ impl EngineOptions {
     }
 }
 
+/// How to ask: within which filters, and after which answer.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Ask {
+    /// What to ask within; empty for the whole corpus.
+    pub filters: Filters,
+    /// The answer this question follows up, if it is a follow-up.
+    pub context: Option<FollowUp>,
+    /// How much a follow-up's context counts.
+    pub weights: FollowWeights,
+}
+
+/// The answer a follow-up replies to, as the reply carries it: no state is
+/// kept between questions.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FollowUp {
+    /// The ids of the passages the answer showed, best first (a bot's
+    /// answer carries them in its buttons).
+    pub passages: Vec<String>,
+    /// The words of the answer the reader quoted, if any: then they are the context.
+    pub excerpt: Option<String>,
+}
+
+/// How much a follow-up's context counts: bonuses added to the fused score
+/// of the paragraphs of the answer's essay and of its author's other
+/// essays (fused scores run from 0 to about 1), and, with the model, the
+/// share of what a passage's similarity gains when the question is read
+/// together with the context's text. All of it only adds: a follow-up
+/// that stands on its own still finds its own answer.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FollowWeights {
+    /// Bonus of the context's essay.
+    pub essay: f32,
+    /// Bonus of the context author's other essays.
+    pub author: f32,
+    /// Share of the gain in similarity from reading the question with the context's text.
+    pub text: f32,
+}
+
+impl Default for FollowWeights {
+    /// Measured on `eval/followups.jsonl` (README, "Follow-up questions").
+    fn default() -> Self {
+        FollowWeights {
+            essay: 0.1,
+            author: 0.05,
+            text: 0.3,
+        }
+    }
+}
+
+/// A follow-up's context as the engine reads it.
+struct Context {
+    /// The essay of the passage it is about, when it is found.
+    essay: Option<usize>,
+    /// The passage's words (or the quoted excerpt).
+    text: String,
+}
+
 /// What opening the engine did.
 #[derive(Debug, Clone, Default)]
 pub struct OpenReport {
@@ -93,6 +152,8 @@ pub struct Engine {
     store: Store,
     index: SearchIndex,
     semantic: Semantic,
+    /// What filters match against, read on the first filtered question.
+    catalog: std::sync::OnceLock<Catalog>,
 }
 
 impl Engine {
@@ -166,6 +227,7 @@ impl Engine {
             store,
             index,
             semantic,
+            catalog: std::sync::OnceLock::new(),
         };
         Ok((engine, report))
     }
@@ -217,6 +279,49 @@ impl Engine {
 
     /// Answers `question` with up to `limit` hits, best first.
     pub fn ask(&self, question: &str, limit: usize) -> Result<Answer> {
+        self.ask_with(question, limit, &Ask::default())
+    }
+
+    /// Answers a question as a reader types it: the operators in it
+    /// (`by:madison`, `in:"federalist 10"`, `tag:`, `before:`, `after:`,
+    /// `since:`, `until:`) are taken out and asked within, over the
+    /// filters `options` holds (defaults from the config and flags), which
+    /// they replace kind by kind. The answer's `query` is `text` as typed.
+    pub fn ask_text(&self, text: &str, limit: usize, options: &Ask) -> Result<Answer> {
+        let (asked, question) = Filters::from_question(text);
+        let mut options = options.clone();
+        options.filters = asked.over(&options.filters);
+        let mut answer = self.ask_with(&question, limit, &options)?;
+        answer.query = text.to_string();
+        Ok(answer)
+    }
+
+    /// Answers `question` (its words only: operators in it are words)
+    /// within `options`' filters. When they leave no essay, nothing is
+    /// asked: the answer is unanswered and its report says why.
+    pub fn ask_with(&self, question: &str, limit: usize, options: &Ask) -> Result<Answer> {
+        // Unfiltered questions never need the catalog.
+        let none = Catalog::default();
+        let catalog = if options.filters.is_empty() {
+            &none
+        } else {
+            self.catalog
+                .get_or_init(|| Catalog::of(self.store.essays()))
+        };
+        let (mut within, report) = select(&self.store, catalog, &options.filters);
+        if report.miss.is_some() {
+            return Ok(Answer {
+                query: question.to_string(),
+                answered: false,
+                hits: Vec::new(),
+                retrieval: self.retrieval(),
+                filters: report,
+            });
+        }
+        let context = options.context.as_ref().and_then(|c| self.context(c));
+        if let Some(essay) = context.as_ref().and_then(|c| c.essay) {
+            within = within.with_bonus(self.bonus(essay, &options.weights));
+        }
         let dense = self.semantic.dense();
         let dense_query: Option<DenseQuery> = match &dense {
             Some(dense) => match dense.query(question) {
@@ -228,8 +333,36 @@ impl Engine {
             },
             None => None,
         };
-        let similarity = dense_query.as_ref().map(|d| d.similarity.as_slice());
-        let ranking = search::search(&self.index, &self.store, question, limit, similarity)?;
+        // A follow-up's meaning is partly the question read with its
+        // context: each passage gains a share of what it gains so, and
+        // loses nothing (a question that stands alone keeps its answer).
+        let blended: Option<Vec<f32>> = match (&dense, &dense_query, &context) {
+            (Some(dense), Some(asked), Some(context)) if options.weights.text > 0.0 => {
+                match dense.query(&format!("{question} {}", context.text)) {
+                    Ok(with) => Some(gained(
+                        &asked.similarity,
+                        &with.similarity,
+                        options.weights.text,
+                    )),
+                    Err(why) => {
+                        tracing::warn!(%why, "the model failed on a follow-up's context");
+                        None
+                    }
+                }
+            }
+            _ => None,
+        };
+        let similarity = blended
+            .as_deref()
+            .or(dense_query.as_ref().map(|d| d.similarity.as_slice()));
+        let ranking = search::search_within(
+            &self.index,
+            &self.store,
+            question,
+            limit,
+            similarity,
+            &within,
+        )?;
         let hits: Vec<Hit> = ranking
             .hits
             .iter()
@@ -253,7 +386,68 @@ impl Engine {
             } else {
                 Retrieval::Lexical
             },
+            filters: report,
         })
+    }
+
+    /// What a follow-up is about: the passage holding the quoted excerpt
+    /// (among the answer's, else anywhere; else the answer's first), or
+    /// the answer's first passage.
+    fn context(&self, follow: &FollowUp) -> Option<Context> {
+        let shown: Vec<usize> = follow
+            .passages
+            .iter()
+            .filter_map(|id| self.store.find(id))
+            .collect();
+        let excerpt = follow
+            .excerpt
+            .as_deref()
+            .map(str::trim)
+            .filter(|e| !e.is_empty());
+        if let Some(excerpt) = excerpt {
+            let wanted = folded(excerpt);
+            let holds = |o: &usize| folded(self.store.text(*o)).contains(&wanted);
+            let holder = shown
+                .iter()
+                .copied()
+                .find(holds)
+                .or_else(|| (0..self.store.len()).find(holds))
+                // Words of the citation line, say: the answer's first passage.
+                .or_else(|| shown.first().copied());
+            return Some(Context {
+                essay: holder.map(|o| self.store.essay_of(o)),
+                text: excerpt.to_string(),
+            });
+        }
+        let first = *shown.first()?;
+        Some(Context {
+            essay: Some(self.store.essay_of(first)),
+            text: self.store.text(first).to_string(),
+        })
+    }
+
+    /// Per essay: the bonus of a follow-up about essay `essay`.
+    fn bonus(&self, essay: usize, weights: &FollowWeights) -> Vec<f32> {
+        let people = |e: usize| {
+            self.store
+                .essay(e)
+                .author
+                .as_deref()
+                .map(crate::select::people)
+                .unwrap_or_default()
+        };
+        let theirs = people(essay);
+        (0..self.store.essay_count())
+            .map(|e| {
+                if e == essay {
+                    weights.essay
+                } else if people(e).iter().any(|p| theirs.contains(p)) {
+                    weights.author
+                } else {
+                    0.0
+                }
+            })
+            .collect()
     }
 
     /// A ranked paragraph as a hit: the passage of it with the excerpt
@@ -340,6 +534,38 @@ impl Engine {
     }
 }
 
+/// Each passage's similarity to the question, plus share `w` of what it
+/// gains when the question is read with its context (`with`): never less
+/// than the question's own, so that context only adds.
+fn gained(asked: &[f32], with: &[f32], w: f32) -> Vec<f32> {
+    asked
+        .iter()
+        .zip(with)
+        .map(|(a, b)| a + w * (b - a).max(0.0))
+        .collect()
+}
+
+/// `text` lower-cased, with typographic quotes and dashes made plain and
+/// runs of whitespace made one space: for finding a quoted excerpt.
+fn folded(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for word in text.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        for c in word.chars().flat_map(char::to_lowercase) {
+            out.push(match c {
+                '\u{2018}' | '\u{2019}' => '\'',
+                '\u{201c}' | '\u{201d}' => '"',
+                '\u{2013}' | '\u{2014}' => '-',
+                other => other,
+            });
+        }
+    }
+    out.trim_matches(|c: char| c == '…' || c == '.' || c == '"' || c.is_whitespace())
+        .to_string()
+}
+
 /// Downloads the model `options` names into the Hugging Face cache unless it
 /// is there, checks it loads, and returns its folder; `None` when the model
 /// is off. Downloaded files are checked against pinned sha256s.
@@ -367,4 +593,35 @@ pub fn find_model(options: &EngineOptions) -> Result<Option<PathBuf>> {
         &crate::progress::silent,
     )?;
     Ok(files.map(|f| f.dir))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_follow_ups_context_only_adds_similarity() {
+        let asked = [0.5, 0.2, -0.1];
+        let with = [0.3, 0.6, 0.1];
+        let got = gained(&asked, &with, 0.3);
+        assert_eq!(
+            got[0], 0.5,
+            "a passage the context does not help keeps its own"
+        );
+        assert!(
+            (got[1] - 0.32).abs() < 1e-6 && (got[2] - -0.04).abs() < 1e-6,
+            "{got:?}"
+        );
+        assert!(got.iter().zip(&asked).all(|(g, a)| g >= a));
+    }
+
+    #[test]
+    fn quoted_words_are_found_whatever_their_typography() {
+        // Quotes and ellipses at the ends go: the passage may not hold them.
+        assert_eq!(
+            folded("“Ambition”  must be made…"),
+            "ambition\" must be made"
+        );
+        assert_eq!(folded("it’s — well"), "it's - well");
+    }
 }

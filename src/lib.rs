@@ -23,19 +23,19 @@
 //! | layer | modules | imports |
 //! | --- | --- | --- |
 //! | transports | `cli` (the binary), [`telegram`] | engine, model, render, config, ingest |
-//! | rendering | [`render`] (`text`, `html`, `json`, `labels`, `bot_texts`) | model, clean |
+//! | rendering | [`render`] (`text`, `html`, `json`, `labels`, `bot_texts`) | model, filter, clean |
 //! | façade | [`engine`] | the stages below, model, cite, corpus, config |
-//! | quoting | `quote`; `lookup` with `align` | search, semantic, index, store, model, cite, analysis |
-//! | ranking | `search` | index, store, analysis |
+//! | quoting | `quote`; `lookup` with `align`; `select` | search, semantic, index, store, model, cite, analysis; select: filter, scope, store, lookup |
+//! | ranking | `search` | index, store, analysis, scope |
 //! | model side | `semantic` | embed, vectors, store, model, progress |
 //! | vectors | `vectors` | embed, store, progress |
 //! | index | `index` | store, passage, analysis, names |
 //! | passages | `store` with `snapshot`, [`passage`] | model, corpus, analysis, codec |
-//! | nouns | [`model`], [`cite`] | cite, corpus |
+//! | nouns | [`model`], [`cite`], [`filter`] | cite, corpus, filter |
 //! | corpus | [`corpus`]; [`ingest`] beside it (writes the files `corpus` reads) | names, clean, codec; ingest: corpus, config, names |
 //! | settings | [`config`] | embed (the Hub's settings) |
 //! | model | `embed` (`fetch`, `model`, `bert`, `weights`) | progress |
-//! | leaves | `analysis`, `names`, `clean`, `codec`, [`progress`], [`error`] | — |
+//! | leaves | `analysis`, `names`, `clean`, `codec`, `scope`, [`progress`], [`error`] | — |
 //!
 //! - [`corpus`]: reads a folder of `.md`/`.txt` essays; bad files become warnings.
 //!   [`corpus::parse_essay`] is public: the file format is part of the product.
@@ -59,6 +59,11 @@
 //!   pending or unavailable, and why.
 //! - `search`: candidates (BM25 and, with the model, by meaning), their
 //!   lexical evidence, and the one ranking and abstention decision.
+//! - [`filter`]: what a question is asked within (authors, essays, tags,
+//!   dates), parsed from operators in its text (`by:madison`) or given;
+//!   `select` matches them to essays (or says what is nearest when nothing
+//!   matches) and makes the `scope` that search ranks in, which also
+//!   carries a follow-up's bonus for the essay it follows up.
 //! - `quote`: the sentences of a passage to show.
 //! - [`cite`]: citations and text-fragment deep links that land on their
 //!   first match.
@@ -117,6 +122,7 @@ pub mod config;
 pub mod corpus;
 pub mod engine;
 pub mod error;
+pub mod filter;
 pub mod ingest;
 pub mod model;
 pub mod passage;
@@ -133,13 +139,15 @@ pub(crate) mod index;
 pub(crate) mod lookup;
 pub(crate) mod names;
 pub(crate) mod quote;
+pub(crate) mod scope;
 pub(crate) mod search;
+pub(crate) mod select;
 pub(crate) mod semantic;
 pub(crate) mod snapshot;
 pub(crate) mod store;
 pub(crate) mod vectors;
 
-pub use engine::{Engine, EngineOptions, OpenReport, SyncReport};
+pub use engine::{Ask, Engine, EngineOptions, FollowUp, FollowWeights, OpenReport, SyncReport};
 pub use error::{Error, Result};
 pub use model::{
     Answer, Attribution, Citation, CiteMatch, CiteResult, Difference, Hit, Passage, PassageView,

@@ -142,6 +142,9 @@ pub struct Answer {
     pub hits: Vec<Hit>,
     /// Which retrieval answered: hybrid (words and the model) or lexical.
     pub retrieval: Retrieval,
+    /// What it was asked within: the filters applied, or why they left
+    /// no essay (then nothing was asked).
+    pub filters: crate::filter::Report,
 }
 
 /// How an answer was found.

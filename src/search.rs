@@ -41,6 +41,7 @@ use tantivy::{DocAddress, DocId, DocSet, Score, TERMINATED, Term};
 use crate::analysis::{FastMap, is_stop, terms};
 use crate::error::{Error, Result};
 use crate::index::{NO_PASSAGE, SearchIndex};
+use crate::scope::Within;
 use crate::store::Store;
 
 /// At most this many words of a question are used.
@@ -185,6 +186,7 @@ pub fn analyze(index: &SearchIndex, question: &str) -> Result<AnalyzedQuery> {
 /// `similarity`, with the model, is every passage's similarity to the
 /// question by meaning (its best sentence's cosine, by ordinal); without it
 /// the search is lexical.
+#[cfg(test)]
 pub fn search(
     index: &SearchIndex,
     store: &Store,
@@ -192,17 +194,47 @@ pub fn search(
     limit: usize,
     similarity: Option<&[f32]>,
 ) -> Result<Ranking> {
+    search_within(
+        index,
+        store,
+        question,
+        limit,
+        similarity,
+        &Within::everything(),
+    )
+}
+
+/// [`search`] within a scope: only the paragraphs of the essays `within`
+/// holds are candidates, by words and by meaning, and BM25's statistics
+/// (paragraph count, document frequencies, mean length) are those of the
+/// scope alone, so that the ranking and the abstention are the ones a
+/// corpus holding only those essays would give. A follow-up's bonus per
+/// essay is then added to the fused scores.
+pub fn search_within(
+    index: &SearchIndex,
+    store: &Store,
+    question: &str,
+    limit: usize,
+    similarity: Option<&[f32]>,
+    within: &Within,
+) -> Result<Ranking> {
     let mut query = analyze(index, question)?;
+    if !within.is_everything() {
+        rescope(index, &mut query, within)?;
+    }
     if limit == 0 {
         return Ok(Ranking {
             query,
             ..Ranking::default()
         });
     }
-    let words = lexical(index, store, &mut query)?;
+    let words = lexical(index, store, &mut query, within)?;
     let evidence = word_evidence(index, &query, &words)?;
-    let meaning = similarity.map(|s| by_meaning(index.paragraphs(), s));
-    let fused = fuse(&evidence, meaning.as_ref());
+    let meaning = similarity.map(|s| by_meaning(index.paragraphs(), s, within));
+    let mut fused = fuse(&evidence, meaning.as_ref());
+    if within.has_bonus() {
+        add_bonus(&mut fused, index.paragraphs(), within);
+    }
     let confident =
         !fused.is_empty() && answerable(words.best_coverage(), meaning.as_ref().map(|m| m.best));
     tracing::debug!(
@@ -240,6 +272,88 @@ pub fn search(
         .filter(|(_, at)| at.iter().any(|p| !p.is_empty()))
         .collect();
     Ok(Ranking { query, hits, found })
+}
+
+/// Recomputes the question's passage counts and IDFs over the passages of
+/// the essays `within` holds, as [`analyze`] counts them over the index;
+/// for its content terms only, since stop words are never scored.
+fn rescope(index: &SearchIndex, query: &mut AnalyzedQuery, within: &Within) -> Result<()> {
+    let paragraphs = index.paragraphs();
+    let in_scope = |ordinal: u32| {
+        ordinal != NO_PASSAGE && within.contains(paragraphs.essay(paragraphs.of(ordinal as usize)))
+    };
+    let searcher = index.searcher();
+    let body = index.body();
+    let mut n = 0u64;
+    for (segment_ord, _) in searcher.segment_readers().iter().enumerate() {
+        n += index
+            .ordinals(segment_ord)
+            .iter()
+            .filter(|&&o| in_scope(o))
+            .count() as u64;
+    }
+    for term in query.terms.iter_mut().filter(|t| !t.stop) {
+        let mut df = 0u64;
+        let key = Term::from_field_text(body, &term.text);
+        for (segment_ord, segment) in searcher.segment_readers().iter().enumerate() {
+            let inverted = segment.inverted_index(body).map_err(Error::index)?;
+            let Some(mut postings) = inverted
+                .read_postings(&key, IndexRecordOption::Basic)
+                .map_err(Error::index)?
+            else {
+                continue;
+            };
+            let ordinals = index.ordinals(segment_ord);
+            let mut doc = postings.doc();
+            while doc != TERMINATED {
+                df += u64::from(in_scope(
+                    ordinals.get(doc as usize).copied().unwrap_or(NO_PASSAGE),
+                ));
+                doc = postings.advance();
+            }
+        }
+        let n = n as f32;
+        term.df = df;
+        term.idf = (1.0 + (n - df as f32 + 0.5) / (df as f32 + 0.5)).ln();
+    }
+    Ok(())
+}
+
+/// Adds each candidate's essay's bonus to its score, and sorts again.
+fn add_bonus(fused: &mut [Fused], paragraphs: &crate::index::Paragraphs, within: &Within) {
+    for c in fused.iter_mut() {
+        c.score += within.bonus(paragraphs.essay(c.paragraph));
+    }
+    fused.sort_by(|a, b| {
+        b.score
+            .total_cmp(&a.score)
+            .then(a.paragraph.cmp(&b.paragraph))
+    });
+}
+
+/// The paragraph count and mean length (with the title and author's
+/// terms) over the essays `within` holds, as BM25 needs them.
+fn statistics(
+    paragraphs: &crate::index::Paragraphs,
+    titles: &crate::index::TitleTerms,
+    within: &Within,
+    essays: usize,
+) -> (usize, f32) {
+    if within.is_everything() {
+        return (paragraphs.count(), paragraphs.mean_len() + titles.mean_len);
+    }
+    // Summed as `Paragraphs::mean_len` and `TitleTerms::mean_len` sum them,
+    // so that a scope scores exactly as a corpus of its essays.
+    let (mut count, mut words, mut title_words) = (0usize, 0u64, 0.0f64);
+    for e in (0..essays).filter(|&e| within.contains(e)) {
+        let of_essay = paragraphs.of_essay(e);
+        count += of_essay.len();
+        words += of_essay.map(|p| u64::from(paragraphs.len(p))).sum::<u64>();
+        title_words += titles.len_of(e) as f64 * paragraphs.of_essay(e).len() as f64;
+    }
+    let mean = words as f32 / count.max(1) as f32;
+    let title_mean = (title_words / count.max(1) as f64) as f32;
+    (count, mean + title_mean)
 }
 
 /// The ordinals of the `wanted` passages most similar by embedding (in no
@@ -301,18 +415,23 @@ impl Lexical {
 /// as one text: `idf(t) · tf·(K1+1) / (tf + K1·(1 − B + B·len/avglen))`,
 /// summed over the question's distinct content terms, with the IDF
 /// counted over paragraphs. Sets each term's `idf` in `query`.
-fn lexical(index: &SearchIndex, store: &Store, query: &mut AnalyzedQuery) -> Result<Lexical> {
+fn lexical(
+    index: &SearchIndex,
+    store: &Store,
+    query: &mut AnalyzedQuery,
+    within: &Within,
+) -> Result<Lexical> {
     let paragraphs = index.paragraphs();
-    let n = paragraphs.count() as f32;
     let titles = index.title_terms(store);
-    let avg_len = paragraphs.mean_len() + titles.mean_len;
+    let (in_scope, avg_len) = statistics(paragraphs, titles, within, store.essay_count());
+    let n = in_scope as f32;
     let mut out = Lexical {
         scores: vec![0.0; paragraphs.count()],
         held: vec![0; paragraphs.count()],
         weights: vec![0.0; query.terms.len()],
         ..Lexical::default()
     };
-    let scored = scored_terms(query, paragraphs.count() as u64);
+    let scored = scored_terms(query, in_scope as u64);
     let searcher = index.searcher();
     let body = index.body();
     // Per paragraph, the term's frequency in it; and which paragraphs have one.
@@ -322,6 +441,9 @@ fn lexical(index: &SearchIndex, store: &Store, query: &mut AnalyzedQuery) -> Res
     for t in scored {
         let term = Term::from_field_text(body, &query.terms[t].text);
         let mut count = |p: usize, freq: u32| {
+            if !within.contains(paragraphs.essay(p)) {
+                return;
+            }
             if tf[p] == 0 {
                 touched.push(p);
             }
@@ -397,11 +519,15 @@ struct Meaning {
 }
 
 /// The paragraphs' similarities from the passages' `similarity`.
-fn by_meaning(paragraphs: &crate::index::Paragraphs, similarity: &[f32]) -> Meaning {
+fn by_meaning(
+    paragraphs: &crate::index::Paragraphs,
+    similarity: &[f32],
+    within: &Within,
+) -> Meaning {
     let mut out = vec![f32::NEG_INFINITY; paragraphs.count()];
     for (ordinal, &s) in similarity.iter().enumerate() {
         let p = paragraphs.of(ordinal);
-        if s > out[p] {
+        if s > out[p] && within.contains(paragraphs.essay(p)) {
             out[p] = s;
         }
     }
@@ -555,7 +681,11 @@ fn fuse(words: &WordEvidence, meaning: Option<&Meaning>) -> Vec<Fused> {
     let mut pool: Vec<usize> = words.pool.iter().map(|c| c.0).collect();
     if let Some(meaning) = meaning {
         let near = most_similar(&meaning.similarity, POOL);
-        pool.extend(near.into_iter().filter(|p| !by_words.contains_key(p)));
+        // A paragraph out of scope has no similarity (negative infinity).
+        pool.extend(
+            near.into_iter()
+                .filter(|p| !by_words.contains_key(p) && meaning.similarity[*p].is_finite()),
+        );
     }
     let mut fused: Vec<Fused> = pool
         .into_iter()
@@ -782,7 +912,7 @@ mod tests {
             "militia armies liberty",
         ] {
             let mut query = analyze(&index, question).unwrap();
-            let words = lexical(&index, &store, &mut query).unwrap();
+            let words = lexical(&index, &store, &mut query, &Within::everything()).unwrap();
             let mut got: Vec<(usize, f32)> = words
                 .matched
                 .iter()

@@ -63,7 +63,8 @@ fn shared_model() -> String {
 fn assert_ask_contract(v: &Value) {
     let obj = v.as_object().unwrap();
     let keys: Vec<&str> = obj.keys().map(String::as_str).collect();
-    assert_eq!(keys.len(), 4, "{keys:?}");
+    assert_eq!(keys.len(), 5, "{keys:?}");
+    assert!(v["filters"].is_object(), "{}", v["filters"]);
     assert!(v["query"].is_string());
     assert!(
         v["retrieval"] == "lexical" || v["retrieval"] == "hybrid",
@@ -706,4 +707,144 @@ fn config_precedence_file_then_environment_then_flags() {
         stderr.contains("unknown key `corpuss`") && stderr.contains("citebot.toml"),
         "{stderr}"
     );
+}
+
+#[test]
+fn ask_within_by_operators_flags_and_config_with_the_filters_in_json() {
+    let index = tempfile::tempdir().unwrap();
+    let questions = "Why does a large republic guard against factions? by:madison\n\
+                     BY:Hamilton in:\"No. 78\" which branch is least dangerous\n\
+                     What is a faction?\n\
+                     by:Madisen factions\n\
+                     factions after:1900\n";
+    let out = run(
+        &["ask", "--json", "--corpus", &federalist()],
+        index.path(),
+        questions,
+    );
+    let lines = json_lines(&out);
+    assert_eq!(lines.len(), 5);
+    for line in &lines {
+        assert_ask_contract(line);
+    }
+    assert_eq!(
+        lines[0]["query"],
+        "Why does a large republic guard against factions? by:madison"
+    );
+    assert_eq!(
+        lines[0]["filters"],
+        serde_json::json!({"author": ["madison"], "essays": 29})
+    );
+    for hit in lines[0]["hits"].as_array().unwrap() {
+        assert!(
+            hit["author"].as_str().unwrap().contains("James Madison"),
+            "{hit}"
+        );
+    }
+    assert_eq!(
+        lines[1]["filters"],
+        serde_json::json!({"author": ["Hamilton"], "essay": ["No. 78"], "essays": 1})
+    );
+    assert!(
+        lines[1]["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|h| h["essay_id"] == "federalist-78")
+    );
+    assert_eq!(lines[2]["filters"], serde_json::json!({}), "unfiltered");
+    assert_eq!(lines[3]["answered"], false);
+    assert_eq!(
+        lines[3]["filters"]["unmatched"],
+        "No essay by 'Madisen'. Did you mean James Madison?"
+    );
+    let dates = lines[4]["filters"]["unmatched"].as_str().unwrap();
+    assert!(
+        dates.starts_with("No essay dated after 1900. The essays are dated from"),
+        "{dates}"
+    );
+
+    // Flags, and the config's defaults below them; the question's operators win.
+    let out = run(
+        &[
+            "ask",
+            "--json",
+            "--corpus",
+            &federalist(),
+            "--author",
+            "John Jay",
+            "--until",
+            "1787",
+        ],
+        index.path(),
+        "What does Jay say about foreign dangers?\n",
+    );
+    let v = &json_lines(&out)[0];
+    assert_eq!(
+        v["filters"],
+        serde_json::json!({"author": ["John Jay"], "until": "1787", "essays": 4})
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("citebot.toml");
+    std::fs::write(&config, "[filters]\nauthor = [\"Madison\"]\n").unwrap();
+    let config = config.to_string_lossy().into_owned();
+    let out = run(
+        &[
+            "--config",
+            &config,
+            "ask",
+            "--json",
+            "--corpus",
+            &federalist(),
+        ],
+        index.path(),
+        "the militia\nthe militia by:hamilton\n",
+    );
+    let lines = json_lines(&out);
+    assert_eq!(
+        lines[0]["filters"]["author"],
+        serde_json::json!(["Madison"])
+    );
+    assert_eq!(
+        lines[1]["filters"]["author"],
+        serde_json::json!(["hamilton"])
+    );
+
+    // In text, a miss is said plainly.
+    let out = run(
+        &["ask", "--corpus", &federalist(), "in:walden", "ponds"],
+        index.path(),
+        "",
+    );
+    let text = stdout(&out);
+    assert!(text.starts_with("No essay is 'walden'."), "{text}");
+}
+
+#[test]
+fn chat_asks_within_follows_up_and_starts_afresh() {
+    let index = tempfile::tempdir().unwrap();
+    let script = "/author Jay\nWhat dangers come from foreign nations?\nfilters\n\
+                  new\nfilters\nwhat about the militia? by:madisen\n/bogus\nquit\n";
+    let out = run(
+        &["chat", "--top", "2", "--corpus", &federalist()],
+        index.path(),
+        script,
+    );
+    let text = stdout(&out);
+    assert!(text.contains("> Asking within by:Jay."), "{text}");
+    let answer = text.split("> Asking within by:Jay.").nth(1).unwrap();
+    let cited: Vec<&str> = answer
+        .lines()
+        .filter(|l| l.trim_start().starts_with("— "))
+        .take(2)
+        .collect();
+    assert_eq!(cited.len(), 2, "{text}");
+    assert!(cited.iter().all(|l| l.contains("John Jay")), "{cited:?}");
+    assert!(text.contains("> Starting afresh"), "{text}");
+    assert!(text.contains("> Asking within all the essays."), "{text}");
+    assert!(
+        text.contains("No essay by 'madisen'. Did you mean James Madison?"),
+        "{text}"
+    );
+    assert!(text.contains("> Unknown command."), "{text}");
 }

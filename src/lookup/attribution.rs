@@ -23,8 +23,9 @@ pub fn attribution(named: &str, author: Option<&str>) -> Attribution {
     }
 }
 
-/// The people an author field names.
-fn people(author: &str) -> Vec<Vec<String>> {
+/// The people an author field names, each as the normalised words of
+/// their name.
+pub(crate) fn people(author: &str) -> Vec<Vec<String>> {
     let author = author.replace(['&', ',', ';'], " and ");
     let words: Vec<String> = align::words(&author).into_iter().map(|(w, _)| w).collect();
     words
@@ -36,10 +37,20 @@ fn people(author: &str) -> Vec<Vec<String>> {
 
 /// True when `named` can be the person whose name's words are `person`.
 fn same_person(named: &str, person: &[String]) -> bool {
-    let named: Vec<String> = align::words(named)
+    names(&name_words(named), person)
+}
+
+/// The normalised words of a name as a message writes it (possessive dropped).
+pub(crate) fn name_words(named: &str) -> Vec<String> {
+    align::words(named)
         .into_iter()
         .map(|(w, _)| w.trim_end_matches("'s").to_string())
-        .collect();
+        .collect()
+}
+
+/// True when a name of words `named` (from [`name_words`]) can be the
+/// person whose name's words are `person` (from [`people`]).
+pub(crate) fn names(named: &[String], person: &[String]) -> bool {
     let (Some(surname), Some(theirs)) = (named.last(), person.last()) else {
         return false;
     };

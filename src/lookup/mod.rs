@@ -17,7 +17,7 @@
 //!    `not_found`. The best verdict wins, then the closer alignment; then the
 //!    attribution is checked ([`attribution`]).
 
-mod attribution;
+pub(crate) mod attribution;
 mod frame;
 
 use std::collections::HashSet;

@@ -6,6 +6,7 @@
 //! button or inline hints); the functions return Telegram HTML.
 
 use crate::render::html::{self, Html, Tag};
+use crate::render::labels;
 
 /// To someone outside the access lists (once per chat).
 pub const REFUSAL: &str = "Sorry, this bot only answers in the chats it was set up for.";
@@ -133,8 +134,22 @@ pub fn greeting(examples: &[String], note: Option<&str>) -> String {
             html.text("\n• ").text(example);
         }
     }
+    html.text("\n\nAsk within an author, an essay or dates: ");
+    operator_examples(&mut html);
+    html.text("\n\nReply to an answer to follow it up.");
     html.text("\n\n/cite checks a quote, /sources lists the essays, /help tells more.");
     html.finish()
+}
+
+/// The operators, each as code with its example: `by:madison`, ….
+fn operator_examples(html: &mut Html) {
+    for (i, (example, _)) in labels::OPERATORS.iter().enumerate() {
+        if i > 0 {
+            html.text(", ");
+        }
+        html.tagged(Tag::Code, example);
+    }
+    html.text(".");
 }
 
 /// How to use the bot `me` (its username).
@@ -147,8 +162,18 @@ pub fn help(me: &str) -> String {
          around a quote, and Copy citation copies a ready-made citation.\
          \n• /cite and a quote checks it: exact, close (with the differences) or not found. \
          In a group, reply to a message with /cite to check the quote in it.\
-         \n• /sources lists the essays.",
+         \n• /sources lists the essays.\
+         \n• Reply to one of my answers to follow it up (\"and what about the militia?\"); \
+         quote part of it to ask about those words.\
+         \n• Ask within an author, an essay or dates by putting these in the question \
+         (also inline):",
     );
+    for (example, meaning) in labels::OPERATORS {
+        html.text("\n   ")
+            .tagged(Tag::Code, example)
+            .text(" ")
+            .text(meaning);
+    }
     html.text(&format!(
         "\n• In any chat, type @{me} and a question, or @{me} cite: and a quote."
     ));

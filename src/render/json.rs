@@ -2,7 +2,9 @@
 
 use serde::Serialize;
 
+use crate::filter::{Bound, Report};
 use crate::model::{Answer, CiteResult, Hit, Passage, Source};
+use crate::render::labels;
 
 #[derive(Serialize)]
 struct AskJson<'a> {
@@ -10,6 +12,57 @@ struct AskJson<'a> {
     answered: bool,
     hits: Vec<HitJson<'a>>,
     retrieval: &'static str,
+    filters: FiltersJson<'a>,
+}
+
+/// What a question was asked within: `{}` when unfiltered; else the
+/// filters applied, the number of essays they left, and, when they left
+/// none, `unmatched`: why, with the nearest names.
+#[derive(Serialize, Default)]
+struct FiltersJson<'a> {
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    author: &'a [String],
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    essay: &'a [String],
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    tag: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    since: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    after: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    until: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    before: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    essays: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    unmatched: Option<String>,
+}
+
+impl<'a> FiltersJson<'a> {
+    fn of(report: &'a Report) -> Self {
+        if !report.filtered() {
+            return FiltersJson::default();
+        }
+        let f = &report.filters;
+        let bound = |b: &'a Option<Bound>, exclusive: bool| {
+            b.as_ref()
+                .filter(|b| b.exclusive == exclusive)
+                .map(|b| b.date.as_str())
+        };
+        FiltersJson {
+            author: &f.authors,
+            essay: &f.essays,
+            tag: &f.tags,
+            since: bound(&f.since, false),
+            after: bound(&f.since, true),
+            until: bound(&f.until, false),
+            before: bound(&f.until, true),
+            essays: Some(report.essays),
+            unmatched: report.miss.as_ref().map(labels::filter_miss),
+        }
+    }
 }
 
 /// Where a passage is: the fields `ask` hits and `cite` matches share, in contract order.
@@ -76,6 +129,7 @@ pub fn answer(answer: &Answer) -> String {
         answered: answer.answered,
         hits: answer.hits.iter().map(HitJson::of).collect(),
         retrieval: answer.retrieval.name(),
+        filters: FiltersJson::of(&answer.filters),
     };
     serde_json::to_string(&json).expect("answers serialize")
 }

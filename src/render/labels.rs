@@ -4,6 +4,7 @@
 //! verdict reads the same in a terminal, in Telegram and in an inline
 //! result.
 
+use crate::filter::Miss;
 use crate::model::{Attribution, Verdict};
 
 /// A verdict as a reader sees it: its symbol and its name.
@@ -65,16 +66,117 @@ pub fn no_answer(sources: &str) -> String {
     format!("{NO_ANSWER} Try other words, or {sources} to see what the essays cover.")
 }
 
+// Filters: asking within an author, an essay, a tag or dates.
+
+/// The operators, one example each, as `/help`, the greeting, `chat`'s
+/// help and the README show them.
+pub const OPERATORS: &[(&str, &str)] = &[
+    (
+        "by:madison",
+        "only essays by that author (surname, full name or initials)",
+    ),
+    (
+        "in:\"federalist 10\"",
+        "only that essay (its title, number or id)",
+    ),
+    ("tag:liberty", "only essays with that tag"),
+    (
+        "before:1850",
+        "only essays dated before (after:1840, since:, until:)",
+    ),
+];
+
+/// "A, B or C".
+fn one_of(names: &[String]) -> String {
+    match names {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} or {last}", init.join(", ")),
+    }
+}
+
+/// Why a filter left no essay to ask within, with what is nearest: "No
+/// essay by 'Madisen'. Did you mean James Madison?".
+pub fn filter_miss(miss: &Miss) -> String {
+    let did_you_mean = |nearest: &[String], quoted: bool| {
+        if nearest.is_empty() {
+            return String::new();
+        }
+        let names: Vec<String> = if quoted {
+            nearest.iter().map(|n| format!("“{n}”")).collect()
+        } else {
+            nearest.to_vec()
+        };
+        format!(" Did you mean {}?", one_of(&names))
+    };
+    match miss {
+        Miss::Author { named, nearest } => {
+            format!("No essay by '{named}'.{}", did_you_mean(nearest, false))
+        }
+        Miss::Essay { named, nearest } => {
+            format!("No essay is '{named}'.{}", did_you_mean(nearest, true))
+        }
+        Miss::Tag { named, nearest } if nearest.is_empty() => {
+            format!("No essay is tagged '{named}': the essays have no tags.")
+        }
+        Miss::Tag { named, nearest } => {
+            format!(
+                "No essay is tagged '{named}'.{}",
+                did_you_mean(nearest, false)
+            )
+        }
+        Miss::BadDate { text } => format!(
+            "'{text}' is not a date. Write a year (1850), a month (March 1850) or a day (1850-03-02)."
+        ),
+        Miss::Dates {
+            bounds,
+            range: None,
+        } => {
+            format!("No essay dated {bounds}: the essays have no dates.")
+        }
+        Miss::Dates {
+            bounds,
+            range: Some((first, last)),
+        } => format!("No essay dated {bounds}. The essays are dated from {first} to {last}."),
+        Miss::Together { filters } => format!(
+            "No essay matches {} together, though each matches some essays alone.",
+            filters.join(" and ")
+        ),
+    }
+}
+
 // Terminal: the `chat` command's own phrases.
 
 /// What `help` prints in `citebot chat`.
-pub const CHAT_HELP: &str = "Ask a question in your own words. Then:
+pub const CHAT_HELP: &str = "Ask a question in your own words. A question right after an answer
+follows it up (\"and what about the militia?\"). Then:
   more      further results
   context   the paragraphs around the top quote
+  new       start afresh: the next question follows up nothing (filters reset)
   sources   the essays in the corpus
   cite TEXT check a quotation
   help      this list
-  quit      leave (or Ctrl-D)";
+  quit      leave (or Ctrl-D)
+Ask within (for the rest of the session; nothing after a command clears it):
+  /author Madison   /essay federalist 10   /tag liberty
+  /since 1840   /until 1850   /after 1840   /before 1850   /clear   filters
+or put operators in the question: by:madison in:\"federalist 10\" tag:liberty
+before:1850 after:1840";
+
+/// `new` in `chat`.
+pub const CHAT_NEW: &str = "Starting afresh: the next question follows up nothing.";
+
+/// A `/command` `chat` does not know.
+pub const CHAT_UNKNOWN_COMMAND: &str = "Unknown command. Filters: /author, /essay, /tag, /since, /until, /after, /before, /clear; `help` for more.";
+
+/// The session's filters in `chat`, as operators.
+pub fn chat_filters(operators: &[String]) -> String {
+    if operators.is_empty() {
+        "Asking within all the essays.".to_string()
+    } else {
+        format!("Asking within {}.", operators.join(" "))
+    }
+}
 
 /// `more` or `context` before any question.
 pub const ASK_FIRST: &str = "Ask a question first.";

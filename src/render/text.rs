@@ -54,6 +54,9 @@ pub fn hit(hit: &Hit, style: Style) -> String {
 
 /// A whole answer, or the reason there is none.
 pub fn answer(answer: &Answer, style: Style) -> String {
+    if let Some(miss) = &answer.filters.miss {
+        return format!("{}\n", labels::filter_miss(miss));
+    }
     if !answer.answered {
         return format!("{}\n", labels::no_answer("`sources`"));
     }

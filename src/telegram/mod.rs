@@ -211,7 +211,17 @@ impl Start {
             split: crate::ingest::Split::None,
             limits: crate::ingest::Limits::from(&self.config.add),
         };
-        let app = App::new(api, library, guard, telegram.clone(), adding, me, metrics);
+        let defaults = self.config.filters.filters();
+        let app = App::new(
+            api,
+            library,
+            guard,
+            telegram.clone(),
+            adding,
+            defaults,
+            me,
+            metrics,
+        );
         let dispatcher = Arc::new(dispatch::Dispatcher::new(Arc::new(app)));
         match self.webhook {
             Some(webhook) => {

@@ -350,6 +350,7 @@ pub struct IncomingMessage {
     entities: EntityMode,
     reply_to: Option<i64>,
     document: Option<Value>,
+    quote: Option<String>,
 }
 
 impl IncomingMessage {
@@ -364,6 +365,7 @@ impl IncomingMessage {
             entities: EntityMode::Auto,
             reply_to: None,
             document: None,
+            quote: None,
         }
     }
 
@@ -377,6 +379,7 @@ impl IncomingMessage {
             entities: EntityMode::Auto,
             reply_to: None,
             document: None,
+            quote: None,
         }
     }
 
@@ -412,6 +415,12 @@ impl IncomingMessage {
     /// Replies to message `message_id` of the same chat (which must exist).
     pub fn reply_to(mut self, message_id: i64) -> Self {
         self.reply_to = Some(message_id);
+        self
+    }
+
+    /// Quotes `text` of the message it replies to (Telegram's `quote`, chosen by hand).
+    pub fn quote(mut self, text: &str) -> Self {
+        self.quote = Some(text.to_owned());
         self
     }
 
@@ -976,6 +985,14 @@ impl ApiState {
             let replied = self.message(chat_id, reply_to).unwrap_or_else(|| {
                 panic!("push_message: message {reply_to} does not exist in chat {chat_id}")
             });
+            if let Some(quote) = &msg.quote {
+                let text = replied["text"].as_str().unwrap_or_default();
+                let at = text.find(quote.as_str()).unwrap_or_else(|| {
+                    panic!("push_message: the message replied to does not hold {quote:?}")
+                });
+                let position = text[..at].encode_utf16().count();
+                message["quote"] = json!({"text": quote, "position": position, "is_manual": true});
+            }
             message["reply_to_message"] = without_reply(replied);
         }
         self.push_update(json!({ "message": message }))

@@ -67,6 +67,8 @@ pub enum Tag<'a> {
     Italic,
     /// `<s>`.
     Strike,
+    /// `<code>`: words to type as they are.
+    Code,
     /// `<blockquote>`.
     Quote,
     /// `<blockquote expandable>`: shown collapsed when long.
@@ -157,6 +159,7 @@ impl Html {
             Tag::Bold => ("<b>", "</b>"),
             Tag::Italic => ("<i>", "</i>"),
             Tag::Strike => ("<s>", "</s>"),
+            Tag::Code => ("<code>", "</code>"),
             Tag::Quote => ("<blockquote>", "</blockquote>"),
             Tag::ExpandableQuote => ("<blockquote expandable>", "</blockquote>"),
             Tag::Link(url) if is_linkable(url) => {

@@ -50,8 +50,14 @@ async fn more(app: &App, answer: &Message, page: usize) -> Pressed {
     let question = clip(&question);
     let per = app.per_answer(private);
     let page = page.min(MAX_PAGES - 1);
+    // The filters are in the question; the follow-up context, if any, was
+    // in the message it replied to, which Telegram does not nest this deep.
+    let options = crate::engine::Ask {
+        filters: app.filters.clone(),
+        ..crate::engine::Ask::default()
+    };
     let found = app
-        .with_engine(move |l| l.engine.ask(&question, per * (page + 1)))
+        .with_engine(move |l| l.engine.ask_text(&question, per * (page + 1), &options))
         .await??;
     let hits: Vec<Hit> = found.hits.into_iter().skip(per * page).collect();
     if hits.is_empty() {

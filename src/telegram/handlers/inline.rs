@@ -55,9 +55,18 @@ pub(super) async fn handle(app: Arc<App>, query: InlineQuery) -> Handled {
         .config
         .inline_results
         .clamp(1, crate::config::MAX_INLINE_RESULTS);
+    let options = crate::engine::Ask {
+        filters: app.filters.clone(),
+        ..crate::engine::Ask::default()
+    };
     let found = app
-        .with_engine(move |l| l.engine.ask(&question, limit))
+        .with_engine(move |l| l.engine.ask_text(&question, limit, &options))
         .await??;
+    if let Some(miss) = &found.filters.miss {
+        Metrics::inc(&app.metrics.abstentions);
+        answer(Vec::new(), Some(&labels::filter_miss(miss))).await?;
+        return Ok("inline: filter matched nothing");
+    }
     if !found.answered {
         Metrics::inc(&app.metrics.abstentions);
         answer(Vec::new(), Some(labels::NO_ANSWER)).await?;

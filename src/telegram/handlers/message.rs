@@ -58,9 +58,16 @@ async fn answer(app: &App, message: &Message, question: &str) -> Handled {
         return Ok("asked how to ask");
     }
     let per = app.per_answer(message.chat.is_private());
+    let options = app.ask_options(message);
+    let follow_up = options.context.is_some();
     let answer = app
-        .with_engine(move |l| l.engine.ask(&question, per))
+        .with_engine(move |l| l.engine.ask_text(&question, per, &options))
         .await??;
+    if let Some(miss) = &answer.filters.miss {
+        app.reply(message, html::escape(&labels::filter_miss(miss)))
+            .await?;
+        return Ok("filter matched nothing");
+    }
     if !answer.answered {
         Metrics::inc(&app.metrics.abstentions);
         app.reply(message, html::escape(&labels::no_answer("/sources")))
@@ -71,7 +78,11 @@ async fn answer(app: &App, message: &Message, question: &str) -> Handled {
         .with_keyboard(Some(keyboard(&answer.hits, 0, per)));
     app.send(reply).await?;
     Metrics::inc(&app.metrics.answers);
-    Ok("answered")
+    Ok(if follow_up {
+        "answered a follow-up"
+    } else {
+        "answered"
+    })
 }
 
 /// `/start`: a greeting, help, or a deep-linked passage.

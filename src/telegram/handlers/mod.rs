@@ -25,6 +25,8 @@ use super::guard::{self, Asker, Guard, Kind};
 use super::library::{Library, Loaded};
 use super::metrics::Metrics;
 use crate::config::TelegramConfig;
+use crate::engine::{Ask, FollowUp};
+use crate::filter::Filters;
 
 /// Longest question or quote passed to the engine, in characters.
 const MAX_QUERY_CHARS: usize = 1000;
@@ -59,6 +61,8 @@ pub(crate) struct App {
     config: TelegramConfig,
     /// Where `/add` writes, and its limits.
     adding: crate::ingest::AddOptions,
+    /// What questions are asked within unless they say otherwise (the config's `[filters]`).
+    filters: Filters,
     me: Me,
 }
 
@@ -200,6 +204,7 @@ impl App {
         guard: Guard,
         config: TelegramConfig,
         adding: crate::ingest::AddOptions,
+        filters: Filters,
         me: Me,
         metrics: Arc<Metrics>,
     ) -> App {
@@ -210,7 +215,18 @@ impl App {
             guard,
             config,
             adding,
+            filters,
             me,
+        }
+    }
+
+    /// How to ask `message`'s question: within the default filters and,
+    /// when it replies to one of this bot's answers, as a follow-up of it.
+    fn ask_options(&self, message: &Message) -> Ask {
+        Ask {
+            filters: self.filters.clone(),
+            context: follow_up(message, self.me.user.id),
+            ..Ask::default()
         }
     }
 
@@ -274,4 +290,36 @@ impl App {
 /// `text` cut to [`MAX_QUERY_CHARS`] characters and trimmed.
 fn clip(text: &str) -> String {
     text.trim().chars().take(MAX_QUERY_CHARS).collect()
+}
+
+/// The answer `message` follows up, statelessly: when it replies to one of
+/// the bot's (`me`'s) messages, the passages that answer showed (its
+/// **Context** buttons carry their ids) and, when the reply quotes part of
+/// it (Telegram's quote), the quoted words.
+pub(crate) fn follow_up(message: &Message, me: teloxide::types::UserId) -> Option<FollowUp> {
+    let answer = message.reply_to_message()?;
+    if answer.from.as_ref().is_none_or(|from| from.id != me) {
+        return None;
+    }
+    let passages: Vec<String> = answer
+        .reply_markup()
+        .map(|markup| {
+            markup
+                .inline_keyboard
+                .iter()
+                .flatten()
+                .filter_map(|button| match &button.kind {
+                    teloxide::types::InlineKeyboardButtonKind::CallbackData(data) => {
+                        match super::buttons::Button::parse(data) {
+                            Some(super::buttons::Button::Context(id)) => Some(id),
+                            _ => None,
+                        }
+                    }
+                    _ => None,
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let excerpt = message.quote().map(|q| q.text.clone());
+    (!passages.is_empty() || excerpt.is_some()).then_some(FollowUp { passages, excerpt })
 }
