@@ -211,17 +211,12 @@ impl Start {
             split: crate::ingest::Split::None,
             limits: crate::ingest::Limits::from(&self.config.add),
         };
-        let defaults = self.config.filters.filters();
-        let app = App::new(
-            api,
-            library,
-            guard,
-            telegram.clone(),
+        let settings = handlers::Settings {
+            config: telegram.clone(),
             adding,
-            defaults,
-            me,
-            metrics,
-        );
+            filters: self.config.filters.filters(),
+        };
+        let app = App::new(api, library, guard, settings, me, metrics);
         let dispatcher = Arc::new(dispatch::Dispatcher::new(Arc::new(app)));
         match self.webhook {
             Some(webhook) => {

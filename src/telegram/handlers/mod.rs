@@ -196,18 +196,32 @@ pub(crate) async fn handle(app: Arc<App>, update: Update) -> Handled {
     }
 }
 
+/// What the bot was configured with: its `[telegram]` section, where
+/// `/add` writes, and the filters questions are asked within by default.
+pub(crate) struct Settings {
+    /// The `[telegram]` section.
+    pub config: TelegramConfig,
+    /// Where `/add` writes, and its limits.
+    pub adding: crate::ingest::AddOptions,
+    /// The config's `[filters]`.
+    pub filters: Filters,
+}
+
 impl App {
-    /// The shared state of a bot `me`; `adding` says where `/add` writes.
+    /// The shared state of a bot `me`, configured by `settings`.
     pub fn new(
         api: Api,
         library: Library,
         guard: Guard,
-        config: TelegramConfig,
-        adding: crate::ingest::AddOptions,
-        filters: Filters,
+        settings: Settings,
         me: Me,
         metrics: Arc<Metrics>,
     ) -> App {
+        let Settings {
+            config,
+            adding,
+            filters,
+        } = settings;
         App {
             api,
             metrics,
