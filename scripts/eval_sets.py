@@ -71,7 +71,9 @@ def main():
     parser.add_argument("--markdown", action="store_true", help="print a Markdown table")
     args = parser.parse_args()
     binary = os.environ.get("CITEBOT", str(ROOT / "target" / "release" / "citebot"))
-    sets = [SHARED / "eval" / "seeds-dev.jsonl", SHARED / "eval" / "federalist-dev.jsonl", *sorted((ROOT / "eval").glob("*.jsonl"))]
+    # followups.jsonl pairs a first question with its follow-up; examples/followups.rs scores it.
+    own = [p for p in sorted((ROOT / "eval").glob("*.jsonl")) if p.stem != "followups"]
+    sets = [SHARED / "eval" / "seeds-dev.jsonl", SHARED / "eval" / "federalist-dev.jsonl", *own]
     if args.markdown:
         print("| set | retrieval | hit@1 | hit@3 | quote@1 | MRR@10 | answerable refused | unanswerable abstained |")
         print("|---|---|---|---|---|---|---|---|")
