@@ -283,7 +283,6 @@ fn rescope(index: &SearchIndex, query: &mut AnalyzedQuery, within: &Within) -> R
         ordinal != NO_PASSAGE && within.contains(paragraphs.essay(paragraphs.of(ordinal as usize)))
     };
     let searcher = index.searcher();
-    let body = index.body();
     let mut n = 0u64;
     for (segment_ord, _) in searcher.segment_readers().iter().enumerate() {
         n += index
@@ -294,27 +293,43 @@ fn rescope(index: &SearchIndex, query: &mut AnalyzedQuery, within: &Within) -> R
     }
     for term in query.terms.iter_mut().filter(|t| !t.stop) {
         let mut df = 0u64;
-        let key = Term::from_field_text(body, &term.text);
-        for (segment_ord, segment) in searcher.segment_readers().iter().enumerate() {
-            let inverted = segment.inverted_index(body).map_err(Error::index)?;
-            let Some(mut postings) = inverted
-                .read_postings(&key, IndexRecordOption::Basic)
-                .map_err(Error::index)?
-            else {
-                continue;
-            };
-            let ordinals = index.ordinals(segment_ord);
-            let mut doc = postings.doc();
-            while doc != TERMINATED {
-                df += u64::from(in_scope(
-                    ordinals.get(doc as usize).copied().unwrap_or(NO_PASSAGE),
-                ));
-                doc = postings.advance();
-            }
-        }
+        for_each_posting(index, &term.text, IndexRecordOption::Basic, |ordinal, _| {
+            df += u64::from(in_scope(ordinal as u32));
+        })?;
         let n = n as f32;
         term.df = df;
         term.idf = (1.0 + (n - df as f32 + 0.5) / (df as f32 + 0.5)).ln();
+    }
+    Ok(())
+}
+
+/// Calls `each(ordinal, term_freq)` for every posting of the analysed term
+/// `text` in the body field that stands for a passage, in every segment.
+fn for_each_posting(
+    index: &SearchIndex,
+    text: &str,
+    option: IndexRecordOption,
+    mut each: impl FnMut(usize, u32),
+) -> Result<()> {
+    let body = index.body();
+    let term = Term::from_field_text(body, text);
+    for (segment_ord, segment) in index.searcher().segment_readers().iter().enumerate() {
+        let inverted = segment.inverted_index(body).map_err(Error::index)?;
+        let Some(mut postings) = inverted
+            .read_postings(&term, option)
+            .map_err(Error::index)?
+        else {
+            continue;
+        };
+        let ordinals = index.ordinals(segment_ord);
+        let mut doc = postings.doc();
+        while doc != TERMINATED {
+            let ordinal = ordinals.get(doc as usize).copied().unwrap_or(NO_PASSAGE);
+            if ordinal != NO_PASSAGE {
+                each(ordinal as usize, postings.term_freq());
+            }
+            doc = postings.advance();
+        }
     }
     Ok(())
 }
@@ -432,14 +447,11 @@ fn lexical(
         ..Lexical::default()
     };
     let scored = scored_terms(query, in_scope as u64);
-    let searcher = index.searcher();
-    let body = index.body();
     // Per paragraph, the term's frequency in it; and which paragraphs have one.
     let mut tf: Vec<u32> = vec![0; paragraphs.count()];
     let mut touched: Vec<usize> = Vec::new();
     const { assert!(MAX_QUERY_TERMS <= 64, "term sets are 64-bit") };
     for t in scored {
-        let term = Term::from_field_text(body, &query.terms[t].text);
         let mut count = |p: usize, freq: u32| {
             if !within.contains(paragraphs.essay(p)) {
                 return;
@@ -449,24 +461,12 @@ fn lexical(
             }
             tf[p] += freq;
         };
-        for (segment_ord, segment) in searcher.segment_readers().iter().enumerate() {
-            let inverted = segment.inverted_index(body).map_err(Error::index)?;
-            let Some(mut postings) = inverted
-                .read_postings(&term, IndexRecordOption::WithFreqs)
-                .map_err(Error::index)?
-            else {
-                continue;
-            };
-            let ordinals = index.ordinals(segment_ord);
-            let mut doc = postings.doc();
-            while doc != TERMINATED {
-                let ordinal = ordinals.get(doc as usize).copied().unwrap_or(NO_PASSAGE);
-                if ordinal != NO_PASSAGE {
-                    count(paragraphs.of(ordinal as usize), postings.term_freq());
-                }
-                doc = postings.advance();
-            }
-        }
+        for_each_posting(
+            index,
+            &query.terms[t].text,
+            IndexRecordOption::WithFreqs,
+            |ordinal, freq| count(paragraphs.of(ordinal), freq),
+        )?;
         // Paragraphs whose essay's title or author holds the term hold it once more.
         let in_titles: &[u32] = titles
             .essays
