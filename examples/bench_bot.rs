@@ -30,7 +30,7 @@
 #[path = "../tests/support/mod.rs"]
 mod support;
 
-#[path = "support/measure.rs"]
+#[path = "../crates/core/examples/support/measure.rs"]
 #[allow(dead_code)] // shared with benches/scale.rs, which uses all of it
 mod measure;
 

@@ -18,8 +18,8 @@
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use citebot::render::json;
-use citebot::{Engine, EngineOptions};
+use citebot_core::render::json;
+use citebot_core::{Engine, EngineOptions};
 
 fn main() -> Result<()> {
     let mut corpus = String::from("../shared/corpora/federalist");
@@ -56,7 +56,7 @@ fn main() -> Result<()> {
         model,
         hub: Default::default(),
     })?;
-    let state = engine.prepare_model(false, &citebot::progress::silent);
+    let state = engine.prepare_model(false, &citebot_core::progress::silent);
     println!("retrieval: {:?} ({state:?})", engine.retrieval());
     let per_round = repeat * quotes.len();
     let mut bytes = 0;

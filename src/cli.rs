@@ -6,12 +6,12 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 
-use citebot::config::{Config, Secrets};
-use citebot::filter::{Bound, Filters, describe};
-use citebot::model::ModelState;
-use citebot::progress::Progress;
-use citebot::render::{json, labels, text};
-use citebot::{Ask, Engine, EngineOptions, FollowUp, OpenReport};
+use citebot_core::answer::ModelState;
+use citebot_core::config::{Config, Secrets};
+use citebot_core::filter::{Bound, Filters, describe};
+use citebot_core::progress::Progress;
+use citebot_core::render::{json, labels, text};
+use citebot_core::{Ask, Engine, EngineOptions, FollowUp, OpenReport};
 
 /// Answers questions with quoted, cited excerpts from a corpus of essays.
 #[derive(Debug, Parser)]
@@ -344,7 +344,7 @@ fn add(
     meta: MetaArgs,
     sources: &[String],
 ) -> Result<()> {
-    use citebot::ingest;
+    use citebot_core::ingest;
     let options = ingest::AddOptions {
         corpus: config.corpus.clone(),
         overrides: ingest::Meta {
@@ -394,7 +394,7 @@ fn add(
     Ok(())
 }
 
-fn added_text(essay: &citebot::ingest::Added) -> String {
+fn added_text(essay: &citebot_core::ingest::Added) -> String {
     let meta = &essay.meta;
     let mut line = format!(
         "{} {}: \"{}\"",
@@ -415,7 +415,7 @@ fn added_text(essay: &citebot::ingest::Added) -> String {
     line
 }
 
-fn added_json(essay: &citebot::ingest::Added) -> serde_json::Value {
+fn added_json(essay: &citebot_core::ingest::Added) -> serde_json::Value {
     let meta = &essay.meta;
     serde_json::json!({
         "path": essay.path.display().to_string(),
@@ -558,7 +558,7 @@ fn model(config: &Config, fetch: bool) -> Result<()> {
     let mut out = std::io::stdout();
     if fetch {
         let bars = Bars::new();
-        let folder = citebot::engine::fetch_model(&options, &|step| bars.show(step));
+        let folder = citebot_core::engine::fetch_model(&options, &|step| bars.show(step));
         bars.finish();
         match folder.with_context(|| format!("fetching the model {}", options.model))? {
             Some(folder) => writeln!(out, "model {} is in {}", options.model, folder.display())?,
@@ -570,7 +570,7 @@ fn model(config: &Config, fetch: bool) -> Result<()> {
         return Ok(());
     }
     writeln!(out, "model setting: {}", options.model)?;
-    match citebot::engine::find_model(&options) {
+    match citebot_core::engine::find_model(&options) {
         Ok(Some(folder)) => writeln!(out, "files: {}", folder.display())?,
         Ok(None) => writeln!(out, "files: none (lexical retrieval)")?,
         Err(why) => writeln!(out, "files: not available ({why})")?,
@@ -880,7 +880,8 @@ mod tests {
     #[test]
     fn a_cause_repeated_in_its_parent_is_shown_once() {
         let io = std::io::Error::new(std::io::ErrorKind::NotFound, "no such file");
-        let error = anyhow::Error::new(citebot::Error::io("corpus", io)).context("opening corpus");
+        let error =
+            anyhow::Error::new(citebot_core::Error::io("corpus", io)).context("opening corpus");
         assert_eq!(
             error_report(&error),
             "Error: opening corpus\n\nCaused by:\n    corpus: no such file"

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::Parser;
 
-use citebot::config::Config;
+use citebot_core::config::Config;
 
 fn main() -> ExitCode {
     match start() {

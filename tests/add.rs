@@ -10,8 +10,7 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
-#[path = "support/pdf.rs"]
-mod pdf;
+use crate::support::pdf;
 
 const BIN: &str = env!("CARGO_BIN_EXE_citebot");
 const PAGES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/pages");
@@ -42,10 +41,10 @@ fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
-fn essay(path: &Path) -> citebot::corpus::Essay {
+fn essay(path: &Path) -> citebot_core::corpus::Essay {
     let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let name = path.file_name().unwrap().to_string_lossy();
-    citebot::corpus::parse_essay(&name, &bytes).unwrap_or_else(|e| panic!("{e:?}"))
+    citebot_core::corpus::parse_essay(&name, &bytes).unwrap_or_else(|e| panic!("{e:?}"))
 }
 
 fn md_files(dir: &Path) -> Vec<String> {
@@ -74,11 +73,7 @@ fn saved_seed_pages_give_the_curated_essays() {
         ("shirk-time-2022.md", "2022"),
     ] {
         let got = essay(&dir.path().join(name));
-        let want = essay(
-            &Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("corpus")
-                .join(name),
-        );
+        let want = essay(&crate::support::paths::shipped_corpus().join(name));
         assert_eq!(got.title, want.title, "{name}");
         assert_eq!(got.author, want.author, "{name}");
         assert_eq!(got.publication, want.publication, "{name}");

@@ -6,8 +6,7 @@ use std::process::Command;
 
 use serde_json::{Value, json};
 
-#[path = "support/cli.rs"]
-mod cli;
+use crate::support::cli;
 
 const BIN: &str = env!("CARGO_BIN_EXE_citebot");
 
@@ -88,7 +87,7 @@ fn cite_text(quote: &str) -> String {
         .args([
             "cite",
             "--corpus",
-            "../shared/corpora/federalist",
+            crate::support::paths::corpus_arg("federalist"),
             "--index",
         ])
         .arg(index.path())
@@ -200,7 +199,10 @@ fn federalist_verdicts() {
         "A government of the people, by the people, for the people",
         "Factions are the natural enemy of every free republic and must be abolished",
     ];
-    let r = cite_batch(Some("../shared/corpora/federalist"), &quotes);
+    let r = cite_batch(
+        Some(crate::support::paths::corpus_arg("federalist")),
+        &quotes,
+    );
     assert_eq!(verdict(&r[0]), "exact");
     assert_eq!(
         original(&r[0]),
@@ -257,7 +259,10 @@ fn hostile_quotes_never_panic() {
         "🙂 🙃",
         "\u{1}\u{1b}[31m",
     ];
-    for v in cite_batch(Some("../shared/corpora/federalist"), &quotes) {
+    for v in cite_batch(
+        Some(crate::support::paths::corpus_arg("federalist")),
+        &quotes,
+    ) {
         assert_eq!(verdict(&v), "not_found", "{v}");
     }
 }
@@ -271,7 +276,10 @@ fn a_lone_word_is_not_placed_but_a_rare_two_word_phrase_is() {
         "Hamilton said “liberty”",
         "parchment barriers",
     ];
-    let r = cite_batch(Some("../shared/corpora/federalist"), &quotes);
+    let r = cite_batch(
+        Some(crate::support::paths::corpus_arg("federalist")),
+        &quotes,
+    );
     for v in &r[..4] {
         assert_eq!(verdict(v), "not_found", "{v}");
     }
@@ -328,7 +336,7 @@ fn quotations_inside_messages_elisions_and_attribution() {
     );
 
     let r = cite_batch(
-        Some("../shared/corpora/federalist"),
+        Some(crate::support::paths::corpus_arg("federalist")),
         &[
             "By a faction, I understand a number of citizens who are united by some common impulse of passion",
             "the accumulation of all powers … in the same hands … may justly be pronounced the very definition of tyranny",
@@ -382,6 +390,7 @@ fn terminal_output_shows_the_attribution_in_one_line() {
 /// sides of each skipped run, against the original from one to the other;
 /// "…" marks where a long run is shortened).
 struct Elision {
+    /// A corpus in `../shared/corpora` by name; `None`: the shipped one.
     corpus: Option<&'static str>,
     quote: &'static str,
     starts: &'static str,
@@ -394,7 +403,7 @@ const ELISIONS: &[Elision] = &[
     // longer than the words quoted after it, and "is" for "may justly be
     // pronounced".
     Elision {
-        corpus: Some("../shared/corpora/federalist"),
+        corpus: Some("federalist"),
         quote: "the accumulation of all powers in the same hands is the very definition of tyranny",
         starts: "The accumulation of all powers, legislative",
         ends: "may justly be pronounced the very definition of tyranny",
@@ -411,7 +420,7 @@ const ELISIONS: &[Elision] = &[
     },
     // A whole sentence left out between two others of one paragraph.
     Elision {
-        corpus: Some("../shared/corpora/federalist"),
+        corpus: Some("federalist"),
         quote: "If men were angels, no government would be necessary. In framing a government which is to be administered by men over men, the great difficulty lies in this",
         starts: "If men were angels",
         ends: "the great difficulty lies in this",
@@ -421,7 +430,7 @@ const ELISIONS: &[Elision] = &[
         )],
     },
     Elision {
-        corpus: Some("../shared/corpora/federalist"),
+        corpus: Some("federalist"),
         quote: "The provision for defense must be made commensurate to the danger of attack.",
         starts: "The provision for defense must in this",
         ends: "commensurate to the danger of attack",
@@ -441,14 +450,14 @@ const ELISIONS: &[Elision] = &[
     },
     // The seeds as plain text.
     Elision {
-        corpus: Some("../shared/corpora/seeds"),
+        corpus: Some("seeds"),
         quote: "Xi wants China to be respected as a global power by virtue of its large and talented population",
         starts: "Xi wants China to be respected as a global power, as well",
         ends: "its large and talented population",
         differences: &[("power by", "power, as well it should be, by")],
     },
     Elision {
-        corpus: Some("../shared/corpora/seeds"),
+        corpus: Some("seeds"),
         quote: "No country has a monopoly on the wisdom on how to achieve them. When those countries are huge, as the United States and China are, the consequences can be enormous.",
         starts: "No country has a monopoly",
         ends: "the consequences can be enormous",
@@ -459,7 +468,7 @@ const ELISIONS: &[Elision] = &[
     },
     // Emerson, Mill and Thoreau.
     Elision {
-        corpus: Some("../shared/corpora/essays"),
+        corpus: Some("essays"),
         quote: "A foolish consistency is the hobgoblin of little minds. To be great is to be misunderstood.",
         starts: "A foolish consistency is the hobgoblin of little minds, adored",
         ends: "To be great is to be misunderstood",
@@ -469,7 +478,7 @@ const ELISIONS: &[Elision] = &[
         )],
     },
     Elision {
-        corpus: Some("../shared/corpora/essays"),
+        corpus: Some("essays"),
         quote: "the only purpose for which power can be rightfully exercised over any member is to prevent harm to others",
         starts: "the only purpose for which power",
         ends: "is to prevent harm to others",
@@ -479,7 +488,7 @@ const ELISIONS: &[Elision] = &[
         )],
     },
     Elision {
-        corpus: Some("../shared/corpora/essays"),
+        corpus: Some("essays"),
         quote: "The government itself is equally liable to be abused and perverted before the people can act through it",
         starts: "The government itself, which is only the mode",
         ends: "before the people can act through it",
@@ -489,7 +498,7 @@ const ELISIONS: &[Elision] = &[
         )],
     },
     Elision {
-        corpus: Some("../shared/corpora/essays"),
+        corpus: Some("essays"),
         quote: "Government is at best but an expedient. The standing army is only an arm of the standing government.",
         starts: "Government is at best but an expedient; but most",
         ends: "The standing army is only an arm of the standing government",
@@ -519,7 +528,7 @@ fn differences_of(v: &Value) -> Vec<(String, String)> {
 /// than the quote has on that side.
 const SHORT_SIDES: &[Elision] = &[
     Elision {
-        corpus: Some("../shared/corpora/federalist"),
+        corpus: Some("federalist"),
         quote: "the judiciary will always be the least dangerous to the political rights of the Constitution",
         starts: "the judiciary, from the nature of its functions",
         ends: "the political rights of the Constitution",
@@ -529,7 +538,7 @@ const SHORT_SIDES: &[Elision] = &[
         )],
     },
     Elision {
-        corpus: Some("../shared/corpora/federalist"),
+        corpus: Some("federalist"),
         quote: "the judiciary will forever be the least dangerous to the political rights of the Constitution",
         starts: "the judiciary, from the nature of its functions",
         ends: "the political rights of the Constitution",
@@ -542,7 +551,7 @@ const SHORT_SIDES: &[Elision] = &[
         ],
     },
     Elision {
-        corpus: Some("../shared/corpora/federalist"),
+        corpus: Some("federalist"),
         quote: "An insurrection eventually endangers all government",
         starts: "An insurrection, whatever may be",
         ends: "eventually endangers all government",
@@ -552,28 +561,28 @@ const SHORT_SIDES: &[Elision] = &[
         )],
     },
     Elision {
-        corpus: Some("../shared/corpora/federalist"),
+        corpus: Some("federalist"),
         quote: "the moment a cause of difference sprang up, it failed",
         starts: "the moment a cause of difference sprang up, capable",
         ends: "its strength, it failed",
         differences: &[("up, it", "up, capable of trying its strength, it")],
     },
     Elision {
-        corpus: Some("../shared/corpora/federalist"),
+        corpus: Some("federalist"),
         quote: "The public business must go forward.",
         starts: "The public business must, in some way",
         ends: "or other, go forward",
         differences: &[("must go", "must, in some way or other, go")],
     },
     Elision {
-        corpus: Some("../shared/corpora/federalist"),
+        corpus: Some("federalist"),
         quote: "there is no process of a court by which the observance of the laws can be enforced",
         starts: "there is no process of a court",
         ends: "can, in the last resort, be enforced",
         differences: &[("can be", "can, in the last resort, be")],
     },
     Elision {
-        corpus: Some("../shared/corpora/essays"),
+        corpus: Some("essays"),
         quote: "Prayer that craves a particular commodity is vicious",
         starts: "Prayer that craves a particular commodity, any",
         ends: "all good, is vicious",
@@ -583,7 +592,7 @@ const SHORT_SIDES: &[Elision] = &[
         )],
     },
     Elision {
-        corpus: Some("../shared/corpora/essays"),
+        corpus: Some("essays"),
         quote: "Before the immense possibilities of man all mere experience shrinks away",
         starts: "Before the immense possibilities of man all mere experience, all",
         ends: "spotless and sainted, shrinks away",
@@ -593,14 +602,14 @@ const SHORT_SIDES: &[Elision] = &[
         )],
     },
     Elision {
-        corpus: Some("../shared/corpora/essays"),
+        corpus: Some("essays"),
         quote: "if any opinion is compelled to silence, that opinion may be true",
         starts: "if any opinion is compelled to silence",
         ends: "for aught we can certainly know, be true",
         differences: &[("may be", "may, for aught we can certainly know, be")],
     },
     Elision {
-        corpus: Some("../shared/corpora/essays"),
+        corpus: Some("essays"),
         quote: "Her chronicles inform us when her wild animals became extinct",
         starts: "Her chronicles inform us when her wild animals, but",
         ends: "the wild man in her, became extinct",
@@ -610,7 +619,7 @@ const SHORT_SIDES: &[Elision] = &[
         )],
     },
     Elision {
-        corpus: Some("../shared/corpora/essays"),
+        corpus: Some("essays"),
         quote: "The preacher unfolded in the ordinary manner the doctrine of the Last Judgment",
         starts: "The preacher, a man esteemed",
         ends: "the doctrine of the Last Judgment",
@@ -620,7 +629,7 @@ const SHORT_SIDES: &[Elision] = &[
         )],
     },
     Elision {
-        corpus: Some("../shared/corpora/seeds"),
+        corpus: Some("seeds"),
         quote: "Our Ambassador remains unable to meet anyone higher than a Vice Foreign Minister",
         starts: "Our Ambassador in Beijing, veteran diplomat",
         ends: "higher than a Vice Foreign Minister",
@@ -630,7 +639,7 @@ const SHORT_SIDES: &[Elision] = &[
         )],
     },
     Elision {
-        corpus: Some("../shared/corpora/seeds"),
+        corpus: Some("seeds"),
         quote: "Strategic dialogues also are invaluable for exploring areas of convergence and divergence",
         starts: "Strategic dialogues for sharing perspectives",
         ends: "areas of convergence and divergence",
@@ -640,7 +649,7 @@ const SHORT_SIDES: &[Elision] = &[
         )],
     },
     Elision {
-        corpus: Some("../shared/corpora/seeds"),
+        corpus: Some("seeds"),
         quote: "Xi wants China to be respected as a global power by virtue of its unique history",
         starts: "Xi wants China to be respected as a global power, as well",
         ends: "centrality in Asia, and unique history",
@@ -672,7 +681,10 @@ fn check_elisions(elisions: &[Elision]) {
     for corpus in corpora {
         let cases: Vec<&Elision> = elisions.iter().filter(|e| e.corpus == corpus).collect();
         let quotes: Vec<&str> = cases.iter().map(|e| e.quote).collect();
-        for (case, v) in cases.iter().zip(cite_batch(corpus, &quotes)) {
+        for (case, v) in cases.iter().zip(cite_batch(
+            corpus.map(crate::support::paths::corpus_arg),
+            &quotes,
+        )) {
             assert_eq!(verdict(&v), "close", "{v}");
             assert_eq!(v["elided"], true, "{v}");
             let original = original(&v);
@@ -715,7 +727,7 @@ fn every_common_attribution_frame_is_read() {
         "A foolish consistency is the hobgoblin of little minds, as Thoreau put it",
         "As Thoreau put it: \"every citizen must obey the law of the land without question\"",
     ];
-    let r = cite_batch(Some("../shared/corpora/essays"), &essays);
+    let r = cite_batch(Some(crate::support::paths::corpus_arg("essays")), &essays);
     let thoreau = "Henry David Thoreau";
     let emerson = "Ralph Waldo Emerson";
     assert_eq!(r[0]["attribution"], attribution("Thoreau", thoreau, true));
@@ -734,7 +746,10 @@ fn every_common_attribution_frame_is_read() {
         "Madison once wrote, \"Ambition must be made to counteract ambition\"",
         "\"Ambition must be made to counteract ambition\" (Hamilton, Federalist 51)",
     ];
-    let r = cite_batch(Some("../shared/corpora/federalist"), &federalist);
+    let r = cite_batch(
+        Some(crate::support::paths::corpus_arg("federalist")),
+        &federalist,
+    );
     assert_eq!(
         r[0]["attribution"],
         attribution("Hamilton", "Alexander Hamilton", true)

@@ -34,8 +34,7 @@
 use serde_json::Value;
 use std::collections::BTreeMap;
 
-#[path = "support/cli.rs"]
-mod cli;
+use crate::support::cli;
 
 /// Genuine cases that may stop being placed without failing a test.
 const SLACK: usize = 1;
@@ -127,7 +126,7 @@ fn labelled_set_with_words_only() {
 
 #[test]
 fn labelled_set_with_the_model() {
-    let model = std::path::Path::new("../shared/models/all-MiniLM-L6-v2");
+    let model = crate::support::paths::model();
     assert!(model.is_dir(), "../shared must sit beside the repo");
     labelled_set(model.to_str().unwrap(), &WITH_THE_MODEL);
 }
@@ -139,7 +138,10 @@ fn labelled_set(model: &str, recorded: &Recorded) {
     let mut results: Vec<Option<Value>> = vec![None; cases.len()];
     for (corpus, dir) in [
         ("seeds", None),
-        ("federalist", Some("../shared/corpora/federalist")),
+        (
+            "federalist",
+            Some(crate::support::paths::corpus_arg("federalist")),
+        ),
     ] {
         let idx: Vec<usize> = (0..cases.len())
             .filter(|&i| cases[i].corpus == corpus)

@@ -51,12 +51,14 @@ fn json_lines(out: &Output) -> Vec<Value> {
 }
 
 fn federalist() -> String {
-    "../shared/corpora/federalist".into()
+    crate::support::paths::corpus("federalist")
+        .display()
+        .to_string()
 }
 
 /// The shared copy of the sentence-embedding model.
 fn shared_model() -> String {
-    "../shared/models/all-MiniLM-L6-v2".into()
+    crate::support::paths::model().display().to_string()
 }
 
 /// Checks one `ask --json` object against the contract, key by key.

@@ -2,14 +2,12 @@
 //! driven through a real teloxide `Bot` so that every result shape is
 //! checked by teloxide's own deserializers.
 
-mod support;
-
 use std::time::{Duration, Instant};
 
+use crate::support::fake_bot_api::*;
 use proptest::prelude::*;
 use proptest::test_runner::{Config as ProptestConfig, TestCaseError, TestRunner};
 use serde_json::{Value, json};
-use support::fake_bot_api::*;
 use teloxide::dispatching::UpdateFilterExt;
 use teloxide::prelude::*;
 use teloxide::types::{

@@ -20,7 +20,7 @@ const REPO: &str = "sentence-transformers/all-MiniLM-L6-v2";
 const COMMIT: &str = "c9745ed1d9f207416be6d2e6f8de32d1f16199bf";
 
 fn shared_model() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/models/all-MiniLM-L6-v2")
+    crate::support::paths::model()
 }
 
 /// What the fake Hub serves, and how many files it has served.

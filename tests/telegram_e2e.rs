@@ -2,14 +2,12 @@
 //! API server (`tests/support/fake_bot_api.rs`), asserting on what reached
 //! Telegram.
 
-mod support;
-
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use crate::support::bot_process::*;
+use crate::support::fake_bot_api::*;
 use serde_json::json;
-use support::bot_process::*;
-use support::fake_bot_api::*;
 
 const EXACT: &str = "China is the top trading partner of 128 out of 190 countries in the world.";
 const CLOSE: &str = "China is the biggest trading partner of 128 of 190 countries in the world.";
@@ -462,7 +460,7 @@ async fn reload_by_admin_only() {
 /// A copy of the shipped corpus, for a bot that changes it.
 fn corpus_copy() -> tempfile::TempDir {
     let corpus = tempfile::tempdir().unwrap();
-    for entry in std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus")).unwrap() {
+    for entry in std::fs::read_dir(crate::support::paths::shipped_corpus()).unwrap() {
         let path = entry.unwrap().path();
         std::fs::copy(&path, corpus.path().join(path.file_name().unwrap())).unwrap();
     }
@@ -482,7 +480,7 @@ fn essay_files(dir: &Path) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn add_documents_by_admin_in_private() {
-    use support::pdf::{content, pdf, text};
+    use crate::support::pdf::{content, pdf, text};
     let corpus = corpus_copy();
     let admin = 911;
     let settings = Settings {
@@ -1254,7 +1252,7 @@ fn rendered_messages_pass_telegrams_parser() {
     let mut runner = TestRunner::default();
     runner
         .run(&(".{0,300}", "\\PC{1,5000}"), |(title, text)| {
-            let sources = [citebot::Source {
+            let sources = [citebot_core::Source {
                 id: "e".into(),
                 title: title.clone(),
                 author: Some(text.clone()),
@@ -1263,11 +1261,11 @@ fn rendered_messages_pass_telegrams_parser() {
                 url: Some(format!("https://e.org/{title}")),
                 paragraphs: 1,
             }];
-            let html = citebot::render::html::sources(&sources);
+            let html = citebot_core::render::html::sources(&sources);
             prop_assert!(format_message_text(&html, Some("HTML")).is_ok(), "{}", html);
-            let mut doc = citebot::render::html::Html::new(MAX_MESSAGE_LEN);
-            doc.tagged(citebot::render::html::Tag::Quote, &text)
-                .tagged(citebot::render::html::Tag::Bold, &title);
+            let mut doc = citebot_core::render::html::Html::new(MAX_MESSAGE_LEN);
+            doc.tagged(citebot_core::render::html::Tag::Quote, &text)
+                .tagged(citebot_core::render::html::Tag::Bold, &title);
             let html = doc.finish();
             let parsed = format_message_text(&html, Some("HTML"));
             prop_assert!(
@@ -1286,7 +1284,7 @@ fn rendered_messages_pass_telegrams_parser() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_bot_embeds_in_the_background_then_answers_hybrid() {
     let port = free_port();
-    let model = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/models/all-MiniLM-L6-v2");
+    let model = crate::support::paths::model();
     let settings = Settings {
         args: vec!["--metrics".into(), format!("127.0.0.1:{port}")],
         env: vec![("CITEBOT_MODEL".into(), model.display().to_string())],

@@ -3,17 +3,13 @@
 //! message when a filter matches nothing, and a reply to an answer (or to
 //! a quoted part of it) asked as a follow-up.
 
-mod support;
-
-use std::path::Path;
-
+use crate::support::bot_process::*;
+use crate::support::fake_bot_api::*;
 use serde_json::json;
-use support::bot_process::*;
-use support::fake_bot_api::*;
 
 fn federalist() -> Settings {
     Settings {
-        corpus: Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpora/federalist"),
+        corpus: crate::support::paths::corpus("federalist"),
         ..Settings::default()
     }
 }

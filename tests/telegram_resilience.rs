@@ -7,12 +7,10 @@
 //! ([`WAIT`], or the 30 s for a restarted burst), and what is
 //! checked is counts and order.
 
-mod support;
-
 use std::time::Duration;
 
-use support::bot_process::*;
-use support::fake_bot_api::*;
+use crate::support::bot_process::*;
+use crate::support::fake_bot_api::*;
 
 /// Waits until every chat in `chats` has a message from the bot.
 async fn all_answered(api: &FakeBotApi, bot: &BotProcess, chats: &[i64], within: Duration) {

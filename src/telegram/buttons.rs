@@ -7,8 +7,8 @@
 
 use teloxide::types::{CopyTextButton, InlineKeyboardButton, InlineKeyboardMarkup};
 
-use crate::model::{Citation, Hit};
-use crate::render::{bot_texts, html};
+use citebot_core::answer::{Citation, Hit};
+use citebot_core::render::{bot_texts, html};
 
 /// Pages **More** can reach.
 pub(crate) const MAX_PAGES: usize = 10;

@@ -12,7 +12,7 @@ use super::api::Reply;
 use super::guard::hint_button;
 use super::handlers::{self, App};
 use super::metrics::Metrics;
-use crate::render::{bot_texts, html};
+use citebot_core::render::{bot_texts, html};
 
 /// Called once an update is handled (answered, refused, ignored or failed).
 pub(crate) type Done = Box<dyn FnOnce() + Send>;

@@ -36,8 +36,8 @@ use super::journal::{Journal, unix_now};
 use super::metrics::Metrics;
 use super::pacer::ChatSlots;
 use super::ratelimit::{Decision, RateLimiter, WINDOW_SECONDS};
-use crate::config::TelegramConfig;
-use crate::render::{bot_texts, html};
+use citebot_core::config::TelegramConfig;
+use citebot_core::render::{bot_texts, html};
 
 /// How long a question may have to wait for its chat's turn: with one
 /// answer a second, a chat may have three questions in hand.
@@ -327,7 +327,7 @@ mod tests {
     use super::*;
 
     fn config(chats: &[i64], users: &[u64]) -> TelegramConfig {
-        let mut config = crate::config::Config::default().telegram;
+        let mut config = citebot_core::config::Config::default().telegram;
         config.allowed_chats = chats.to_vec();
         config.allowed_users = users.to_vec();
         config.rate_limit_per_minute = 2;

@@ -10,10 +10,10 @@
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
-use crate::engine::{Engine, EngineOptions, OpenReport};
-use crate::model::ModelState;
-use crate::progress::Progress;
-use crate::render::labels;
+use citebot_core::answer::ModelState;
+use citebot_core::engine::{Engine, EngineOptions, OpenReport};
+use citebot_core::progress::Progress;
+use citebot_core::render::labels;
 
 use super::TelegramError;
 use super::metrics::Metrics;
@@ -86,7 +86,7 @@ impl Library {
 
     /// Re-reads the corpus and swaps the engine; on failure the current one
     /// stays. Blocking: call it on the blocking pool.
-    pub fn reload(&self) -> crate::Result<OpenReport> {
+    pub fn reload(&self) -> citebot_core::Result<OpenReport> {
         let (engine, report) = self.current().engine.reload()?;
         let loaded = Arc::new(Loaded::new(engine, &self.examples));
         prepare_in_background(loaded.clone(), self.metrics.clone());

@@ -13,8 +13,8 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 
 use super::{Shutdown, TelegramError};
-use crate::model::{ModelState, Retrieval};
-use crate::render::labels;
+use citebot_core::answer::{ModelState, Retrieval};
+use citebot_core::render::labels;
 
 /// Upper bounds of the latency histogram's buckets, in seconds.
 const BUCKETS: [f64; 11] = [

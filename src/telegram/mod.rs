@@ -48,8 +48,8 @@ use std::time::Duration;
 use teloxide::types::Me;
 use tokio::sync::watch;
 
-use crate::config::{Config, Secrets};
-use crate::engine::EngineOptions;
+use citebot_core::config::{Config, Secrets};
+use citebot_core::engine::EngineOptions;
 
 use self::api::Api;
 use self::guard::Guard;
@@ -84,7 +84,7 @@ pub enum TelegramError {
     Webhook(String),
     /// The corpus or index could not be opened.
     #[error(transparent)]
-    Engine(#[from] crate::Error),
+    Engine(#[from] citebot_core::Error),
     /// Telegram refused a call the bot cannot run without.
     #[error("Telegram: {0}")]
     Api(String),
@@ -205,11 +205,11 @@ impl Start {
         }
         let grace = Duration::from_secs(telegram.shutdown_grace_seconds);
         let guard = Guard::new(telegram, Some(journal.clone()));
-        let adding = crate::ingest::AddOptions {
+        let adding = citebot_core::ingest::AddOptions {
             corpus: self.engine.corpus.clone(),
-            overrides: crate::ingest::Meta::default(),
-            split: crate::ingest::Split::None,
-            limits: crate::ingest::Limits::from(&self.config.add),
+            overrides: citebot_core::ingest::Meta::default(),
+            split: citebot_core::ingest::Split::None,
+            limits: citebot_core::ingest::Limits::from(&self.config.add),
         };
         let settings = handlers::Settings {
             config: telegram.clone(),

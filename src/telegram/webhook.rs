@@ -62,7 +62,7 @@ impl Webhook {
             Some(_) => {
                 return Err(TelegramError::Webhook(format!(
                     "{} must be 1-256 characters of A-Z, a-z, 0-9, _ and -",
-                    crate::config::Secrets::WEBHOOK_SECRET_VAR
+                    citebot_core::config::Secrets::WEBHOOK_SECRET_VAR
                 )));
             }
             None => random_secret()?,

@@ -51,7 +51,7 @@ impl Default for Settings {
             allowed_users: Vec::new(),
             allowed_chats: Vec::new(),
             telegram: String::new(),
-            corpus: Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus"),
+            corpus: super::paths::shipped_corpus(),
             args: Vec::new(),
             env: Vec::new(),
         }
@@ -312,7 +312,7 @@ pub fn collapse(text: &str) -> String {
 
 /// Asserts that `excerpt` is the essays' own words.
 pub fn assert_verbatim(excerpt: &str) {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus");
+    let dir = super::paths::shipped_corpus();
     let corpus: String = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())

@@ -6,12 +6,12 @@ use std::sync::Arc;
 use teloxide::types::{CallbackQuery, Message};
 
 use super::{App, Handled, HandlerError, clip};
-use crate::model::Hit;
-use crate::render::{bot_texts, html};
 use crate::telegram::api::Reply;
 use crate::telegram::buttons::{Button, MAX_PAGES, copy_keyboard, keyboard};
 use crate::telegram::commands;
 use crate::telegram::metrics::Metrics;
+use citebot_core::answer::Hit;
+use citebot_core::render::{bot_texts, html};
 
 /// What a press did (for the log) and the notice to show, if any.
 type Pressed = Result<(&'static str, Option<&'static str>), HandlerError>;
@@ -52,9 +52,9 @@ async fn more(app: &App, answer: &Message, page: usize) -> Pressed {
     let page = page.min(MAX_PAGES - 1);
     // The filters are in the question; the follow-up context, if any, was
     // in the message it replied to, which Telegram does not nest this deep.
-    let options = crate::engine::Ask {
+    let options = citebot_core::engine::Ask {
         filters: app.filters.clone(),
-        ..crate::engine::Ask::default()
+        ..citebot_core::engine::Ask::default()
     };
     let found = app
         .with_engine(move |l| l.engine.ask_text(&question, per * (page + 1), &options))

@@ -9,11 +9,11 @@ use teloxide::types::{
 };
 
 use super::{App, Handled, clip};
-use crate::model::Verdict;
-use crate::render::{bot_texts, html, labels};
 use crate::telegram::api::no_preview;
 use crate::telegram::guard::hint_button;
 use crate::telegram::metrics::Metrics;
+use citebot_core::answer::Verdict;
+use citebot_core::render::{bot_texts, html, labels};
 
 /// Longest inline result description, in characters.
 const MAX_DESCRIPTION: usize = 200;
@@ -54,10 +54,10 @@ pub(super) async fn handle(app: Arc<App>, query: InlineQuery) -> Handled {
     let limit = app
         .config
         .inline_results
-        .clamp(1, crate::config::MAX_INLINE_RESULTS);
-    let options = crate::engine::Ask {
+        .clamp(1, citebot_core::config::MAX_INLINE_RESULTS);
+    let options = citebot_core::engine::Ask {
         filters: app.filters.clone(),
-        ..crate::engine::Ask::default()
+        ..citebot_core::engine::Ask::default()
     };
     let found = app
         .with_engine(move |l| l.engine.ask_text(&question, limit, &options))

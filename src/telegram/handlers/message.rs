@@ -5,13 +5,13 @@ use std::sync::Arc;
 use teloxide::types::{Document, Message};
 
 use super::{App, Asked, Handled, HandlerError, clip};
-use crate::ingest;
-use crate::model::Verdict;
-use crate::render::{bot_texts, html, labels};
 use crate::telegram::api::Reply;
 use crate::telegram::buttons::{copy_keyboard, keyboard};
 use crate::telegram::commands::{Command, Request};
 use crate::telegram::metrics::Metrics;
+use citebot_core::answer::Verdict;
+use citebot_core::ingest;
+use citebot_core::render::{bot_texts, html, labels};
 
 /// Answers a message for the bot.
 pub(super) async fn handle(app: Arc<App>, message: Message, asked: Asked) -> Handled {

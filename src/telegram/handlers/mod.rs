@@ -1,7 +1,7 @@
 //! Handlers: what the bot does with a message, a button press or an inline
 //! query. Every reply is the essays' own words, rendered by
-//! [`crate::render::html`]; the bot's few fixed texts are in
-//! [`crate::render::bot_texts`].
+//! [`citebot_core::render::html`]; the bot's few fixed texts are in
+//! [`citebot_core::render::bot_texts`].
 //!
 //! [`schema`] routes each update: first what it asks and of whom
 //! ([`Incoming`]), then the [guard](super::guard) (access lists and rate
@@ -24,9 +24,9 @@ use super::commands::{self, Request};
 use super::guard::{self, Asker, Guard, Kind};
 use super::library::{Library, Loaded};
 use super::metrics::Metrics;
-use crate::config::TelegramConfig;
-use crate::engine::{Ask, FollowUp};
-use crate::filter::Filters;
+use citebot_core::config::TelegramConfig;
+use citebot_core::engine::{Ask, FollowUp};
+use citebot_core::filter::Filters;
 
 /// Longest question or quote passed to the engine, in characters.
 const MAX_QUERY_CHARS: usize = 1000;
@@ -36,7 +36,7 @@ const MAX_QUERY_CHARS: usize = 1000;
 pub(crate) enum HandlerError {
     /// The engine failed.
     #[error("engine: {0}")]
-    Engine(#[from] crate::Error),
+    Engine(#[from] citebot_core::Error),
     /// An engine call panicked or was cancelled.
     #[error("engine task: {0}")]
     Task(#[from] tokio::task::JoinError),
@@ -60,7 +60,7 @@ pub(crate) struct App {
     pub guard: Guard,
     config: TelegramConfig,
     /// Where `/add` writes, and its limits.
-    adding: crate::ingest::AddOptions,
+    adding: citebot_core::ingest::AddOptions,
     /// What questions are asked within unless they say otherwise (the config's `[filters]`).
     filters: Filters,
     me: Me,
@@ -202,7 +202,7 @@ pub(crate) struct Settings {
     /// The `[telegram]` section.
     pub config: TelegramConfig,
     /// Where `/add` writes, and its limits.
-    pub adding: crate::ingest::AddOptions,
+    pub adding: citebot_core::ingest::AddOptions,
     /// The config's `[filters]`.
     pub filters: Filters,
 }

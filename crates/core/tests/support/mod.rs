@@ -1,0 +1,3 @@
+//! Shared helpers for the core's integration tests.
+
+pub mod paths;
