@@ -5,88 +5,98 @@
 //!
 //! # Layout
 //!
-//! Data flows one way:
+//! This crate is the engine; the `citebot` package beside it holds the
+//! transports (the command line and the Telegram bot) and reaches the
+//! engine only through its façade. Data flows one way:
 //!
 //! ```text
-//!  corpus ──▶ passage ──▶ store ──▶ index ──▶ search ──▶ quote + cite ──▶ engine ──▶ render ──▶ transports
-//!  (files,    (windows,   (essays,  (tantivy, (BM25,     (excerpt,        (façade)   (text,     (cli in the
-//!   parsing,   sentences)  passages  on disk)  evidence,  citation,                    html,      binary,
-//!   ids)                   by ordinal          decision)  deep link)                   json,      telegram)
-//!                          and id)                │                                    labels)
-//!                                      lookup + align: "where does this quote come from?"
+//!  corpus ─▶ passage ─▶ store ─▶ index ─┬─▶ search ─▶ quote + cite ─▶ engine ─▶ render ─▶ transports
+//!  (files,   (windows,  (essays,  (tantivy)│   (BM25,     (excerpt,      (façade) (text,    (the citebot
+//!   parsing,  sentences) passages          │    evidence,  citation,               html,     package: CLI,
+//!   ids)                 by ordinal  dense ─┘    decision)  deep link)             json,     Telegram)
+//!                        and id)   (model,          lookup + align: "where          labels)
+//!                                   vectors)        does this quote come from?"
 //! ```
 //!
-//! and every module imports only modules below it in this list, or beside
-//! it in its row (`error`, which nearly every layer uses, is left out of
-//! the imports; the leaves at the bottom import nothing of the crate):
+//! Folders mirror the layers, and every module imports only modules in
+//! the rows below its own, or beside it in its row. `error`, which every
+//! layer uses, is left out of the imports. The leaves at the bottom import
+//! nothing of the crate.
 //!
 //! | layer | modules | imports |
 //! | --- | --- | --- |
-//! | transports | `cli` (the binary), [`telegram`] | engine, model, render, config, ingest |
-//! | rendering | [`render`] (`text`, `html`, `json`, `labels`, `bot_texts`) | model, filter, clean |
-//! | façade | [`engine`] | the stages below, model, cite, corpus, config |
-//! | quoting | `quote`; `lookup` with `align`; `select` | search, semantic, index, store, model, cite, analysis; select: filter, scope, store, lookup |
-//! | ranking | `search` | index, store, analysis, scope |
-//! | model side | `semantic` | embed, vectors, store, model, progress |
-//! | vectors | `vectors` | embed, store, progress |
-//! | index | `index` | store, passage, analysis, names |
-//! | passages | `store` with `snapshot`, [`passage`] | model, corpus, analysis, codec |
-//! | nouns | [`model`], [`cite`], [`filter`] | cite, corpus, filter |
-//! | corpus | [`corpus`]; [`ingest`] beside it (writes the files `corpus` reads) | names, clean, codec; ingest: corpus, config, names |
-//! | settings | [`config`] | embed (the Hub's settings) |
-//! | model | `embed` (`fetch`, `model`, `bert`, `weights`) | progress |
-//! | leaves | `analysis`, `names`, `clean`, `codec`, `scope`, [`progress`], [`error`] | — |
+//! | rendering | [`render`]: for terminals, Telegram (HTML) and JSON, with [`render::labels`] and [`render::bot_texts`] | answer, filter, text |
+//! | façade | [`engine`] | every row below |
+//! | settings | [`config`]; [`ingest`] (`citebot add`) | config: dense (the Hub's settings), filter; ingest: config, corpus, text |
+//! | quoting | `quote`; `lookup/` with its `align/`; `select` | search, dense, index, store, passage, answer, cite, text; select: lookup, search, filter, corpus, store |
+//! | ranking | `search/` with its `scope` | index, store, text |
+//! | meaning | `dense/`: the model (`embed/`: `encoder`, `bert`, `weights`, `fetch`), its `vectors`, and their state | answer, store, progress |
+//! | index | `index` | store, passage, text |
+//! | passages | `store/` with its `snapshot`; [`passage`] | answer, passage, corpus, codec, text |
+//! | nouns | [`answer`], [`cite`], [`filter`] | answer: cite, corpus, filter; cite: corpus |
+//! | corpus | [`corpus`] | codec, text |
+//! | leaves | `text/` (`analysis`, `clean`, `names`), `codec`, [`progress`], [`error`] | — |
 //!
 //! - [`corpus`]: reads a folder of `.md`/`.txt` essays; bad files become warnings.
 //!   [`corpus::parse_essay`] is public: the file format is part of the product.
-//! - [`ingest`]: `citebot add`: web pages, URLs, `.txt` and `.md` files
-//!   to essay files in the corpus folder (the article without the site's
-//!   furniture, the metadata the source gives, names from author and title).
+//! - [`ingest`]: `citebot add`: web pages, URLs, PDF, EPUB, DOCX, `.txt` and
+//!   `.md` files to essay files in the corpus folder (the article without
+//!   the site's furniture, the metadata the source gives, names from author
+//!   and title).
 //! - [`passage`]: paragraphs, split into sentence windows when long.
 //! - `store`: the loaded essays and their passages, by ordinal and by id;
-//!   what a reload added, changed and removed.
-//! - `snapshot`: the store saved beside the index (memory-mapped, checked
-//!   by CRCs), so that a start with nothing changed parses no essay; written
-//!   with `codec`, a plain byte format.
-//! - `analysis`: the one analyzer used for indexing, querying and marking.
+//!   what a reload added, changed and removed. Its `snapshot` saves it
+//!   beside the index (memory-mapped, checked by CRCs), so that a start
+//!   with nothing changed parses no essay; written with `codec`, a plain
+//!   byte format.
+//! - `text`: the one analyzer used for indexing, querying and marking
+//!   (`analysis`), control characters (`clean`), slugs and a stable hash
+//!   (`names`).
 //! - `index`: the tantivy index on disk, updated per essay when files change.
-//! - `embed`: the sentence-embedding model (all-MiniLM-L6-v2 by default):
-//!   finding or downloading it, checking it, running it in process on its
-//!   memory-mapped weights.
-//! - `vectors`: one `i8` vector per sentence, stored in the index folder and
-//!   kept up to date per essay; exact nearest-neighbour search.
-//! - `semantic`: the model and the vectors as the engine holds them: ready,
-//!   pending or unavailable, and why.
+//! - `dense`: search by meaning. The sentence-embedding model
+//!   (all-MiniLM-L6-v2 by default) in `embed`: finding or downloading it
+//!   (`fetch`, behind the `net` feature), checking it, running it in
+//!   process on its memory-mapped weights (`encoder`, `bert`, `weights`);
+//!   `vectors`: one `i8` vector per sentence and per passage, stored in the
+//!   index folder and kept up to date per essay, searched exactly; and the
+//!   two as the engine holds them: ready, pending or unavailable, and why.
 //! - `search`: candidates (BM25 and, with the model, by meaning), their
-//!   lexical evidence, and the one ranking and abstention decision.
+//!   lexical evidence, and the one ranking and abstention decision; its
+//!   `scope` is the set of paragraphs a question is asked within.
 //! - [`filter`]: what a question is asked within (authors, essays, tags,
 //!   dates), parsed from operators in its text (`by:madison`) or given;
 //!   `select` matches them to essays (or says what is nearest when nothing
-//!   matches) and makes the `scope` that search ranks in, which also
-//!   carries a follow-up's bonus for the essay it follows up.
+//!   matches) and makes the scope that search ranks in, which also carries
+//!   a follow-up's bonus for the essay it follows up.
 //! - `quote`: the sentences of a passage to show.
 //! - [`cite`]: citations and text-fragment deep links that land on their
 //!   first match.
-//! - `align` and `lookup`: quote verification for `cite`: the quotation
-//!   inside a message and who it is attributed to (`lookup::frame`,
-//!   `lookup::attribution`), candidates by words and, with the model, by
-//!   meaning (`lookup::candidates`), word alignment with written and
-//!   unmarked elisions (`align`), one rule per verdict (`lookup::verdict`).
-//! - [`model`]: the nouns the engine hands out: answers, hits, passages, verdicts.
+//! - `lookup` with its `align`: quote verification for `cite`: the
+//!   quotation inside a message and who it is attributed to (`frame`,
+//!   `attribution`), candidates by words and, with the model, by meaning,
+//!   word alignment with written and unmarked elisions (`align`), one rule
+//!   per verdict.
+//! - [`answer`]: the nouns the engine hands out: answers, hits, passages,
+//!   verdicts, the model's state.
 //! - [`engine`]: the one seam the transports use: `open`, `ask`, `cite`,
 //!   `passage`, `sources`, `reload`.
 //! - [`render`]: pure formatting for terminals, Telegram and JSON, with the
 //!   fixed words they share in [`render::labels`] and the bot's own fixed
 //!   texts in [`render::bot_texts`].
-//! - [`config`]: settings and their precedence.
-//! - [`telegram`]: the bot, a thin transport over the engine.
-//! - `names` (slugs, a stable hash) and `clean` (control characters): small
-//!   rules several layers share.
+//! - [`config`]: settings and their precedence, read once.
 //!
-//! Only the façade, the model, `config`, `render`, `error`, the transports,
-//! the corpus file format ([`corpus::parse_essay`]), how text splits into
+//! Only the façade, the nouns, `config`, `render`, `error`, `ingest`, the
+//! corpus file format ([`corpus::parse_essay`]), how text splits into
 //! passages ([`passage::MAX_WORDS`], [`passage::sentences`]) and the deep
 //! link ([`cite::deep_link`]) are public; no tantivy type is.
+//!
+//! # Features
+//!
+//! - `net` (off by default): the HTTP client that downloads the model from
+//!   the Hugging Face Hub and fetches `citebot add URL`. Without it the
+//!   engine's dependency tree holds no HTTP client: a model must already
+//!   be in a folder or the Hugging Face cache. The `citebot` binary turns
+//!   it on.
 //!
 //! # Example
 //!
@@ -94,9 +104,10 @@
 //! use citebot_core::{Engine, EngineOptions, Verdict};
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # let corpus = concat!(env!("CARGO_MANIFEST_DIR"), "/../../corpus");
 //! let index = tempfile::tempdir()?; // `index: None` means data/index-<corpus>-<hash>
 //! let (engine, _report) = Engine::open(EngineOptions {
-//!     corpus: "corpus".into(),
+//!     corpus: corpus.into(), // a folder of essays
 //!     index: Some(index.path().into()),
 //!     strict: true,
 //!     model: "off".into(), // or a folder, or a Hugging Face repo id

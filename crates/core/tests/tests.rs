@@ -10,4 +10,5 @@ mod corpus_files;
 mod filters;
 mod followups;
 mod incremental;
+mod layout;
 mod retrieval;
