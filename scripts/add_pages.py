@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Writes the essay pages `citebot add` is measured on beside the shared
-page set (README, "Adding essays"): each a folder with source.html,
+page set (docs/corpus.md, "Adding essays"): each a folder with source.html,
 expected.html and expected-metadata.json, in the layout
 examples/measure_add.rs reads.
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A plain numpy implementation of all-MiniLM-L6-v2 (BERT, mean pooling,
 L2-normalised), straight from the safetensors weights: the reference that
-citebot's candle encoder is checked against (tests/fixtures/embeddings.json).
+citebot's candle encoder is checked against (crates/core/tests/fixtures/embeddings.json).
 
 usage: scripts/reference_embed.py MODEL_DIR < sentences.txt > embeddings.json
 needs: pip install numpy safetensors tokenizers
