@@ -6,39 +6,30 @@
 
 use std::io::{Read, Write};
 use std::path::Path;
-use std::process::{Command, Output};
 
+use assert_cmd::assert::Assert;
+use predicates::str::{contains, starts_with};
 use serde_json::Value;
 
-use crate::support::pdf;
+use crate::support::{cli, pdf};
 
-const BIN: &str = env!("CARGO_BIN_EXE_citebot");
 const PAGES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/pages");
 
-fn citebot(args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut cmd = Command::new(BIN);
-    cmd.env("CITEBOT_MODEL", "off").env_remove("RUST_LOG");
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    cmd.args(args).output().expect("citebot runs")
+/// Runs citebot (model off) with `args` and the variables `env`.
+fn citebot(args: &[&str], env: &[(&str, &str)]) -> Assert {
+    cli::citebot().args(args).envs(env.iter().copied()).assert()
 }
 
-fn add(corpus: &Path, sources: &[&str]) -> Output {
+/// `add --json --corpus <corpus> <sources>`.
+fn add(corpus: &Path, sources: &[&str]) -> Assert {
     let mut args = vec!["add", "--json", "--corpus", corpus.to_str().unwrap()];
     args.extend_from_slice(sources);
     citebot(&args, &[])
 }
 
-fn json_lines(out: &Output) -> Vec<Value> {
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}")))
-        .collect()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
+/// Standard output, one JSON object per line.
+fn json_lines(out: &Assert) -> Vec<Value> {
+    cli::json_lines(out.get_output())
 }
 
 fn essay(path: &Path) -> citebot_core::corpus::Essay {
@@ -60,8 +51,7 @@ fn md_files(dir: &Path) -> Vec<String> {
 #[test]
 fn saved_seed_pages_give_the_curated_essays() {
     let dir = tempfile::tempdir().unwrap();
-    let out = add(dir.path(), &[PAGES]);
-    assert!(out.status.success(), "{}", stderr(&out));
+    let out = add(dir.path(), &[PAGES]).success();
     let added = json_lines(&out);
     assert_eq!(added.len(), 2, "{added:?}");
     assert_eq!(
@@ -105,7 +95,7 @@ fn saved_seed_pages_give_the_curated_essays() {
 
     // The essays index cleanly, strictly.
     let index = tempfile::tempdir().unwrap();
-    let out = citebot(
+    citebot(
         &[
             "index",
             "--strict",
@@ -115,18 +105,17 @@ fn saved_seed_pages_give_the_curated_essays() {
             index.path().to_str().unwrap(),
         ],
         &[],
-    );
-    assert!(out.status.success(), "{}", stderr(&out));
-    assert!(String::from_utf8_lossy(&out.stdout).starts_with("2 essays"));
+    )
+    .success()
+    .stdout(starts_with("2 essays"));
 }
 
 #[test]
 fn adding_again_updates_and_a_different_essay_never_overwrites() {
     let dir = tempfile::tempdir().unwrap();
     let page = format!("{PAGES}/shirk-time-2022.html");
-    assert!(add(dir.path(), &[&page]).status.success());
-    let out = add(dir.path(), &[&page]);
-    assert!(out.status.success(), "{}", stderr(&out));
+    add(dir.path(), &[&page]).success();
+    let out = add(dir.path(), &[&page]).success();
     assert_eq!(json_lines(&out)[0]["updated"], true);
     assert_eq!(md_files(dir.path()), ["shirk-time-2022.md"]);
 
@@ -141,9 +130,8 @@ fn adding_again_updates_and_a_different_essay_never_overwrites() {
         .replace("6222513/china-xi-jinping-diplomacy", "6999999/second-essay");
     std::fs::write(&other, html).unwrap();
     let corpus = dir.path().join("corpus");
-    assert!(add(&corpus, &[&page]).status.success());
-    let out = add(&corpus, &[other.to_str().unwrap()]);
-    assert!(out.status.success(), "{}", stderr(&out));
+    add(&corpus, &[&page]).success();
+    add(&corpus, &[other.to_str().unwrap()]).success();
     assert_eq!(
         md_files(&corpus),
         [
@@ -179,14 +167,13 @@ fn one_bad_source_does_not_stop_the_others_and_writes_nothing() {
     let out = add(
         &corpus,
         &[sources.to_str().unwrap(), missing.to_str().unwrap()],
-    );
-    assert!(!out.status.success());
-    let err = stderr(&out);
-    assert!(err.contains("b.html: no article to add"), "{err}");
-    assert!(err.contains("c.pdf: corrupt PDF"), "{err}");
-    assert!(err.contains("d.txt: no title"), "{err}");
-    assert!(err.contains("missing.html: "), "{err}");
-    assert!(err.contains("4 of 5 sources could not be added"), "{err}");
+    )
+    .failure()
+    .stderr(contains("b.html: no article to add"))
+    .stderr(contains("c.pdf: corrupt PDF"))
+    .stderr(contains("d.txt: no title"))
+    .stderr(contains("missing.html: "))
+    .stderr(contains("4 of 5 sources could not be added"));
     let lines = json_lines(&out);
     assert_eq!(lines.len(), 5);
     assert_eq!(lines[0]["author"], "Alan D. Romberg");
@@ -210,7 +197,7 @@ fn text_and_markdown_are_normalised_with_overrides() {
     )
     .unwrap();
     let corpus = dir.path().join("corpus");
-    let out = citebot(
+    citebot(
         &[
             "add",
             "--json",
@@ -223,8 +210,8 @@ fn text_and_markdown_are_normalised_with_overrides() {
             txt.to_str().unwrap(),
         ],
         &[],
-    );
-    assert!(out.status.success(), "{}", stderr(&out));
+    )
+    .success();
     let walk = essay(&corpus.join("walker-on-walking.md"));
     assert_eq!(walk.title, "On Walking");
     assert_eq!(walk.author.as_deref(), Some("Ann Walker"));
@@ -233,8 +220,7 @@ fn text_and_markdown_are_normalised_with_overrides() {
         walk.paragraphs.iter().collect::<Vec<_>>(),
         ["I walk every day.", "It  helps."]
     );
-    let out = add(&corpus, &[md.to_str().unwrap()]);
-    assert!(out.status.success(), "{}", stderr(&out));
+    let out = add(&corpus, &[md.to_str().unwrap()]).success();
     let line = &json_lines(&out)[0];
     assert_eq!(line["title"], "Notes on Trees");
     assert_eq!(line["author"], Value::Null, "never invented");
@@ -281,8 +267,8 @@ fn urls_are_fetched_and_failures_name_the_url() {
             &url,
         ],
         &[("NO_PROXY", "*")],
-    );
-    assert!(out.status.success(), "{}", stderr(&out));
+    )
+    .success();
     assert_eq!(json_lines(&out)[0]["url"], url.as_str());
 
     // A port nobody listens on: a clear error naming the URL, nothing written.
@@ -292,16 +278,12 @@ fn urls_are_fetched_and_failures_name_the_url() {
         .unwrap();
     let url = format!("http://{closed}/gone.html");
     let corpus = dir.path().join("none");
-    let out = citebot(
+    citebot(
         &["add", "--corpus", corpus.to_str().unwrap(), &url],
         &[("NO_PROXY", "*")],
-    );
-    assert!(!out.status.success());
-    let err = stderr(&out);
-    assert!(
-        err.contains(&format!("{url}: fetching failed: cannot connect")),
-        "{err}"
-    );
+    )
+    .failure()
+    .stderr(contains(format!("{url}: fetching failed: cannot connect")));
     assert!(!corpus.exists() || md_files(&corpus).is_empty());
 }
 
@@ -312,22 +294,17 @@ fn hostile_and_oversized_pages_are_refused() {
     let html = format!("<html><body>{}text</body></html>", "<div>".repeat(100_000));
     std::fs::write(&deep, html).unwrap();
     let corpus = dir.path().join("corpus");
-    let out = add(&corpus, &[deep.to_str().unwrap()]);
-    assert!(!out.status.success());
-    let err = stderr(&out);
-    assert!(
-        err.contains("deep.html: refused: elements nested 100000 deep"),
-        "{err}"
-    );
+    add(&corpus, &[deep.to_str().unwrap()])
+        .failure()
+        .stderr(contains("deep.html: refused: elements nested 100000 deep"));
 
     let big = format!("{PAGES}/romberg-thehill-2014.html");
-    let out = citebot(
+    citebot(
         &["add", "--corpus", corpus.to_str().unwrap(), &big],
         &[("CITEBOT_ADD_MAX_BYTES", "1000")],
-    );
-    assert!(!out.status.success());
-    let err = stderr(&out);
-    assert!(err.contains("more than add.max_bytes = 1000"), "{err}");
+    )
+    .failure()
+    .stderr(contains("more than add.max_bytes = 1000"));
     assert!(!corpus.exists() || md_files(&corpus).is_empty());
 }
 
@@ -383,8 +360,7 @@ fn an_epub_becomes_one_essay_or_one_per_chapter() {
     let book = dir.path().join("essays.epub");
     std::fs::write(&book, epub(two)).unwrap();
     let corpus = dir.path().join("corpus");
-    let out = add(&corpus, &[book.to_str().unwrap()]);
-    assert!(out.status.success(), "{}", stderr(&out));
+    let out = add(&corpus, &[book.to_str().unwrap()]).success();
     let whole = &json_lines(&out)[0];
     assert_eq!(whole["title"], "Essays: First Series");
     assert_eq!(whole["author"], "Ralph Waldo Emerson");
@@ -403,8 +379,8 @@ fn an_epub_becomes_one_essay_or_one_per_chapter() {
             book.to_str().unwrap(),
         ],
         &[],
-    );
-    assert!(out.status.success(), "{}", stderr(&out));
+    )
+    .success();
     let chapters = json_lines(&out);
     assert_eq!(chapters.len(), 2);
     assert_eq!(chapters[0]["title"], "Circles");
@@ -436,8 +412,7 @@ fn a_docx_gives_its_paragraphs_and_document_info() {
     )
     .unwrap();
     let corpus = dir.path().join("corpus");
-    let out = add(&corpus, &[file.to_str().unwrap()]);
-    assert!(out.status.success(), "{}", stderr(&out));
+    let out = add(&corpus, &[file.to_str().unwrap()]).success();
     let line = &json_lines(&out)[0];
     assert_eq!(line["title"], "On Gardens");
     assert_eq!(line["author"], "Vita Gardener");
@@ -468,7 +443,7 @@ fn zip_bombs_and_corrupt_containers_are_refused() {
     let corrupt = dir.path().join("corrupt.docx");
     std::fs::write(&corrupt, b"PK\x03\x04 not really a zip").unwrap();
     let corpus = dir.path().join("corpus");
-    let out = citebot(
+    citebot(
         &[
             "add",
             "--corpus",
@@ -477,14 +452,12 @@ fn zip_bombs_and_corrupt_containers_are_refused() {
             corrupt.to_str().unwrap(),
         ],
         &[("CITEBOT_ADD_MAX_UNPACKED_BYTES", "1000000")],
-    );
-    assert!(!out.status.success());
-    let err = stderr(&out);
-    assert!(
-        err.contains("bomb.epub: refused: unpacks to more than add.max_unpacked_bytes = 1000000"),
-        "{err}"
-    );
-    assert!(err.contains("corrupt.docx: corrupt file"), "{err}");
+    )
+    .failure()
+    .stderr(contains(
+        "bomb.epub: refused: unpacks to more than add.max_unpacked_bytes = 1000000",
+    ))
+    .stderr(contains("corrupt.docx: corrupt file"));
     assert!(!corpus.exists() || md_files(&corpus).is_empty());
 }
 
@@ -571,8 +544,7 @@ fn a_pdf_gives_its_paragraphs_and_document_info() {
     let file = dir.path().join("walking.pdf");
     std::fs::write(&file, walking_pdf()).unwrap();
     let corpus = dir.path().join("corpus");
-    let out = add(&corpus, &[file.to_str().unwrap()]);
-    assert!(out.status.success(), "{}", stderr(&out));
+    let out = add(&corpus, &[file.to_str().unwrap()]).success();
     let line = &json_lines(&out)[0];
     assert_eq!(line["title"], "On Walking");
     assert_eq!(line["author"], "Henry David Thoreau");
@@ -628,17 +600,15 @@ fn scanned_encrypted_corrupt_and_hostile_pdfs_are_refused() {
     let corpus = dir.path().join("corpus");
     let mut args = vec!["add", "--json", "--corpus", corpus.to_str().unwrap()];
     args.extend([&good, &scanned, &encrypted, &corrupt, &many].map(String::as_str));
-    let out = citebot(&args, &[("CITEBOT_ADD_MAX_PDF_OBJECTS", "1000")]);
-    assert!(!out.status.success());
-    let err = stderr(&out);
-    assert!(err.contains("scan.pdf: scanned: no text to quote"), "{err}");
-    assert!(err.contains("locked.pdf: encrypted PDF"), "{err}");
-    assert!(err.contains("broken.pdf: corrupt PDF"), "{err}");
-    assert!(
-        err.contains("objects in the PDF (more than add.max_pdf_objects = 1000)"),
-        "{err}"
-    );
-    assert!(err.contains("4 of 5 sources could not be added"), "{err}");
+    let out = citebot(&args, &[("CITEBOT_ADD_MAX_PDF_OBJECTS", "1000")])
+        .failure()
+        .stderr(contains("scan.pdf: scanned: no text to quote"))
+        .stderr(contains("locked.pdf: encrypted PDF"))
+        .stderr(contains("broken.pdf: corrupt PDF"))
+        .stderr(contains(
+            "objects in the PDF (more than add.max_pdf_objects = 1000)",
+        ))
+        .stderr(contains("4 of 5 sources could not be added"));
     assert_eq!(json_lines(&out)[0]["title"], "On Walking");
     assert_eq!(md_files(&corpus).len(), 1, "only the good PDF is written");
 }

@@ -2,13 +2,9 @@
 //! original span, exact differences, citations and the JSON contract, on both
 //! the shipped corpus and the Federalist corpus.
 
-use std::process::Command;
-
 use serde_json::{Value, json};
 
 use crate::support::cli;
-
-const BIN: &str = env!("CARGO_BIN_EXE_citebot");
 
 /// Runs `cite --json` in batch mode (model off) and returns one object per
 /// quote, each checked against the contract.
@@ -82,8 +78,7 @@ fn assert_contract(v: &Value) {
 /// with an index folder of its own.
 fn cite_text(quote: &str) -> String {
     let index = tempfile::tempdir().unwrap();
-    let out = Command::new(BIN)
-        .env("CITEBOT_MODEL", "off")
+    let out = cli::citebot()
         .args([
             "cite",
             "--corpus",
@@ -92,9 +87,9 @@ fn cite_text(quote: &str) -> String {
         ])
         .arg(index.path())
         .arg(quote)
-        .output()
-        .unwrap();
-    String::from_utf8(out.stdout).unwrap()
+        .assert()
+        .success();
+    String::from_utf8(out.get_output().stdout.clone()).unwrap()
 }
 
 fn verdict(v: &Value) -> &str {

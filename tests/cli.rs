@@ -3,51 +3,34 @@
 
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 
+use assert_cmd::assert::Assert;
+use predicates::prelude::*;
+use predicates::str::{contains, starts_with};
 use proptest::prelude::*;
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_citebot");
+use crate::support::cli::{self, citebot};
 
 /// Runs citebot with `args` (plus `--index <index>`), feeding `stdin`.
-fn run(args: &[&str], index: &Path, stdin: &str) -> Output {
-    let mut child = Command::new(BIN)
-        .env("CITEBOT_MODEL", "off")
+fn run(args: &[&str], index: &Path, stdin: &str) -> Assert {
+    citebot()
         .args(args)
         .arg("--index")
         .arg(index)
-        .env_remove("RUST_LOG")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("citebot runs");
-    let mut input = child.stdin.take().unwrap();
-    let feed = stdin.to_string();
-    let writer = std::thread::spawn(move || {
-        let _ = input.write_all(feed.as_bytes());
-    });
-    let out = child.wait_with_output().unwrap();
-    writer.join().unwrap();
-    out
+        .write_stdin(stdin)
+        .assert()
 }
 
-fn stdout(out: &Output) -> String {
-    assert!(
-        out.status.success(),
-        "exit {:?}\nstderr: {}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout.clone()).unwrap()
+/// The standard output of a run that succeeded.
+fn stdout(run: Assert) -> String {
+    String::from_utf8(run.success().get_output().stdout.clone()).unwrap()
 }
 
-fn json_lines(out: &Output) -> Vec<Value> {
-    stdout(out)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
-        .collect()
+/// The JSON lines of a run that succeeded.
+fn json_lines(run: Assert) -> Vec<Value> {
+    cli::json_lines(run.success().get_output())
 }
 
 fn federalist() -> String {
@@ -134,7 +117,7 @@ fn ask_json_contract_on_the_shipped_corpus() {
         index.path(),
         "",
     );
-    let lines = json_lines(&out);
+    let lines = json_lines(out);
     assert_eq!(lines.len(), 1);
     let v = &lines[0];
     assert_ask_contract(v);
@@ -158,7 +141,7 @@ fn plain_output_is_quote_and_citation_without_colour_when_piped() {
         index.path(),
         "",
     );
-    let text = stdout(&out);
+    let text = stdout(out);
     assert!(
         text.contains("cracking down on private businesses"),
         "{text}"
@@ -183,13 +166,16 @@ fn abstains_on_unanswerable_questions() {
         index.path(),
         "How do I bake sourdough bread?\nWhat do emperor penguins eat in winter?\n",
     );
-    for v in json_lines(&out) {
+    for v in json_lines(out) {
         assert_ask_contract(&v);
         assert_eq!(v["answered"], false, "{v}");
         assert_eq!(v["hits"], Value::Array(vec![]));
     }
-    let out = run(&["ask", "How do I bake sourdough bread?"], index.path(), "");
-    assert!(stdout(&out).contains("Nothing in the essays matches that closely enough"));
+    run(&["ask", "How do I bake sourdough bread?"], index.path(), "")
+        .success()
+        .stdout(contains(
+            "Nothing in the essays matches that closely enough",
+        ));
 }
 
 /// A question that shares a rare word or two with the essays ("2022",
@@ -198,16 +184,15 @@ fn abstains_on_unanswerable_questions() {
 #[test]
 fn the_model_abstains_where_shared_words_mislead() {
     let index = tempfile::tempdir().unwrap();
-    let out = Command::new(BIN)
+    let out = citebot()
         .env("CITEBOT_MODEL", shared_model())
         .args(["ask", "--json", "--index"])
         .arg(index.path())
         .arg("Who won the 2022 World Cup?")
-        .env_remove("RUST_LOG")
-        .output()
-        .unwrap();
-    let lines = json_lines(&out);
-    assert_eq!(lines.len(), 1, "{}", String::from_utf8_lossy(&out.stderr));
+        .assert()
+        .success();
+    let lines = cli::json_lines(out.get_output());
+    assert_eq!(lines.len(), 1, "{}", cli::text(&out.get_output().stderr));
     assert_ask_contract(&lines[0]);
     assert_eq!(lines[0]["retrieval"], "hybrid", "{}", lines[0]);
     assert_eq!(lines[0]["answered"], false, "{}", lines[0]);
@@ -227,7 +212,7 @@ fn batch_mode_answers_every_line_in_order() {
         index.path(),
         &(questions.join("\n") + "\n"),
     );
-    let lines = json_lines(&out);
+    let lines = json_lines(out);
     assert_eq!(lines.len(), questions.len());
     for (q, v) in questions.iter().zip(&lines) {
         assert_ask_contract(v);
@@ -276,7 +261,7 @@ fn hostile_questions_are_just_words() {
         index.path(),
         &(questions.join("\n") + "\n"),
     );
-    let lines = json_lines(&out);
+    let lines = json_lines(out);
     assert_eq!(lines.len(), questions.len());
     for (q, v) in questions.iter().zip(&lines) {
         assert_ask_contract(v);
@@ -304,24 +289,16 @@ fn bad_files_are_skipped_with_warnings_naming_file_and_line() {
     let corpus = bad_corpus();
     let index = tempfile::tempdir().unwrap();
     let corpus_arg = corpus.path().to_string_lossy().into_owned();
-    let out = run(&["index", "--corpus", &corpus_arg], index.path(), "");
-    let text = stdout(&out);
-    assert!(
-        text.starts_with("2 essays, 3 passages, index built"),
-        "{text}"
-    );
-    assert!(text.contains("4 warnings"), "{text}");
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let mut out = run(&["index", "--corpus", &corpus_arg], index.path(), "")
+        .success()
+        .stdout(starts_with("2 essays, 3 passages, index built").and(contains("4 warnings")));
     for expected in [
         "broken-front-matter.md:2: front matter",
         "unknown-key.md:3: front matter: unknown field `authr`",
         "not-utf8.txt:3: not valid UTF-8",
         "empty.txt: empty file",
     ] {
-        assert!(
-            stderr.contains(expected),
-            "missing {expected:?} in:\n{stderr}"
-        );
+        out = out.stderr(contains(expected));
     }
     let out = run(
         &[
@@ -334,21 +311,17 @@ fn bad_files_are_skipped_with_warnings_naming_file_and_line() {
         index.path(),
         "",
     );
-    let v = &json_lines(&out)[0];
+    let v = &json_lines(out)[0];
     assert_eq!(v["hits"][0]["title"], "A Good Essay");
     assert_eq!(v["hits"][0]["paragraph"], 1);
 
-    let out = run(
+    run(
         &["index", "--strict", "--corpus", &corpus_arg],
         index.path(),
         "",
-    );
-    assert!(!out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains("--strict") && stderr.contains("unknown-key.md:3"),
-        "{stderr}"
-    );
+    )
+    .failure()
+    .stderr(contains("--strict").and(contains("unknown-key.md:3")));
 }
 
 #[test]
@@ -356,16 +329,14 @@ fn each_skipped_file_is_reported_once() {
     let corpus = bad_corpus();
     let index = tempfile::tempdir().unwrap();
     let corpus_arg = corpus.path().to_string_lossy().into_owned();
-    let out = run(&["index", "--corpus", &corpus_arg], index.path(), "");
-    stdout(&out);
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let mut out = run(&["index", "--corpus", &corpus_arg], index.path(), "").success();
     for file in [
         "broken-front-matter.md",
         "unknown-key.md",
         "not-utf8.txt",
         "empty.txt",
     ] {
-        assert_eq!(stderr.matches(file).count(), 1, "{file} in:\n{stderr}");
+        out = out.stderr(contains(file).count(1));
     }
 }
 
@@ -381,25 +352,22 @@ fn a_corpus_of_bad_files_says_why_each_was_skipped() {
     }
     let index = tempfile::tempdir().unwrap();
     let corpus_arg = corpus.path().to_string_lossy().into_owned();
-    let out = run(&["index", "--corpus", &corpus_arg], index.path(), "");
-    assert!(!out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let mut out = run(&["index", "--corpus", &corpus_arg], index.path(), "").failure();
     for expected in [
         "no usable essays (2 files skipped",
         "unknown-key.md:3: front matter: unknown field `authr`",
         "empty.txt: empty file",
     ] {
-        assert!(
-            stderr.contains(expected),
-            "missing {expected:?} in:\n{stderr}"
-        );
+        out = out.stderr(contains(expected));
     }
 }
 
 #[test]
 fn a_closed_stdout_ends_batch_mode_quietly() {
     let index = tempfile::tempdir().unwrap();
-    let mut child = Command::new(BIN)
+    // Reads one line and closes the pipe while citebot writes, which
+    // assert_cmd (it reads all the output) cannot do: std's Command.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_citebot"))
         .env("CITEBOT_MODEL", "off")
         .args(["ask", "--json", "--index"])
         .arg(index.path())
@@ -434,49 +402,34 @@ fn a_closed_stdout_ends_batch_mode_quietly() {
 #[test]
 fn missing_corpus_is_a_clear_error() {
     let index = tempfile::tempdir().unwrap();
-    let out = run(
+    run(
         &["ask", "--corpus", "/nonexistent/essays", "anything"],
         index.path(),
         "",
-    );
-    assert!(!out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("/nonexistent/essays"), "{stderr}");
-    assert!(!stderr.contains("panicked"), "{stderr}");
+    )
+    .failure()
+    .stderr(contains("/nonexistent/essays"))
+    .stderr(contains("panicked").not())
     // The cause once, not once per layer that wraps it; no backtrace.
-    assert!(stderr.starts_with("Error: opening corpus"), "{stderr}");
-    assert_eq!(
-        stderr.matches("No such file or directory").count(),
-        1,
-        "{stderr}"
-    );
-    assert!(!stderr.contains("backtrace"), "{stderr}");
+    .stderr(starts_with("Error: opening corpus"))
+    .stderr(contains("No such file or directory").count(1))
+    .stderr(contains("backtrace").not());
 }
 
 #[test]
 fn a_count_of_zero_results_is_refused_by_name() {
     let index = tempfile::tempdir().unwrap();
-    let out = run(&["ask", "--top", "0", "China"], index.path(), "");
-    assert!(!out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains("--top") && stderr.contains("at least 1"),
-        "{stderr}"
-    );
-    let out = Command::new(BIN)
-        .env("CITEBOT_MODEL", "off")
+    run(&["ask", "--top", "0", "China"], index.path(), "")
+        .failure()
+        .stderr(contains("--top").and(contains("at least 1")));
+    citebot()
         .env("CITEBOT_TOP", "0")
         .args(["ask", "--index"])
         .arg(index.path())
         .arg("China")
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains("CITEBOT_TOP: `top` must be at least 1"),
-        "{stderr}"
-    );
+        .assert()
+        .failure()
+        .stderr(contains("CITEBOT_TOP: `top` must be at least 1"));
 }
 
 #[test]
@@ -484,9 +437,9 @@ fn stale_index_is_updated_and_fresh_index_is_reused() {
     let corpus = bad_corpus();
     let index = tempfile::tempdir().unwrap();
     let corpus_arg = corpus.path().to_string_lossy().into_owned();
-    let first = stdout(&run(&["index", "--corpus", &corpus_arg], index.path(), ""));
+    let first = stdout(run(&["index", "--corpus", &corpus_arg], index.path(), ""));
     assert!(first.contains("index built"), "{first}");
-    let again = stdout(&run(&["index", "--corpus", &corpus_arg], index.path(), ""));
+    let again = stdout(run(&["index", "--corpus", &corpus_arg], index.path(), ""));
     assert!(again.contains("index up to date"), "{again}");
 
     // Change one essay: the new words are found and only that essay is re-indexed.
@@ -502,7 +455,7 @@ fn stale_index_is_updated_and_fresh_index_is_reused() {
         index.path(),
         "",
     );
-    let v = &json_lines(&out)[0];
+    let v = &json_lines(out)[0];
     assert!(
         v["hits"][0]["passage"].as_str().unwrap().contains("violet"),
         "{v}"
@@ -513,7 +466,7 @@ fn stale_index_is_updated_and_fresh_index_is_reused() {
     )
     .unwrap();
     std::fs::remove_file(corpus.path().join("plain.txt")).unwrap();
-    let updated = stdout(&run(&["index", "--corpus", &corpus_arg], index.path(), ""));
+    let updated = stdout(run(&["index", "--corpus", &corpus_arg], index.path(), ""));
     assert!(
         updated.contains("updated (1 added, 0 changed, 1 removed)"),
         "{updated}"
@@ -523,7 +476,7 @@ fn stale_index_is_updated_and_fresh_index_is_reused() {
         index.path(),
         "Do owls hunt mice?\nTide tables\n",
     );
-    let lines = json_lines(&out);
+    let lines = json_lines(out);
     assert_eq!(lines[0]["hits"][0]["title"], "New");
     assert_eq!(lines[1]["answered"], false, "the removed essay is gone");
 }
@@ -551,7 +504,7 @@ fn deep_links_land_on_the_quoted_words() {
     let questions = "What harmed China's interests, according to Shirk?\nWhat do Obama and Xi need to know about each other's aims?\nHow does Shirk say China wants to be seen by the world?\n";
     let out = run(&["ask", "--json", "--top", "3"], index.path(), questions);
     let mut checked = 0;
-    for v in json_lines(&out) {
+    for v in json_lines(out) {
         for hit in v["hits"].as_array().unwrap() {
             let link = hit["link"].as_str().unwrap();
             let url = hit["url"].as_str().unwrap();
@@ -592,7 +545,7 @@ proptest! {
     fn any_input_gives_valid_json(lines in proptest::collection::vec(arbitrary_line(), 1..40)) {
         let index = index_dir();
         let out = run(&["ask", "--json"], &index, &(lines.join("\n") + "\n"));
-        let parsed = json_lines(&out);
+        let parsed = json_lines(out);
         prop_assert_eq!(parsed.len(), lines.len());
         for v in &parsed {
             assert_ask_contract(v);
@@ -605,7 +558,7 @@ proptest! {
     ) {
         let index = cite_index_dir();
         let out = run(&["cite", "--json"], &index, &(lines.join("\n") + "\n"));
-        let parsed = json_lines(&out);
+        let parsed = json_lines(out);
         prop_assert_eq!(parsed.len(), lines.len());
         for (line, v) in lines.iter().zip(&parsed) {
             prop_assert_eq!(v["query"].as_str(), Some(line.as_str()));
@@ -645,7 +598,7 @@ fn chat_session_asks_pages_shows_context_and_sources() {
         index.path(),
         script,
     );
-    let text = stdout(&out);
+    let text = stdout(out);
     assert!(text.contains("citebot: 85 essays"), "{text}");
     assert!(text.contains("will of its own"), "{text}");
     assert!(
@@ -675,18 +628,16 @@ fn config_precedence_file_then_environment_then_flags() {
     std::fs::write(&config, "top = 1\n").unwrap();
     let config_arg = config.to_string_lossy().into_owned();
     let hits = |extra_env: &[(&str, &str)], extra_args: &[&str]| {
-        let mut cmd = Command::new(BIN);
-        cmd.env("CITEBOT_MODEL", "off");
-        cmd.args(["--config", &config_arg, "ask", "--json", "--index"])
+        let out = citebot()
+            .args(["--config", &config_arg, "ask", "--json", "--index"])
             .arg(index.path())
             .args(["--corpus", &federalist()])
             .args(extra_args)
             .arg("What should each department of government have of its own?")
-            .env_remove("RUST_LOG");
-        for (k, v) in extra_env {
-            cmd.env(k, v);
-        }
-        let v: Value = serde_json::from_slice(&cmd.output().unwrap().stdout).unwrap();
+            .envs(extra_env.iter().copied())
+            .assert()
+            .success();
+        let v: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
         v["hits"].as_array().unwrap().len()
     };
     assert_eq!(hits(&[], &[]), 1, "the file sets top = 1");
@@ -702,13 +653,9 @@ fn config_precedence_file_then_environment_then_flags() {
     );
 
     std::fs::write(&config, "top = 1\ncorpuss = \"x\"\n").unwrap();
-    let out = run(&["--config", &config_arg, "ask", "x"], index.path(), "");
-    assert!(!out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains("unknown key `corpuss`") && stderr.contains("citebot.toml"),
-        "{stderr}"
-    );
+    run(&["--config", &config_arg, "ask", "x"], index.path(), "")
+        .failure()
+        .stderr(contains("unknown key `corpuss`").and(contains("citebot.toml")));
 }
 
 #[test]
@@ -724,7 +671,7 @@ fn ask_within_by_operators_flags_and_config_with_the_filters_in_json() {
         index.path(),
         questions,
     );
-    let lines = json_lines(&out);
+    let lines = json_lines(out);
     assert_eq!(lines.len(), 5);
     for line in &lines {
         assert_ask_contract(line);
@@ -781,7 +728,7 @@ fn ask_within_by_operators_flags_and_config_with_the_filters_in_json() {
         index.path(),
         "What does Jay say about foreign dangers?\n",
     );
-    let v = &json_lines(&out)[0];
+    let v = &json_lines(out)[0];
     assert_eq!(
         v["filters"],
         serde_json::json!({"author": ["John Jay"], "until": "1787", "essays": 4})
@@ -802,7 +749,7 @@ fn ask_within_by_operators_flags_and_config_with_the_filters_in_json() {
         index.path(),
         "the militia\nthe militia by:hamilton\n",
     );
-    let lines = json_lines(&out);
+    let lines = json_lines(out);
     assert_eq!(
         lines[0]["filters"]["author"],
         serde_json::json!(["Madison"])
@@ -813,13 +760,13 @@ fn ask_within_by_operators_flags_and_config_with_the_filters_in_json() {
     );
 
     // In text, a miss is said plainly.
-    let out = run(
+    run(
         &["ask", "--corpus", &federalist(), "in:walden", "ponds"],
         index.path(),
         "",
-    );
-    let text = stdout(&out);
-    assert!(text.starts_with("No essay is 'walden'."), "{text}");
+    )
+    .success()
+    .stdout(starts_with("No essay is 'walden'."));
 }
 
 #[test]
@@ -832,7 +779,7 @@ fn chat_asks_within_follows_up_and_starts_afresh() {
         index.path(),
         script,
     );
-    let text = stdout(&out);
+    let text = stdout(out);
     assert!(text.contains("> Asking within by:Jay."), "{text}");
     let answer = text.split("> Asking within by:Jay.").nth(1).unwrap();
     let cited: Vec<&str> = answer

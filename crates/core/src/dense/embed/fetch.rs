@@ -18,8 +18,18 @@
 //! `$HF_ENDPOINT/{repo}/resolve/{revision}/{file}` (default endpoint
 //! `https://huggingface.co`) once, with a progress bar on a terminal, and its
 //! sha256 is checked before it enters the cache: against the pinned value
-//! for the default model, or against the Hub's own content hash (its ETag)
-//! for others. `HF_HUB_OFFLINE=1` forbids downloads.
+//! for the default model, or against the Hub's own content hash for others
+//! (the `X-Linked-Etag` of a large file, which the Hub sends on its redirect
+//! to the CDN, so redirects are followed here, not by the HTTP client).
+//! `HF_HUB_OFFLINE=1` forbids downloads.
+//!
+//! Why not the `hf-hub` crate: 1.0 brings a second reqwest, the Xet client
+//! and aws-lc-sys (a C library) into the tree, about 100 crates; 0.5 brings
+//! a second HTTP client (ureq) beside reqwest, has no connect timeout to set
+//! (on a network that drops packets `ask` would wait out the system's TCP
+//! timeout, about two minutes, before answering lexically), and moves a file
+//! into the cache before anyone can check its sha256. Neither reads
+//! `HF_HUB_OFFLINE`, nor sets a connect timeout.
 
 use std::io::Read;
 #[cfg(feature = "net")]
@@ -70,6 +80,9 @@ const PINNED: [(&str, &str); 5] = [
 /// answers without the model.
 #[cfg(feature = "net")]
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// How many redirects a download follows (a renamed repo, then the CDN).
+#[cfg(feature = "net")]
+const MAX_REDIRECTS: usize = 10;
 
 /// What the `model` setting names.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -270,6 +283,8 @@ fn fetch(
     let client = reqwest::blocking::Client::builder()
         .connect_timeout(CONNECT_TIMEOUT)
         .timeout(None)
+        // Followed by `download`, which reads the Hub's headers on the way.
+        .redirect(reqwest::redirect::Policy::none())
         .user_agent(concat!("citebot/", env!("CARGO_PKG_VERSION")))
         .build()
         .map_err(|e| EmbedError::Download {
@@ -334,26 +349,53 @@ fn download(
         url: url.to_string(),
         message,
     };
-    let mut response = client.get(url).send().map_err(|e| failed(e.to_string()))?;
+    // The Hub answers a large file with a redirect to its CDN, and says on
+    // that redirect (not on the CDN's answer) which commit the revision is
+    // and what the file's sha256 is: read them from every answer on the way.
+    let mut commit = None;
+    let mut linked = None;
+    let mut at = url::Url::parse(url).map_err(|e| failed(e.to_string()))?;
+    let mut hops = 0;
+    let mut response = loop {
+        let response = client
+            .get(at.clone())
+            .send()
+            .map_err(|e| failed(e.to_string()))?;
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(|v| v.trim_start_matches("W/").trim_matches('"').to_string())
+        };
+        commit = commit.or_else(|| header("x-repo-commit"));
+        linked = linked.or_else(|| header("x-linked-etag"));
+        if !response.status().is_redirection() {
+            break response;
+        }
+        hops += 1;
+        if hops > MAX_REDIRECTS {
+            return Err(failed(format!("more than {MAX_REDIRECTS} redirects")));
+        }
+        let location = response
+            .headers()
+            .get(reqwest::header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .ok_or_else(|| failed(format!("HTTP {} without a Location", response.status())))?;
+        at = at
+            .join(location)
+            .map_err(|e| failed(format!("redirect to {location}: {e}")))?;
+    };
     if response.status() == reqwest::StatusCode::NOT_FOUND {
         return Ok(None);
     }
     if !response.status().is_success() {
         return Err(failed(format!("HTTP {}", response.status())));
     }
-    let header = |name: &str| {
-        response
-            .headers()
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(|v| v.trim_start_matches("W/").trim_matches('"').to_string())
-    };
-    let commit = header("x-repo-commit");
-    // The Hub's ETag of a large (LFS) file is its sha256.
-    let etag = header("x-linked-etag")
-        .or_else(|| header("etag"))
-        .filter(|e| e.len() == 64 && e.bytes().all(|b| b.is_ascii_hexdigit()));
-    let expected = pinned.map(str::to_string).or(etag);
+    // The Hub's content hash of a large (LFS) file is its sha256; a small
+    // file's ETag is a git hash, and a CDN's ETag is its own: neither is used.
+    let linked = linked.filter(|e| e.len() == 64 && e.bytes().all(|b| b.is_ascii_hexdigit()));
+    let expected = pinned.map(str::to_string).or(linked);
 
     let partial = blobs.join(format!("{}.incomplete", file.replace('/', "_")));
     let mut out = std::fs::File::create(&partial).map_err(|e| EmbedError::io(&partial, e))?;
