@@ -66,7 +66,7 @@ fn encode_metadata(essay: &Essay, out: &mut Encoder) {
     ] {
         out.opt_str(field.as_deref());
     }
-    out.len(essay.tags.len());
+    out.count(essay.tags.len());
     for tag in &essay.tags {
         out.str(tag);
     }
@@ -84,7 +84,7 @@ fn decode_metadata(input: &mut Decoder<'_>, essay: &mut Essay) -> Option<()> {
     ] {
         *field = input.opt_string()?;
     }
-    let n = input.len(4)?;
+    let n = input.count(4)?;
     essay.tags = (0..n)
         .map(|_| input.str().map(str::to_string))
         .collect::<Option<_>>()?;
@@ -179,7 +179,7 @@ impl Snapshot {
             return None;
         }
         let mut input = Decoder::new(directory);
-        let n = input.len(64)?;
+        let n = input.count(64)?;
         let mut heads = Vec::with_capacity(n);
         let mut records = Vec::with_capacity(n);
         for _ in 0..n {
@@ -295,7 +295,7 @@ fn write_to<'a>(
         encode_entry(&mut entries, head, &record);
         count += 1;
     }
-    directory.len(count);
+    directory.count(count);
     directory.bytes.extend_from_slice(&entries.bytes);
     out.write_all(&directory.bytes)?;
     let mut header = Encoder::default();
@@ -337,8 +337,8 @@ fn encode_entry(out: &mut Encoder, head: &Head, record: &Record) {
     out.u8(u8::from(head.reusable));
     out.u32(head.passages);
     out.u64(record.offset as u64);
-    out.len(record.meta_len);
-    out.len(record.body_len);
+    out.count(record.meta_len);
+    out.count(record.body_len);
     out.u32(record.meta_crc);
     out.u32(record.body_crc);
 }
