@@ -4,13 +4,13 @@
 //! One file, [`FILE`] in the index folder, holds every essay as the store
 //! loaded it: a directory read at open (per essay: id, file stamp, digest,
 //! fingerprint, passage count; a few dozen bytes), and per essay a record
-//! of its metadata and of its text with its passage layout, read only when
-//! the essay is first used. The file is memory-mapped, so opening costs the
-//! directory alone, whatever the size of the corpus.
+//! of its metadata and of its text with its passage layout, decoded only
+//! for an essay whose file did not change. The file is memory-mapped, so
+//! what is not decoded is not read.
 //!
 //! Every part is checked before use: the header and the directory when the
 //! file is opened (a bad one is ignored whole, and the corpus read again),
-//! each record by its own CRC when it is first read (a bad one is read again
+//! each record by its own CRC when it is decoded (a bad one is read again
 //! from its essay's file by the store). A snapshot is written to a temporary
 //! file and renamed into place, never changed where it lies, so a mapping of
 //! an older one stays valid.
