@@ -139,6 +139,13 @@ pub(crate) mod select;
 pub(crate) mod store;
 pub(crate) mod text;
 
+/// Word alignment of a quote with a passage, for `benches/align.rs` alone:
+/// not part of the API.
+#[doc(hidden)]
+pub fn align(quote: &str, passage: &str) -> Option<lookup::align::Alignment> {
+    lookup::align::align(quote, passage)
+}
+
 #[cfg(test)]
 #[path = "../tests/support/paths.rs"]
 pub(crate) mod test_paths;
