@@ -1,14 +1,16 @@
 //! How fast the sentence-embedding model runs, through the engine:
 //!
 //! ```text
-//! cargo run --release -p citebot-core --example embed_speed [-- --corpus DIR] [--asks N]
+//! cargo run --release -p citebot-core --example embed_speed [-- --corpus DIR] [--index DIR] [--asks N]
 //! ```
 //!
 //! Opens a corpus (default: the shared Federalist papers) with the shared
-//! all-MiniLM-L6-v2 and a fresh index in a temporary folder, then:
+//! all-MiniLM-L6-v2 and a fresh index in a temporary folder (or `--index`,
+//! kept), then:
 //!
-//! - embeds every passage (`Engine::prepare_model`) and prints the tokens
-//!   per second the model reached (batches of many rows: `gemm`);
+//! - embeds every passage that has no vector (`Engine::prepare_model`) and
+//!   prints the tokens per second the model reached (batches of many rows:
+//!   `gemm`); with `--index` of an earlier run, there is nothing to embed;
 //! - asks `--asks` questions (default 200), hybrid, and prints p50 and p99
 //!   of `Engine::ask`, whose cost is mostly embedding the question (one
 //!   short text: the 8-bit kernel of `bert.rs`), and the same questions
@@ -38,20 +40,23 @@ const QUESTIONS: [&str; 4] = [
 fn main() -> Result<()> {
     let mut corpus = paths::corpus("federalist");
     let mut asks = 200usize;
+    let mut kept = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let mut value = || args.next().with_context(|| format!("{arg} needs a value"));
         match arg.as_str() {
             "--corpus" => corpus = PathBuf::from(value()?),
             "--asks" => asks = value()?.parse().context("--asks")?,
+            "--index" => kept = Some(PathBuf::from(value()?)),
             other => bail!("unknown argument {other:?}"),
         }
     }
     ensure!(asks > 0, "--asks must be at least 1");
-    let index = tempfile::tempdir()?;
+    let temporary = tempfile::tempdir()?;
+    let index = kept.unwrap_or_else(|| temporary.path().into());
     let options = |model: String| EngineOptions {
         corpus: corpus.clone(),
-        index: Some(index.path().into()),
+        index: Some(index.clone()),
         strict: false,
         model,
         hub: Default::default(),
@@ -74,11 +79,13 @@ fn main() -> Result<()> {
         matches!(state, ModelState::Ready { .. }),
         "the model is not ready: {state:?}"
     );
-    let (tokens, seconds, passages) = last.get();
-    println!(
-        "embedding: {passages} passages, {tokens} tokens in {seconds:.2} s = {:.0} tokens/s",
-        tokens as f64 / seconds.max(1e-9)
-    );
+    match last.get() {
+        (0, ..) => println!("embedding: nothing to embed (the index has every vector)"),
+        (tokens, seconds, passages) => println!(
+            "embedding: {passages} passages, {tokens} tokens in {seconds:.2} s = {:.0} tokens/s",
+            tokens as f64 / seconds.max(1e-9)
+        ),
+    }
 
     let hybrid = latencies(&engine, asks)?;
     let (lexical, _) = Engine::open(options("off".into()))?;
