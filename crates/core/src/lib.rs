@@ -94,6 +94,7 @@
 //! use citebot_core::{Engine, EngineOptions, Verdict};
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # std::env::set_current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))?; // the workspace root
 //! let index = tempfile::tempdir()?; // `index: None` means data/index-<corpus>-<hash>
 //! let (engine, _report) = Engine::open(EngineOptions {
 //!     corpus: "corpus".into(),
