@@ -7,5 +7,6 @@
 //! `passage`, `sources`, `reload`), its nouns, `config` and `render`.
 
 #![deny(missing_docs)]
+#![deny(clippy::undocumented_unsafe_blocks)]
 
 pub mod telegram;

@@ -1,5 +1,7 @@
 //! citebot's binary: parse the command line, load config, start tracing, dispatch.
 
+#![deny(clippy::undocumented_unsafe_blocks)]
+
 mod cli;
 
 use std::process::ExitCode;

@@ -1,4 +1,4 @@
-//! Model: the nouns the engine hands out.
+//! Answer: the nouns the engine hands out.
 //!
 //! Plain data, made by the stages of the library and read by the renderers
 //! and the transports: a question's [`Answer`] with its [`Hit`]s, a

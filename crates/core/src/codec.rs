@@ -34,14 +34,14 @@ impl Encoder {
         self.bytes.extend_from_slice(&v.to_le_bytes());
     }
 
-    /// Appends a length: a `u32`.
-    pub fn len(&mut self, n: usize) {
+    /// Appends a count (of bytes or of elements that follow): a `u32`.
+    pub fn count(&mut self, n: usize) {
         self.u32(u32::try_from(n).expect("saved lengths fit in 32 bits"));
     }
 
     /// Appends a string, length first.
     pub fn str(&mut self, s: &str) {
-        self.len(s.len());
+        self.count(s.len());
         self.bytes.extend_from_slice(s.as_bytes());
     }
 
@@ -108,16 +108,17 @@ impl<'a> Decoder<'a> {
         Some(i64::from_le_bytes(self.array()?))
     }
 
-    /// A length, no larger than the bytes left divided by `unit` (the least
-    /// size of one element), so that a bad length cannot make a huge allocation.
-    pub fn len(&mut self, unit: usize) -> Option<usize> {
+    /// Reads a count [`Encoder::count`] wrote, no larger than the bytes left
+    /// divided by `unit` (the least size of one element), so that a bad
+    /// count cannot make a huge allocation.
+    pub fn count(&mut self, unit: usize) -> Option<usize> {
         let n = self.u32()? as usize;
         (n.checked_mul(unit.max(1))? <= self.bytes.len()).then_some(n)
     }
 
     /// A string, borrowed.
     pub fn str(&mut self) -> Option<&'a str> {
-        let n = self.len(1)?;
+        let n = self.count(1)?;
         std::str::from_utf8(self.take(n)?).ok()
     }
 
@@ -160,5 +161,12 @@ mod tests {
         assert_eq!(Decoder::new(&[9, 0, 0, 0, b'a']).str(), None);
         assert_eq!(Decoder::new(&[1, 0, 0, 0, 0xff]).str(), None);
         assert_eq!(Decoder::new(&[2]).opt_string(), None);
+
+        // A count is bounded by the bytes left over the least element size.
+        let mut e = Encoder::default();
+        e.count(3);
+        e.bytes.extend([0; 12]);
+        assert_eq!(Decoder::new(&e.bytes).count(4), Some(3));
+        assert_eq!(Decoder::new(&e.bytes).count(5), None);
     }
 }

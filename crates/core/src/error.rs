@@ -21,6 +21,17 @@ pub enum Error {
         /// What is wrong with it.
         message: String,
     },
+    /// An essay's copy saved beside the index is damaged, and its file can
+    /// no longer give back the essay that copy held.
+    #[error(
+        "{path}: its copy saved beside the index is damaged and the file {reason}; open the corpus again to read it afresh"
+    )]
+    Damaged {
+        /// The essay's file.
+        path: PathBuf,
+        /// What became of the file: changed since it was read, or unreadable.
+        reason: String,
+    },
     /// The search index failed.
     #[error("index: {0}")]
     Index(#[source] Box<dyn std::error::Error + Send + Sync>),

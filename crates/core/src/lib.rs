@@ -104,10 +104,10 @@
 //! use citebot_core::{Engine, EngineOptions, Verdict};
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! # let corpus = concat!(env!("CARGO_MANIFEST_DIR"), "/../../corpus");
+//! # std::env::set_current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))?; // the workspace root
 //! let index = tempfile::tempdir()?; // `index: None` means data/index-<corpus>-<hash>
 //! let (engine, _report) = Engine::open(EngineOptions {
-//!     corpus: corpus.into(), // a folder of essays
+//!     corpus: "corpus".into(), // a folder of essays
 //!     index: Some(index.path().into()),
 //!     strict: true,
 //!     model: "off".into(), // or a folder, or a Hugging Face repo id
@@ -127,6 +127,7 @@
 //! ```
 
 #![deny(missing_docs)]
+#![deny(clippy::undocumented_unsafe_blocks)]
 
 pub mod answer;
 pub mod cite;
@@ -149,6 +150,13 @@ pub(crate) mod search;
 pub(crate) mod select;
 pub(crate) mod store;
 pub(crate) mod text;
+
+/// Word alignment of a quote with a passage, for `benches/align.rs` alone:
+/// not part of the API.
+#[doc(hidden)]
+pub fn align(quote: &str, passage: &str) -> Option<lookup::align::Alignment> {
+    lookup::align::align(quote, passage)
+}
 
 #[cfg(test)]
 #[path = "../tests/support/paths.rs"]

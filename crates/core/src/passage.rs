@@ -82,14 +82,14 @@ impl Layout {
 
     /// Writes this layout for [`Layout::decode`].
     pub fn encode(&self, out: &mut Encoder) {
-        out.len(self.slots.len());
+        out.count(self.slots.len());
         for slot in &self.slots {
             out.u32(slot.paragraph);
             out.u32(u32::from(slot.window));
             out.u32(slot.first_sentence);
             out.u32(slot.end_sentence);
         }
-        out.len(self.sentences.len());
+        out.count(self.sentences.len());
         for &(start, end) in &self.sentences {
             out.u32(start);
             out.u32(end);
@@ -100,7 +100,7 @@ impl Layout {
     /// `text`; `None` unless every passage has sentences and every sentence
     /// is a slice of `text`.
     pub fn decode(input: &mut Decoder<'_>, text: &str) -> Option<Layout> {
-        let n = input.len(16)?;
+        let n = input.count(16)?;
         let mut slots = Vec::with_capacity(n);
         for _ in 0..n {
             slots.push(Slot {
@@ -110,7 +110,7 @@ impl Layout {
                 end_sentence: input.u32()?,
             });
         }
-        let n = input.len(8)?;
+        let n = input.count(8)?;
         let mut sentences = Vec::with_capacity(n);
         for _ in 0..n {
             let (start, end) = (input.u32()?, input.u32()?);

@@ -83,7 +83,7 @@ impl Paragraphs {
 
     /// Writes the paragraphs for [`Paragraphs::decode`].
     pub(crate) fn encode(&self, out: &mut Encoder) {
-        out.len(self.ends.len());
+        out.count(self.ends.len());
         for &end in &self.ends {
             out.u32(end);
         }
@@ -93,7 +93,7 @@ impl Paragraphs {
     /// Reads paragraphs [`Paragraphs::encode`] wrote; `None` unless every
     /// paragraph is a slice of the text, in order.
     pub(crate) fn decode(input: &mut Decoder<'_>) -> Option<Paragraphs> {
-        let n = input.len(4)?;
+        let n = input.count(4)?;
         let mut ends = Vec::with_capacity(n);
         for _ in 0..n {
             ends.push(input.u32()?);

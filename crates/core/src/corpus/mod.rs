@@ -9,7 +9,7 @@
 //! [`Essay`] it gives are public; finding, stamping and naming files are the
 //! library's own business.
 //!
-//! - `model`: [`Essay`], [`Paragraphs`], [`Warning`];
+//! - `essay`: [`Essay`], [`Paragraphs`], [`Warning`];
 //! - `scan`: the files of a folder, their stamps, reading one;
 //! - `parse`: one file's bytes to an essay;
 //! - `ids`: essay ids from file names.

@@ -12,7 +12,7 @@ pub(crate) mod embed;
 pub(crate) mod vectors;
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 
 use crate::answer::ModelState;
 use crate::dense::embed::{
@@ -58,6 +58,7 @@ pub(crate) struct Semantic {
     hub: HubSettings,
     index_dir: PathBuf,
     encoder: Mutex<Option<Arc<Encoder>>>,
+    /// Written whole, so read and written past poisoning like the mutexes ([`held`]).
     ready: RwLock<Option<Arc<Dense>>>,
     state: Mutex<ModelState>,
 }
@@ -85,7 +86,7 @@ impl Semantic {
             setting,
             hub,
             index_dir: index_dir.to_path_buf(),
-            encoder: Mutex::new(previous.and_then(|p| p.encoder.lock().expect("lock").clone())),
+            encoder: Mutex::new(previous.and_then(|p| held(&p.encoder).clone())),
             ready: RwLock::new(None),
         };
         if semantic.setting != ModelSetting::Off
@@ -98,12 +99,15 @@ impl Semantic {
 
     /// What is ready for a question: `None` means lexical.
     pub fn dense(&self) -> Option<Arc<Dense>> {
-        self.ready.read().expect("lock").clone()
+        self.ready
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// The model's state, for reports.
     pub fn state(&self) -> ModelState {
-        self.state.lock().expect("lock").clone()
+        held(&self.state).clone()
     }
 
     /// The setting, as the user wrote it.
@@ -113,7 +117,7 @@ impl Semantic {
 
     /// The loaded model's folder, if one is loaded.
     pub fn location(&self) -> Option<PathBuf> {
-        let encoder = self.encoder.lock().expect("lock");
+        let encoder = held(&self.encoder);
         encoder.as_ref().map(|e| e.files().dir.clone())
     }
 
@@ -133,7 +137,7 @@ impl Semantic {
         if let Err(why) = self.load(store, download, progress, true) {
             // The transports say it to the user (see `labels::model_notice`).
             tracing::debug!(%why, "answering lexically");
-            *self.state.lock().expect("lock") = ModelState::Unavailable {
+            *held(&self.state) = ModelState::Unavailable {
                 reason: why.to_string(),
                 cause: why.cause(),
             };
@@ -152,7 +156,7 @@ impl Semantic {
         let encoder = self.encoder(download, progress)?;
         let key = weights_key(encoder.files(), &self.index_dir)?;
         let mut vectors = Vectors::open(&self.index_dir, store, &key, encoder.dim())?;
-        *self.state.lock().expect("lock") = ModelState::Pending {
+        *held(&self.state) = ModelState::Pending {
             done: store.len() - vectors.missing_passages(store),
             total: store.len(),
         };
@@ -168,7 +172,7 @@ impl Semantic {
             let before = store.len() - vectors.missing_passages(store);
             let track = |step: Progress| {
                 if let Progress::Embed { done, .. } = step {
-                    *self.state.lock().expect("lock") = ModelState::Pending {
+                    *held(&self.state) = ModelState::Pending {
                         done: before + done,
                         total: store.len(),
                     };
@@ -186,11 +190,12 @@ impl Semantic {
             report = Some(filled);
         }
         if vectors.complete() {
-            *self.state.lock().expect("lock") = ModelState::Ready {
+            *held(&self.state) = ModelState::Ready {
                 model: self.setting.to_string(),
                 folder: encoder.files().dir.clone(),
             };
-            *self.ready.write().expect("lock") = Some(Arc::new(Dense { encoder, vectors }));
+            *self.ready.write().unwrap_or_else(PoisonError::into_inner) =
+                Some(Arc::new(Dense { encoder, vectors }));
         }
         Ok(report)
     }
@@ -201,7 +206,7 @@ impl Semantic {
         download: Download,
         progress: &dyn Fn(Progress),
     ) -> Result<Arc<Encoder>, EmbedError> {
-        let mut slot = self.encoder.lock().expect("lock");
+        let mut slot = held(&self.encoder);
         if let Some(encoder) = slot.as_ref() {
             return Ok(encoder.clone());
         }
@@ -211,6 +216,13 @@ impl Semantic {
         *slot = Some(encoder.clone());
         Ok(encoder)
     }
+}
+
+/// The value behind `mutex`, also after a thread panicked holding it, as
+/// the transports do: every value here (a state, an optional encoder) is
+/// replaced whole under the lock, so a panic leaves the last one whole.
+fn held<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// An exclusive lock on the index folder's vectors, held until dropped;

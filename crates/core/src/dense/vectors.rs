@@ -528,16 +528,17 @@ fn dot(a: &[i8], b: &[u8]) -> i32 {
     #[cfg(target_arch = "x86_64")]
     {
         if std::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU has AVX2, checked just above.
+            // SAFETY: `dot_avx2` needs AVX2, which the CPU has (checked just above).
             return unsafe { dot_avx2(a, b) };
         }
     }
     dot_any(a, b)
 }
 
+/// [`dot`] compiled for AVX2 (32 bytes at a time); chosen at run time.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-unsafe fn dot_avx2(a: &[i8], b: &[u8]) -> i32 {
+fn dot_avx2(a: &[i8], b: &[u8]) -> i32 {
     dot_any(a, b)
 }
 
@@ -575,6 +576,36 @@ mod tests {
             push_row(&mut row, &b);
             let approx = Quantised::new(&a).cosine(&row);
             assert!((exact - approx).abs() < 0.01, "{exact} vs {approx}");
+        }
+    }
+
+    /// `dot_avx2` gives `dot_any`'s sums (integers: exactly), at lengths
+    /// that are and are not whole registers, up to the extremes of `i8`.
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn the_avx2_dot_product_matches_the_portable_one() {
+        if !std::is_x86_feature_detected!("avx2") {
+            eprintln!("dot_avx2: not checked, this CPU lacks avx2");
+            return;
+        }
+        let mut state = 3u64;
+        let mut byte = || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 56) as u8
+        };
+        for len in [0, 1, 7, 31, 32, 33, 63, 64, 65, 100, 384, 385, 1000] {
+            let a: Vec<i8> = (0..len).map(|_| byte() as i8).collect();
+            let b: Vec<u8> = (0..len).map(|_| byte()).collect();
+            // SAFETY: the CPU has AVX2 (checked above).
+            let fast = unsafe { dot_avx2(&a, &b) };
+            assert_eq!(fast, dot_any(&a, &b), "length {len}");
+            let low = vec![i8::MIN; len];
+            let high = vec![i8::MIN as u8; len];
+            // SAFETY: as above.
+            let fast = unsafe { dot_avx2(&low, &high) };
+            assert_eq!(fast, dot_any(&low, &high), "length {len}, extremes");
         }
     }
 

@@ -5,7 +5,7 @@
 //! ([`Filters::from_question`]): `by:madison`, `in:"federalist 10"`,
 //! `tag:liberty`, `before:1850`, `after:1840` (and `since:`/`until:`,
 //! which include the date named). The engine applies them inside
-//! retrieval (`select` picks the essays, [`crate::search`] ranks within
+//! retrieval (`select` picks the essays, `search` ranks within
 //! them) and says what it applied, or why nothing matched, in a
 //! [`Report`].
 //!

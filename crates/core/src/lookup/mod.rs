@@ -17,7 +17,7 @@
 //!    `not_found`. The best verdict wins, then the closer alignment; then the
 //!    attribution is checked ([`attribution`]).
 
-mod align;
+pub(crate) mod align;
 
 pub(crate) mod attribution;
 mod frame;

@@ -11,11 +11,13 @@
 //! which essays it added, changed and removed ([`Store::changes`]) so that
 //! what is derived from passages can follow the same steps.
 //!
-//! A first load starts instead from the [`crate::store::snapshot`] saved beside the
+//! A first load starts instead from the [`snapshot`] saved beside the
 //! index: an essay whose file's stamps are those saved is not read, and its
-//! text and passage layout are taken from the mapped snapshot the first time
-//! the essay is used, so a start costs the same at any corpus size. A file
-//! whose stamps changed is read; it is parsed again only when its bytes did.
+//! text and passage layout are decoded from the mapped snapshot (on every
+//! core), which costs far less than parsing. A file whose stamps changed is
+//! read; it is parsed again only when its bytes did. An essay whose saved
+//! copy is damaged is read from its file again; if the file changed since,
+//! the load is an [`Error::Damaged`] naming it.
 
 mod snapshot;
 
@@ -24,7 +26,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 use std::hash::Hasher;
 use std::ops::Range;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, OnceLock};
 use std::time::SystemTime;
 
@@ -43,8 +45,6 @@ const PARALLEL_READ_FROM: usize = 64;
 
 /// The essays of a corpus, with their passages.
 pub(crate) struct Store {
-    /// The corpus folder, to read an essay again whose saved copy is damaged.
-    dir: PathBuf,
     /// The essays in corpus order; shared with the store a reload came from,
     /// for files that did not change.
     essays: Vec<Arc<Loaded>>,
@@ -59,8 +59,8 @@ pub(crate) struct Store {
     saved: bool,
 }
 
-/// One essay as loaded: its [`Head`] at once; its text and layout parsed
-/// from its file, or read from a snapshot when first needed.
+/// One essay as loaded: its [`Head`], and its text and layout parsed from
+/// its file or decoded from a snapshot (by [`restore`], before a load returns).
 #[derive(Debug, Clone)]
 struct Loaded {
     head: Head,
@@ -132,65 +132,55 @@ impl Loaded {
         self
     }
 
-    /// The essay's text and layout, read from its snapshot the first time.
-    fn body(&self, dir: &Path) -> &Body {
-        self.body.get_or_init(|| self.restore(dir))
+    /// The essay's text and layout.
+    fn body(&self) -> &Body {
+        self.body
+            .get()
+            .expect("a load restores every essay before it returns")
     }
 
     /// The body from the snapshot; from the essay's file again when the
-    /// saved copy is damaged.
-    fn restore(&self, dir: &Path) -> Body {
+    /// saved copy is damaged, unless the file changed since it was saved.
+    fn restore(&self, dir: &Path) -> Result<Body> {
         if let Some((snapshot, i)) = &self.saved {
             if let Some((essay, layout)) = snapshot.essay(*i, &self.head) {
-                return Body { essay, layout };
+                return Ok(Body { essay, layout });
             }
             snapshot.discard();
         }
         tracing::warn!(file = %self.head.stamp.file, "saved copy of an essay is damaged; reading its file again");
-        let file = &self.head.stamp.file;
-        let essay = corpus::read(dir, &self.head.stamp)
-            .ok()
-            .and_then(|bytes| corpus::parse(dir, &self.head.stamp, &bytes).ok())
-            .filter(|essay| essay.fingerprint == self.head.fingerprint);
-        let Some(mut essay) = essay else {
-            panic!(
-                "{file}: its saved copy is damaged and the file changed since; open the corpus again"
-            )
+        let damaged = |reason: String| Error::Damaged {
+            path: dir.join(&self.head.stamp.file),
+            reason,
         };
+        let bytes = corpus::read(dir, &self.head.stamp)
+            .map_err(|e| damaged(format!("cannot be read ({e})")))?;
+        if stable_hash(&bytes) != self.head.fingerprint {
+            return Err(damaged("changed since it was read".into()));
+        }
+        let mut essay = corpus::parse(dir, &self.head.stamp, &bytes)
+            .map_err(|w| damaged(format!("no longer parses ({w})")))?;
         essay.id = self.head.id.clone();
         let layout = Layout::of(&essay);
-        Body { essay, layout }
+        Ok(Body { essay, layout })
     }
 
     /// The analysed terms of the title and author.
-    fn title_terms(&self, dir: &Path) -> &HashSet<String> {
+    fn title_terms(&self) -> &HashSet<String> {
         self.title_terms.get_or_init(|| {
-            let saved = || {
-                let (snapshot, i) = self.saved.as_ref()?;
-                snapshot.metadata(*i, &self.head)
-            };
-            match self.body.get().map(|b| &b.essay) {
-                Some(essay) => title_terms(&essay.title, essay.author.as_deref()),
-                None => match saved() {
-                    Some(meta) => title_terms(&meta.title, meta.author.as_deref()),
-                    None => {
-                        let essay = &self.body(dir).essay;
-                        title_terms(&essay.title, essay.author.as_deref())
-                    }
-                },
-            }
+            let essay = &self.body().essay;
+            title_terms(&essay.title, essay.author.as_deref())
         })
     }
 
     /// The essay's record for a new snapshot.
-    fn raw(&self, dir: &Path) -> Raw<'_> {
+    fn raw(&self) -> Raw<'_> {
         if let Some((snapshot, i)) = &self.saved
-            && self.body.get().is_none()
             && let Some(raw) = snapshot.raw(*i)
         {
             return raw;
         }
-        let body = self.body(dir);
+        let body = self.body();
         Raw::encode(&body.essay, &body.layout)
     }
 }
@@ -288,14 +278,15 @@ impl Store {
         let read = read_all(dir, to_read)?;
         let (essays, warnings) = assemble(slots, read, &from);
         check(dir, strict, essays.len(), &warnings)?;
+        restore(dir, &essays)?;
         let unchanged =
             essays.len() == from.len() && essays.iter().zip(&from).all(|(a, b)| Arc::ptr_eq(a, b));
-        let mut store = Store::new(dir, essays, previous);
+        let mut store = Store::new(essays, previous);
         store.saved = on_disk && unchanged;
         Ok((store, warnings))
     }
 
-    fn new(dir: &Path, essays: Vec<Arc<Loaded>>, previous: Option<&Store>) -> Store {
+    fn new(essays: Vec<Arc<Loaded>>, previous: Option<&Store>) -> Store {
         let mut starts = Vec::with_capacity(essays.len() + 1);
         let mut total = 0;
         for loaded in &essays {
@@ -309,7 +300,6 @@ impl Store {
             .map(|(i, e)| (e.head.id.clone(), i))
             .collect();
         let mut store = Store {
-            dir: dir.to_path_buf(),
             essays,
             starts,
             by_id,
@@ -331,7 +321,7 @@ impl Store {
         let essays = self
             .essays
             .iter()
-            .map(|loaded| (&loaded.head, loaded.raw(&self.dir)));
+            .map(|loaded| (&loaded.head, loaded.raw()));
         snapshot::write(dir, essays)?;
         self.saved = true;
         Ok(())
@@ -363,7 +353,7 @@ impl Store {
     }
 
     fn body(&self, essay: usize) -> &Body {
-        self.essays[essay].body(&self.dir)
+        self.essays[essay].body()
     }
 
     /// The index of the essay with id `id`.
@@ -378,16 +368,7 @@ impl Store {
 
     /// The analysed terms of essay `essay`'s title and author.
     pub fn title_terms(&self, essay: usize) -> &HashSet<String> {
-        self.essays[essay].title_terms(&self.dir)
-    }
-
-    /// A hash of essay `essay`'s file: changes whenever the file's bytes do.
-    #[allow(
-        dead_code,
-        reason = "for what follows essays by their file's content, such as stored passage vectors"
-    )]
-    pub fn fingerprint(&self, essay: usize) -> u64 {
-        self.essays[essay].head.fingerprint
+        self.essays[essay].title_terms()
     }
 
     /// A hash of essay `essay`'s file and of how it divides into passages:
@@ -628,6 +609,23 @@ fn assemble(
     (essays, warnings)
 }
 
+/// Decodes every essay that has no body yet from its snapshot, on every
+/// core when there are many, so that a damaged saved copy of a changed file
+/// is an error of the load and not of a later read of its passages.
+fn restore(dir: &Path, essays: &[Arc<Loaded>]) -> Result<()> {
+    let restore = |loaded: &Arc<Loaded>| -> Result<()> {
+        if loaded.body.get().is_none() {
+            // Only this load holds the essays that have no body yet.
+            let _ = loaded.body.set(loaded.restore(dir)?);
+        }
+        Ok(())
+    };
+    if essays.len() < PARALLEL_READ_FROM {
+        return essays.iter().try_for_each(restore);
+    }
+    essays.par_iter().try_for_each(restore)
+}
+
 /// The error for a corpus that cannot be used: any bad file under
 /// `strict`, or no usable essay at all.
 fn check(dir: &Path, strict: bool, essays: usize, warnings: &[Warning]) -> Result<()> {
@@ -775,7 +773,45 @@ mod tests {
                 removed: vec!["e".into()],
             }
         );
-        assert_ne!(next.fingerprint(0), first.fingerprint(0));
+        assert_ne!(next.digest(0), first.digest(0));
+    }
+
+    #[test]
+    fn a_damaged_copy_is_read_again_unless_its_file_changed() {
+        let dir = corpus();
+        let index = tempfile::tempdir().unwrap();
+        let (mut store, _) = Store::load(dir.path(), true, None, Some(index.path())).unwrap();
+        store.save(index.path()).unwrap();
+        // Damage the saved text of `a` (essay 0).
+        let saved = index.path().join(snapshot::FILE);
+        let mut bytes = std::fs::read(&saved).unwrap();
+        let at = bytes.windows(11).position(|w| w == b"First of a.").unwrap();
+        bytes[at] ^= 0x20;
+        std::fs::write(&saved, &bytes).unwrap();
+
+        let (snapshot, heads) = Snapshot::open(index.path()).unwrap();
+        let a = Loaded::saved(heads[0].clone(), &snapshot, 0);
+        let e = Loaded::saved(heads[1].clone(), &snapshot, 1);
+        assert_eq!(
+            &e.restore(dir.path()).unwrap().essay.paragraphs[0],
+            "Short one. Two."
+        );
+        // The file is as it was: read again, and the damaged snapshot goes.
+        let body = a.restore(dir.path()).unwrap();
+        assert_eq!(body.essay.id, "a");
+        assert_eq!(&body.essay.paragraphs[0], "First of a.");
+        assert!(!saved.exists());
+        // The file changed since: neither holds the essay the heads describe.
+        write(dir.path(), "a.md", "+++\ntitle = \"A\"\n+++\n\nEdited.\n");
+        let err = a.restore(dir.path()).unwrap_err();
+        assert!(matches!(&err, Error::Damaged { path, .. } if path == &dir.path().join("a.md")));
+        assert!(err.to_string().contains("a.md: its copy saved beside the index is damaged and the file changed since it was read"), "{err}");
+        std::fs::remove_file(dir.path().join("a.md")).unwrap();
+        let err = a.restore(dir.path()).unwrap_err().to_string();
+        assert!(
+            err.contains("a.md: its copy") && err.contains("cannot be read"),
+            "{err}"
+        );
     }
 
     #[test]

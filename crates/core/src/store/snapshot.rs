@@ -4,13 +4,13 @@
 //! One file, [`FILE`] in the index folder, holds every essay as the store
 //! loaded it: a directory read at open (per essay: id, file stamp, digest,
 //! fingerprint, passage count; a few dozen bytes), and per essay a record
-//! of its metadata and of its text with its passage layout, read only when
-//! the essay is first used. The file is memory-mapped, so opening costs the
-//! directory alone, whatever the size of the corpus.
+//! of its metadata and of its text with its passage layout, decoded only
+//! for an essay whose file did not change. The file is memory-mapped, so
+//! what is not decoded is not read.
 //!
 //! Every part is checked before use: the header and the directory when the
 //! file is opened (a bad one is ignored whole, and the corpus read again),
-//! each record by its own CRC when it is first read (a bad one is read again
+//! each record by its own CRC when it is decoded (a bad one is read again
 //! from its essay's file by the store). A snapshot is written to a temporary
 //! file and renamed into place, never changed where it lies, so a mapping of
 //! an older one stays valid.
@@ -66,7 +66,7 @@ fn encode_metadata(essay: &Essay, out: &mut Encoder) {
     ] {
         out.opt_str(field.as_deref());
     }
-    out.len(essay.tags.len());
+    out.count(essay.tags.len());
     for tag in &essay.tags {
         out.str(tag);
     }
@@ -84,7 +84,7 @@ fn decode_metadata(input: &mut Decoder<'_>, essay: &mut Essay) -> Option<()> {
     ] {
         *field = input.opt_string()?;
     }
-    let n = input.len(4)?;
+    let n = input.count(4)?;
     essay.tags = (0..n)
         .map(|_| input.str().map(str::to_string))
         .collect::<Option<_>>()?;
@@ -179,7 +179,7 @@ impl Snapshot {
             return None;
         }
         let mut input = Decoder::new(directory);
-        let n = input.len(64)?;
+        let n = input.count(64)?;
         let mut heads = Vec::with_capacity(n);
         let mut records = Vec::with_capacity(n);
         for _ in 0..n {
@@ -295,7 +295,7 @@ fn write_to<'a>(
         encode_entry(&mut entries, head, &record);
         count += 1;
     }
-    directory.len(count);
+    directory.count(count);
     directory.bytes.extend_from_slice(&entries.bytes);
     out.write_all(&directory.bytes)?;
     let mut header = Encoder::default();
@@ -337,8 +337,8 @@ fn encode_entry(out: &mut Encoder, head: &Head, record: &Record) {
     out.u8(u8::from(head.reusable));
     out.u32(head.passages);
     out.u64(record.offset as u64);
-    out.len(record.meta_len);
-    out.len(record.body_len);
+    out.count(record.meta_len);
+    out.count(record.body_len);
     out.u32(record.meta_crc);
     out.u32(record.body_crc);
 }

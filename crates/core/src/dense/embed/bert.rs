@@ -248,14 +248,33 @@ fn small_matmul(
     }
 }
 
-/// `y = x W` for `here` ≤ 16 rows, `W` in panels of [`LANES`] columns and
-/// `y` `here × n`, `n` a multiple of [`LANES`].
+/// `y += x W` for `here` (1 to 16) rows of `k`, `W`'s `n` columns in
+/// `n.div_ceil(LANES)` panels of `k` × [`LANES`] with a scale for each of
+/// their columns, and `y` `here` rows of `n`.
+///
+/// # Panics
+/// When the slices are shorter than that; the lengths are checked once
+/// here, not per element in the kernels.
 #[inline(always)]
 fn tile(x: &[f32], here: usize, k: usize, panels: &[i8], scales: &[f32], n: usize, y: &mut [f32]) {
+    let columns = n.next_multiple_of(LANES);
+    assert!(
+        (1..=16).contains(&here)
+            && k > 0
+            && panels.len() == columns * k
+            && scales.len() >= columns
+            && x.len() >= here * k
+            && y.len() >= here * n,
+        "tile: {here} rows of {k}, {} panel bytes, {} scales, {n} columns, x {}, y {}",
+        panels.len(),
+        scales.len(),
+        x.len(),
+        y.len()
+    );
     #[cfg(target_arch = "x86_64")]
     if std::is_x86_feature_detected!("avx512f") {
-        // SAFETY: the CPU has AVX-512F (checked just above); the slices'
-        // lengths are what `tile_avx512` reads and writes (asserted by the caller).
+        // SAFETY: the CPU has AVX-512F (checked just above); the lengths
+        // `tile_avx512` relies on were asserted just before.
         unsafe {
             match here {
                 1..=2 => tile_avx512::<2>(x, here, k, panels, scales, n, y),
@@ -271,11 +290,12 @@ fn tile(x: &[f32], here: usize, k: usize, panels: &[i8], scales: &[f32], n: usiz
     tile_any(x, here, k, panels, scales, n, y);
 }
 
-/// The product for `here` ≤ 16 rows, with sixteen-lane registers.
+/// The product for `here` ≤ `R` rows, with sixteen-lane registers.
 ///
 /// # Safety
-/// `x` holds `here` rows of `k`, `panels` `k × n` rounded up to [`LANES`]
-/// columns, `y` `here` rows of `n`.
+/// The CPU has AVX-512F, and `scales` holds a scale for every column of
+/// `panels` (a whole number of panels of `k` × [`LANES`]): those are read
+/// unchecked. (Every other access is checked.)
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
 unsafe fn tile_avx512<const R: usize>(
@@ -303,7 +323,8 @@ unsafe fn tile_avx512<const R: usize>(
         let width = LANES.min(n - first);
         acc.iter_mut().for_each(|a| *a = _mm512_setzero_ps());
         for kk in 0..k {
-            // SAFETY: `panel` and `columns` have `k` rows of 16 floats.
+            // SAFETY: `panel` (a `chunks_exact`) holds `k` rows of sixteen
+            // bytes, and this reads the sixteen of row `kk` < `k`.
             let w = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(unsafe {
                 _mm_loadu_si128(panel.as_ptr().add(kk * LANES).cast())
             }));
@@ -312,7 +333,8 @@ unsafe fn tile_avx512<const R: usize>(
                 acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(xs[r]), w, acc[r]);
             }
         }
-        // SAFETY: `scales` has a scale for every column of every panel.
+        // SAFETY: `scales` has a scale for every column of every panel (this
+        // function's contract, asserted by `tile`): sixteen from `first`.
         let scale = unsafe { _mm512_loadu_ps(scales.as_ptr().add(first)) };
         for (r, a) in acc.iter().enumerate().take(here) {
             // SAFETY: `sums` holds sixteen floats.
@@ -758,6 +780,142 @@ mod tests {
             sum += term / (2 * n + 1) as f64;
         }
         sum * 2.0 / std::f64::consts::PI.sqrt()
+    }
+
+    /// Numbers in −1..1 from a fixed seed, so that a failure can be rerun.
+    fn noise(seed: u64) -> impl FnMut() -> f32 {
+        let mut state = seed;
+        move || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 40) as f32 / (1u64 << 23) as f32 - 1.0
+        }
+    }
+
+    /// Whether the CPU has every one of `features`, saying so when it does not.
+    #[cfg(target_arch = "x86_64")]
+    fn has(features: &[&str], kernel: &str) -> bool {
+        let missing: Vec<&str> = features
+            .iter()
+            .copied()
+            .filter(|f| match *f {
+                "avx512f" => !std::is_x86_feature_detected!("avx512f"),
+                "avx2" => !std::is_x86_feature_detected!("avx2"),
+                "fma" => !std::is_x86_feature_detected!("fma"),
+                other => panic!("no check for {other}"),
+            })
+            .collect();
+        if !missing.is_empty() {
+            eprintln!(
+                "{kernel}: not checked, this CPU lacks {}",
+                missing.join(", ")
+            );
+        }
+        missing.is_empty()
+    }
+
+    /// `tile_avx512` gives what `tile_any` gives, for every row count it
+    /// serves and column counts that are not whole panels.
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn the_avx512_tile_matches_the_portable_one() {
+        if !has(&["avx512f"], "tile_avx512") {
+            return;
+        }
+        let mut random = noise(11);
+        for (k, n) in [
+            (1usize, 16usize),
+            (3, 5),
+            (7, 33),
+            (64, 100),
+            (384, 1536),
+            (1536, 384),
+        ] {
+            let columns = n.next_multiple_of(LANES);
+            let panels: Vec<i8> = (0..k * columns).map(|_| (random() * 127.0) as i8).collect();
+            let scales: Vec<f32> = (0..columns).map(|_| random().abs() / 64.0).collect();
+            for here in 1..=16 {
+                let x: Vec<f32> = (0..here * k).map(|_| random()).collect();
+                let start: Vec<f32> = (0..here * n).map(|_| random()).collect();
+                let mut portable = start.clone();
+                tile_any(&x, here, k, &panels, &scales, n, &mut portable);
+                let mut fast = start.clone();
+                tile(&x, here, k, &panels, &scales, n, &mut fast);
+                for (i, (a, b)) in portable.iter().zip(&fast).enumerate() {
+                    // Fused multiply-adds round once where the portable code rounds twice.
+                    let (r, c) = (i / n, i % n);
+                    let size: f32 = (0..k)
+                        .map(|kk| {
+                            let w = panels[(c / LANES) * k * LANES + kk * LANES + c % LANES];
+                            (x[r * k + kk] * f32::from(w) * scales[c]).abs()
+                        })
+                        .sum();
+                    assert!(
+                        (a - b).abs() <= 1e-6 * (size + start[i].abs()) + 1e-6,
+                        "k {k}, n {n}, {here} rows, [{r}][{c}]: {a} vs {b}"
+                    );
+                }
+            }
+        }
+    }
+
+    /// The forward pass compiled for AVX-512 and for AVX2 gives the
+    /// portable build's vectors, for a question (the 8-bit path) and for
+    /// batches large enough for `gemm`, with texts of odd lengths.
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn the_forward_pass_for_each_instruction_set_matches_the_portable_one() {
+        let dir = crate::test_paths::model();
+        let config: BertConfig =
+            serde_json::from_slice(&std::fs::read(dir.join("config.json")).unwrap()).unwrap();
+        let weights = Weights::open(&dir.join("model.safetensors")).unwrap();
+        let bert = Bert::load(config, &weights).unwrap();
+        let mut random = noise(5);
+        let mut text = |len: usize| -> Vec<u32> {
+            let mut ids = vec![101];
+            ids.extend((0..len).map(|_| 2000 + (random().abs() * 27000.0) as u32));
+            ids.push(102);
+            ids
+        };
+        let batches: Vec<Vec<Vec<u32>>> = vec![
+            vec![text(0)],
+            vec![text(7)],
+            vec![text(17), text(3)],
+            vec![text(45)],
+            vec![text(31), text(9), text(60), text(1)],
+        ];
+        let agree = |kernel: &str, batch: &[Vec<u32>], portable: &[Vec<f32>], fast: &[Vec<f32>]| {
+            assert_eq!(portable.len(), fast.len());
+            for (p, f) in portable.iter().zip(fast) {
+                let worst = p
+                    .iter()
+                    .zip(f)
+                    .map(|(a, b)| (a - b).abs())
+                    .fold(0f32, f32::max);
+                assert!(
+                    worst < 1e-6,
+                    "{kernel}, texts of {:?} tokens: off by {worst}",
+                    batch.iter().map(Vec::len).collect::<Vec<_>>()
+                );
+            }
+        };
+        let avx512 = has(&["avx512f", "fma"], "embed_avx512");
+        let avx2 = has(&["avx2", "fma"], "embed_avx2");
+        for batch in &batches {
+            let texts: Vec<&[u32]> = batch.iter().map(Vec::as_slice).collect();
+            let portable = bert.embed_any(&texts).unwrap();
+            if avx512 {
+                // SAFETY: the CPU has AVX-512F and FMA (checked by `has`).
+                let fast = unsafe { bert.embed_avx512(&texts) }.unwrap();
+                agree("embed_avx512", batch, &portable, &fast);
+            }
+            if avx2 {
+                // SAFETY: the CPU has AVX2 and FMA (checked by `has`).
+                let fast = unsafe { bert.embed_avx2(&texts) }.unwrap();
+                agree("embed_avx2", batch, &portable, &fast);
+            }
+        }
     }
 
     #[test]

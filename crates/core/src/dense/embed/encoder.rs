@@ -257,7 +257,7 @@ mod tests {
     use super::*;
 
     /// The shared copy of the model that tests, benchmarks and CI use.
-    pub(crate) fn shared_model() -> ModelFiles {
+    fn shared_model() -> ModelFiles {
         ModelFiles {
             dir: crate::test_paths::model(),
             name: "all-MiniLM-L6-v2".into(),
@@ -323,72 +323,6 @@ mod tests {
         assert!(
             err.to_string().contains("model.safetensors is missing"),
             "{err}"
-        );
-    }
-}
-
-#[cfg(test)]
-mod throughput {
-    use super::*;
-
-    /// `cargo test --lib embed::model::throughput -- --ignored --nocapture`
-    #[test]
-    #[ignore]
-    fn federalist_sentences() {
-        let encoder = Encoder::load(&tests::shared_model()).unwrap();
-        let path = std::env::var("SENTENCES").unwrap_or("/tmp/fed_sentences.txt".into());
-        let text = std::fs::read_to_string(path).unwrap();
-        let limit: usize = std::env::var("LIMIT")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(2000);
-        let lines: Vec<&str> = text.lines().take(limit).collect();
-        let t = std::time::Instant::now();
-        let tokens: Vec<Vec<u32>> = lines.iter().map(|l| encoder.tokenize(l).unwrap()).collect();
-        let tok_s = t.elapsed().as_secs_f64();
-        let n: usize = tokens.iter().map(Vec::len).sum();
-        let t = std::time::Instant::now();
-        let v = encoder.encode_tokens(&tokens).unwrap();
-        let s = t.elapsed().as_secs_f64();
-        let mut times = Vec::new();
-        for q in [
-            "How does Madison define a faction?",
-            "Why is the legislative department the most dangerous?",
-        ]
-        .iter()
-        .cycle()
-        .take(200)
-        {
-            let t = std::time::Instant::now();
-            let _ = encoder.encode(&[q]).unwrap();
-            times.push(t.elapsed().as_secs_f64() * 1e6);
-        }
-        times.sort_by(f64::total_cmp);
-        let ids = encoder
-            .tokenize("How does Madison define a faction?")
-            .unwrap();
-        let mut direct = Vec::new();
-        let reps: usize = std::env::var("REPS")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(200);
-        for _ in 0..reps {
-            let t = std::time::Instant::now();
-            let _ = encoder.bert.embed(&[&ids]).unwrap();
-            direct.push(t.elapsed().as_secs_f64() * 1e6);
-        }
-        direct.sort_by(f64::total_cmp);
-        println!(
-            "bert.embed alone ({} tokens): p50 {:.0} µs",
-            ids.len(),
-            direct[reps / 2]
-        );
-        println!("query: p50 {:.0} µs, p99 {:.0} µs", times[100], times[197]);
-        println!(
-            "{} texts, {n} tokens: tokenize {tok_s:.3}s, encode {s:.2}s = {:.0} tokens/s ({})",
-            v.len(),
-            n as f64 / s,
-            v[0].len()
         );
     }
 }

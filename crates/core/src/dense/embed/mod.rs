@@ -4,7 +4,8 @@
 //!
 //! - [`fetch`]: where the model's files come from: a folder, the Hugging
 //!   Face cache, or a download into it, checked against pinned sha256s.
-//! - [`model`]: loading the files and turning text into unit vectors.
+//! - [`encoder`]: loading the files and turning text into unit vectors;
+//!   [`bert`] runs the network itself.
 //! - [`weights`]: the mapped `model.safetensors`, read in place.
 //!
 //! Nothing here is required: with no model, citebot answers lexically.

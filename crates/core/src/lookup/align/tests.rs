@@ -557,57 +557,6 @@ fn quote_longer_than_passage() {
     );
 }
 
-/// Prints the time per alignment of a 40-word quote against a 1,000-word passage.
-/// Run with `cargo test --release -- --ignored --nocapture timing`.
-#[test]
-#[ignore]
-fn timing() {
-    let vocab = words(FED51_PARAGRAPH);
-    let mut passage = String::new();
-    let mut x: u64 = 0x2545_f491_4f6c_dd1d;
-    for k in 0..1_000 {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        let (_, r) = &vocab[(x % vocab.len() as u64) as usize];
-        passage.push_str(&FED51_PARAGRAPH[r.clone()]);
-        passage.push_str(if k % 17 == 16 { ". " } else { " " });
-    }
-    // 40 words from a real sentence run, spliced into the middle, with two changes.
-    let toks = words(FED51_PARAGRAPH);
-    let quote_src = &FED51_PARAGRAPH[toks[120].1.start..toks[159].1.end];
-    let mid = passage.len() / 2;
-    let mid = (mid..passage.len())
-        .find(|&i| passage.as_bytes()[i] == b' ')
-        .unwrap();
-    let passage = format!("{} {} {}", &passage[..mid], quote_src, &passage[mid..]);
-    let quote = quote_src
-        .replace("necessary", "needed")
-        .replace("control", "rule");
-    assert_eq!(words(&quote).len(), 40);
-    let pw = words(&passage).len();
-    // Best of several batches, to keep other load on the machine out of the figure.
-    let iters = 200;
-    let mut per = std::time::Duration::MAX;
-    let mut sim = 0.0;
-    for _ in 0..20 {
-        let start = std::time::Instant::now();
-        for _ in 0..iters {
-            let a = align(std::hint::black_box(&quote), std::hint::black_box(&passage)).unwrap();
-            sim += a.similarity;
-        }
-        per = per.min(start.elapsed() / iters);
-    }
-    let iters = 20 * iters;
-    let a = align(&quote, &passage).unwrap();
-    println!(
-        "align: 40-word quote vs {pw}-word passage: {per:?} per alignment (similarity {:.3}, mean {:.3}, {} differences)",
-        a.similarity,
-        sim / iters as f32,
-        a.differences.len()
-    );
-}
-
 #[test]
 fn written_elisions_are_found_on_char_boundaries() {
     let quote = "fire — an aliment … which... it [...] expires....";
