@@ -10,10 +10,10 @@
 //! is placed / genuine quotes. `split` says which cases were looked at while
 //! the rules were written (`fit`), which were not (`confirm`), and which
 //! were written after the model's constants were fitted, to check them
-//! (`holdout`; see the README for what was changed after it was first run),
+//! (`holdout`; see docs/cite.md for what was changed after it was first run),
 //! and which were written later still: before the distinctness rule was
 //! fitted, and run first on the rules before it (`fresh`); and after it,
-//! to check it (`fresh2`; the README says what changed after that run);
+//! to check it (`fresh2`; docs/cite.md says what changed after that run);
 //! and last, before clause vectors were tried (`fresh3`, run once on the
 //! rules as they are); and two more batches, each committed before it was
 //! run (`fresh4`, `fresh5`).
@@ -27,7 +27,7 @@
 //! 10 of them from `fresh3`–`fresh5` (reversals and exaggerations that keep
 //! most of one real sentence's words: "a firm Union would be a danger to
 //! the liberty of the states"); with words only, 7, and one quote
-//! misplaced (README, "cite").
+//! misplaced (docs/cite.md).
 //!
 //! `cargo test --release --test cite_eval -- --nocapture` prints the tables.
 

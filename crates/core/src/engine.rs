@@ -113,7 +113,7 @@ pub struct FollowWeights {
 }
 
 impl Default for FollowWeights {
-    /// Measured on `eval/followups.jsonl` (README, "Follow-up questions").
+    /// Measured on `eval/followups.jsonl` (docs/quality.md, the follow-up pairs).
     fn default() -> Self {
         FollowWeights {
             essay: 0.1,

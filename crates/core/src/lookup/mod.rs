@@ -60,7 +60,7 @@ pub const MIN_CONTENT_KEPT: f32 = 0.45;
 ///
 /// The three constants were fitted on the `fit` cases of
 /// `tests/cite_cases.jsonl`, each 0.05 inside what separates them there,
-/// and checked on the other splits (README, "cite").
+/// and checked on the other splits (docs/cite.md).
 pub const MIN_MEANING_OF_WORDS: f32 = 0.63;
 /// A paraphrase is also `close` when its original stands out by meaning:
 /// its cosine with the quote exceeds the mean cosine of the quote's
