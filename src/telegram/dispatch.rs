@@ -174,7 +174,7 @@ impl Dispatcher {
                 self.apologise(&facts).await;
             }
         }
-        self.app.metrics.latency.observe(job.arrived.elapsed());
+        self.app.metrics.latency.observe(job.arrived.elapsed().as_secs_f64());
         (job.done)();
     }
 
