@@ -330,9 +330,50 @@ fn run_command(command: Command, config: Config, secrets: Secrets) -> Result<()>
                 listen,
                 metrics,
             };
-            citebot::telegram::serve(config, secrets, options).context("running the Telegram bot")
+            serve(config, secrets, options).context("running the Telegram bot")
         }
     }
+}
+
+/// `citebot serve`: runs the bot on a runtime of its own until SIGINT or
+/// SIGTERM.
+fn serve(config: Config, secrets: Secrets, options: citebot::telegram::ServeOptions) -> Result<()> {
+    // Engine calls are CPU-bound: more blocking threads than a few per core
+    // only add memory and context switches when a burst arrives.
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .max_blocking_threads(4 * cores)
+        .build()
+        .context("starting the runtime")?;
+    let result = runtime.block_on(async {
+        let signals = signals()?;
+        citebot::telegram::run(config, secrets, options, signals)
+            .await
+            .map_err(anyhow::Error::from)
+    });
+    // Do not wait for stray blocking engine calls.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(500));
+    result
+}
+
+/// Resolves on the first SIGINT or SIGTERM, saying so in the log. The
+/// handlers are installed now, so a signal that comes while the corpus
+/// opens is not lost.
+fn signals() -> Result<impl Future<Output = ()> + Send + 'static> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).context("SIGTERM handler")?;
+    let mut int = signal(SignalKind::interrupt()).context("SIGINT handler")?;
+    Ok(async move {
+        let name = tokio::select! {
+            _ = term.recv() => "SIGTERM",
+            _ = int.recv() => "SIGINT",
+        };
+        tracing::info!(
+            signal = name,
+            "stopping: no new updates, finishing answers in hand"
+        );
+    })
 }
 
 /// `citebot add`: each source to essays in the corpus folder; one bad

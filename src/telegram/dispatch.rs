@@ -1,6 +1,7 @@
 //! Dispatch: updates run concurrently across chats and in arrival order
 //! within one; a handler's error or panic becomes a log line and an apology,
-//! never a stopped bot.
+//! never a stopped bot. [`process`] is what happens to each update (also
+//! for [`Bot::handle`](super::Bot::handle)).
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -8,6 +9,7 @@ use std::time::Instant;
 
 use teloxide::types::{CallbackQueryId, ChatId, InlineQueryId, MessageId, Update, UpdateKind};
 
+use super::Outcome;
 use super::api::Reply;
 use super::guard::hint_button;
 use super::handlers::{self, App};
@@ -148,56 +150,63 @@ impl Dispatcher {
     }
 
     async fn run(&self, job: Job) {
-        let facts = Facts::of(&job.update);
-        let app = self.app.clone();
-        // A task of its own, so that a panic is caught as a JoinError.
-        let outcome = tokio::spawn(async move { handlers::handle(app, job.update).await }).await;
-        let ms = job.arrived.elapsed().as_millis() as u64;
-        let (id, kind, user) = (facts.id, facts.kind, facts.user);
-        match outcome {
-            Ok(Ok(action)) => {
-                tracing::info!(
-                    update_id = id,
-                    chat_type = kind,
-                    user_id = user,
-                    action,
-                    ms,
-                    "handled"
-                );
-            }
-            Ok(Err(error)) => {
-                tracing::error!(update_id = id, chat_type = kind, user_id = user, %error, ms, "handler failed");
-                self.apologise(&facts).await;
-            }
-            Err(panic) => {
-                tracing::error!(update_id = id, chat_type = kind, user_id = user, error = %panic, ms, "handler panicked");
-                self.apologise(&facts).await;
-            }
-        }
-        self.app.metrics.latency.observe(job.arrived.elapsed().as_secs_f64());
+        process(&self.app, job.update, job.arrived).await;
         (job.done)();
     }
+}
 
-    /// Tells the user something went wrong, wherever they asked.
-    async fn apologise(&self, facts: &Facts) {
-        Metrics::inc(&self.app.metrics.failures);
-        let api = &self.app.api;
-        let sent = if let Some((chat, message)) = facts.chat {
-            let apology = html::escape(bot_texts::APOLOGY);
-            self.app
-                .send(Reply::to(chat, message, apology))
-                .await
-                .map(drop)
-        } else if let Some(id) = &facts.callback {
-            api.answer_callback(id, Some(bot_texts::APOLOGY)).await
-        } else if let Some(id) = &facts.inline {
-            let button = hint_button(bot_texts::INLINE_APOLOGY);
-            api.answer_inline(id, Vec::new(), Some(button), true).await
-        } else {
-            Ok(())
-        };
-        if let Err(error) = sent {
-            tracing::warn!(update_id = facts.id, %error, "could not apologise");
+/// Handles `update` (which arrived at `arrived`) through the handler tree:
+/// logs what was done, or why it failed, and then apologises to the user.
+pub(crate) async fn process(app: &Arc<App>, update: Update, arrived: Instant) -> Outcome {
+    let facts = Facts::of(&update);
+    let handling = app.clone();
+    // A task of its own, so that a panic is caught as a JoinError.
+    let outcome = tokio::spawn(async move { handlers::handle(handling, update).await }).await;
+    let ms = arrived.elapsed().as_millis() as u64;
+    let (id, kind, user) = (facts.id, facts.kind, facts.user);
+    let outcome = match outcome {
+        Ok(Ok(action)) => {
+            tracing::info!(
+                update_id = id,
+                chat_type = kind,
+                user_id = user,
+                action,
+                ms,
+                "handled"
+            );
+            Outcome::Handled(action)
         }
+        Ok(Err(error)) => {
+            tracing::error!(update_id = id, chat_type = kind, user_id = user, %error, ms, "handler failed");
+            apologise(app, &facts).await;
+            Outcome::Failed(error.to_string())
+        }
+        Err(panic) => {
+            tracing::error!(update_id = id, chat_type = kind, user_id = user, error = %panic, ms, "handler panicked");
+            apologise(app, &facts).await;
+            Outcome::Failed(panic.to_string())
+        }
+    };
+    app.metrics.latency.observe(arrived.elapsed().as_secs_f64());
+    outcome
+}
+
+/// Tells the user something went wrong, wherever they asked.
+async fn apologise(app: &App, facts: &Facts) {
+    Metrics::inc(&app.metrics.failures);
+    let api = &app.api;
+    let sent = if let Some((chat, message)) = facts.chat {
+        let apology = html::escape(bot_texts::APOLOGY);
+        app.send(Reply::to(chat, message, apology)).await.map(drop)
+    } else if let Some(id) = &facts.callback {
+        api.answer_callback(id, Some(bot_texts::APOLOGY)).await
+    } else if let Some(id) = &facts.inline {
+        let button = hint_button(bot_texts::INLINE_APOLOGY);
+        api.answer_inline(id, Vec::new(), Some(button), true).await
+    } else {
+        Ok(())
+    };
+    if let Err(error) = sent {
+        tracing::warn!(update_id = facts.id, %error, "could not apologise");
     }
 }

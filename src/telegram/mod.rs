@@ -43,9 +43,9 @@ mod webhook;
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use teloxide::types::Me;
+use teloxide::types::{Me, Update};
 use tokio::sync::watch;
 
 use citebot_core::config::{Config, Secrets};
@@ -59,7 +59,7 @@ use self::library::Library;
 use self::metrics::Metrics;
 use self::webhook::Webhook;
 
-/// How `serve` receives updates and reports health.
+/// How [`run`] receives updates and reports health.
 #[derive(Debug, Clone, Default)]
 pub struct ServeOptions {
     /// Public webhook URL; None for long polling.
@@ -116,6 +116,24 @@ impl TelegramError {
 pub(crate) struct Shutdown(watch::Receiver<bool>);
 
 impl Shutdown {
+    /// A shutdown that starts when `signal` resolves. The task that waits
+    /// for it ends with the last receiver, so an embedder's runtime is not
+    /// left with it once [`run`] returns.
+    fn on(signal: impl Future<Output = ()> + Send + 'static) -> Shutdown {
+        let (tx, rx) = watch::channel(false);
+        tokio::spawn(async move {
+            tokio::select! {
+                _ = signal => {
+                    let _ = tx.send(true);
+                    // Keep the sender alive so waiters see `true`, not a closed channel.
+                    tx.closed().await;
+                }
+                _ = tx.closed() => {}
+            }
+        });
+        Shutdown(rx)
+    }
+
     /// Resolves once shutdown starts.
     pub fn wait(&self) -> impl Future<Output = ()> + Send + 'static {
         let mut rx = self.0.clone();
@@ -125,51 +143,101 @@ impl Shutdown {
     }
 }
 
-/// Runs the bot until SIGINT or SIGTERM.
+/// Runs the bot until `shutdown` resolves, then stops taking updates and
+/// finishes the answers in hand.
 ///
 /// `secrets` holds the token (required), the Bot API URL (optional, for a
-/// self-hosted server) and, for a webhook, its secret. Returns once every
-/// answer in hand is sent and confirmed (or the grace period is over).
-pub fn serve(config: Config, secrets: Secrets, options: ServeOptions) -> Result<(), TelegramError> {
-    let token = secrets
-        .telegram_token()
-        .filter(|t| !t.trim().is_empty())
-        .ok_or(TelegramError::MissingToken)?
-        .to_string();
-    let api_url = secrets
-        .telegram_api_url()
-        .map(|url| url::Url::parse(url).map_err(|e| TelegramError::ApiUrl(format!("{url:?}: {e}"))))
-        .transpose()?;
-    // Before anything slow: a webhook URL the server will not call is a mistake to report now.
-    let webhook = options
-        .webhook
-        .as_deref()
-        .map(|url| Webhook::new(url, api_url.as_ref(), secrets.webhook_secret()))
-        .transpose()?;
-    let start = Start {
-        engine: EngineOptions::from_config(&config),
-        config,
-        token,
-        api_url,
-        webhook,
-        listen: options.listen,
-        metrics: options.metrics,
+/// self-hosted server) and, for a webhook, its secret. The caller owns the
+/// runtime and decides what stops the bot (the binary: SIGINT or SIGTERM).
+/// Returns once every answer in hand is sent and confirmed (or the grace
+/// period is over). Blocking engine work runs on the runtime's blocking
+/// pool: give it a few threads per core.
+pub async fn run(
+    config: Config,
+    secrets: Secrets,
+    options: ServeOptions,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), TelegramError> {
+    let start = Start::new(config, &secrets, options)?;
+    let shutdown = Shutdown::on(shutdown);
+    let metrics = Arc::new(Metrics::default());
+    let Some(bot) = start.open(shutdown.wait(), metrics.clone()).await? else {
+        return Ok(());
     };
-    // Engine calls are CPU-bound: more blocking threads than a few per core
-    // only add memory and context switches when a burst arrives.
-    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .max_blocking_threads(4 * cores)
-        .build()
-        .map_err(|e| TelegramError::io("starting the runtime", e))?;
-    let result = runtime.block_on(start.run());
-    // Do not wait for stray blocking engine calls.
-    runtime.shutdown_timeout(Duration::from_millis(500));
-    result
+    if let Some(addr) = &start.metrics {
+        metrics::serve(addr, metrics, shutdown.clone()).await?;
+    }
+    let grace = Duration::from_secs(start.config.telegram.shutdown_grace_seconds);
+    let Bot { app, journal } = bot;
+    let dispatcher = Arc::new(dispatch::Dispatcher::new(app));
+    match start.webhook {
+        Some(webhook) => {
+            webhook::run(dispatcher, journal, webhook, &start.listen, shutdown, grace).await
+        }
+        None => poller::run(dispatcher, journal, shutdown, grace).await,
+    }
 }
 
-/// What `serve` starts from.
+/// What the bot did with one update.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Handled: what was done, as the log says it (`answered`,
+    /// `ignored: not addressed`, `refused: not allowed`, …).
+    Handled(&'static str),
+    /// The handler failed or panicked, and the user got an apology: why
+    /// (never with the token).
+    Failed(String),
+}
+
+/// The bot, its corpus open and its identity known: hand it updates.
+///
+/// [`run`] receives updates (long polling or a webhook) and hands them to
+/// one of these; an embedder that receives updates itself can do the same
+/// with [`Bot::handle`]. Its replies go to the Bot API given by the secrets.
+pub struct Bot {
+    app: Arc<App>,
+    journal: Arc<Journal>,
+}
+
+impl std::fmt::Debug for Bot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Bot")
+            .field("username", &self.app.username())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Bot {
+    /// Opens `config`'s corpus (indexing it if needed, on the blocking
+    /// pool), connects to the Bot API with `secrets` (`getMe`, retried
+    /// until Telegram answers or refuses the token), registers the command
+    /// menu and opens the bot's journal (rate-limit windows, migrated groups).
+    pub async fn new(config: Config, secrets: Secrets) -> Result<Bot, TelegramError> {
+        let start = Start::new(config, &secrets, ServeOptions::default())?;
+        let opened = start.open(std::future::pending(), Arc::default()).await?;
+        opened.ok_or_else(|| TelegramError::Startup("stopped while starting".into()))
+    }
+
+    /// Handles `update` to the end: checks the access lists and rate limits,
+    /// answers through the Bot API, and turns a failure into an apology.
+    ///
+    /// Updates of different chats may be handled concurrently; hand over
+    /// those of one chat one at a time, in order (as [`run`] does). Read
+    /// updates from JSON text (`serde_json::from_slice`, as the webhook
+    /// does): from a `serde_json::Value`, teloxide 0.17 reads a message
+    /// update as one of an unknown kind, which the bot ignores.
+    pub async fn handle(&self, update: Update) -> Outcome {
+        metrics::Metrics::inc(&self.app.metrics.updates);
+        dispatch::process(&self.app, update, Instant::now()).await
+    }
+
+    /// The bot's counters in Prometheus' text format (what `/metrics` serves).
+    pub fn metrics(&self) -> String {
+        self.app.metrics.render()
+    }
+}
+
+/// What the bot starts from: the config, checked secrets and options.
 struct Start {
     config: Config,
     engine: EngineOptions,
@@ -181,12 +249,50 @@ struct Start {
 }
 
 impl Start {
-    /// Opens the corpus, connects, then receives updates until shutdown.
-    async fn run(self) -> Result<(), TelegramError> {
-        let shutdown = listen_for_signals()?;
-        let metrics = Arc::new(Metrics::default());
-        let Some(library) = self.open_library(&shutdown, metrics.clone()).await? else {
-            return Ok(());
+    /// Checks the secrets and the webhook URL (before anything slow: a URL
+    /// the server will not call is a mistake to report now).
+    fn new(
+        config: Config,
+        secrets: &Secrets,
+        options: ServeOptions,
+    ) -> Result<Start, TelegramError> {
+        let token = secrets
+            .telegram_token()
+            .filter(|t| !t.trim().is_empty())
+            .ok_or(TelegramError::MissingToken)?
+            .to_string();
+        let api_url = secrets
+            .telegram_api_url()
+            .map(|url| {
+                url::Url::parse(url).map_err(|e| TelegramError::ApiUrl(format!("{url:?}: {e}")))
+            })
+            .transpose()?;
+        let webhook = options
+            .webhook
+            .as_deref()
+            .map(|url| Webhook::new(url, api_url.as_ref(), secrets.webhook_secret()))
+            .transpose()?;
+        Ok(Start {
+            engine: EngineOptions::from_config(&config),
+            config,
+            token,
+            api_url,
+            webhook,
+            listen: options.listen,
+            metrics: options.metrics,
+        })
+    }
+
+    /// Opens the corpus, connects and opens the journal; None if `stop`
+    /// resolved first.
+    async fn open(
+        &self,
+        stop: impl Future<Output = ()> + Send,
+        metrics: Arc<Metrics>,
+    ) -> Result<Option<Bot>, TelegramError> {
+        tokio::pin!(stop);
+        let Some(library) = self.open_library(&mut stop, metrics.clone()).await? else {
+            return Ok(None);
         };
         let telegram = &self.config.telegram;
         let api = Api::new(
@@ -195,15 +301,11 @@ impl Start {
             telegram.throttle,
             metrics.clone(),
         )?;
-        let Some(me) = connect(&api, &shutdown).await? else {
-            return Ok(());
+        let Some(me) = connect(&api, &mut stop).await? else {
+            return Ok(None);
         };
         // The journal is this bot's: its id is known only now.
         let journal = Arc::new(Journal::open(&self.journal_path(&me), me.id.0)?);
-        if let Some(addr) = &self.metrics {
-            metrics::serve(addr, metrics.clone(), shutdown.clone()).await?;
-        }
-        let grace = Duration::from_secs(telegram.shutdown_grace_seconds);
         let guard = Guard::new(telegram, Some(journal.clone()));
         let adding = citebot_core::ingest::AddOptions {
             corpus: self.engine.corpus.clone(),
@@ -216,28 +318,22 @@ impl Start {
             adding,
             filters: self.config.filters.filters(),
         };
-        let app = App::new(api, library, guard, settings, me, metrics);
-        let dispatcher = Arc::new(dispatch::Dispatcher::new(Arc::new(app)));
-        match self.webhook {
-            Some(webhook) => {
-                webhook::run(dispatcher, journal, webhook, &self.listen, shutdown, grace).await
-            }
-            None => poller::run(dispatcher, journal, shutdown, grace).await,
-        }
+        let app = Arc::new(App::new(api, library, guard, settings, me, metrics));
+        Ok(Some(Bot { app, journal }))
     }
 
     /// Opens the corpus on the blocking pool (indexing a large one takes a
-    /// while); None if a signal came first.
+    /// while); None if `stop` came first.
     async fn open_library(
         &self,
-        shutdown: &Shutdown,
+        stop: &mut (impl Future<Output = ()> + Unpin),
         metrics: Arc<Metrics>,
     ) -> Result<Option<Library>, TelegramError> {
         let (options, examples) = (self.engine.clone(), self.config.telegram.examples.clone());
         let opening =
             tokio::task::spawn_blocking(move || Library::open(options, examples, metrics));
         tokio::select! {
-            _ = shutdown.wait() => Ok(None),
+            _ = stop => Ok(None),
             opened = opening => Ok(Some(opened.map_err(|e| TelegramError::Startup(e.to_string()))??)),
         }
     }
@@ -256,10 +352,13 @@ impl Start {
 }
 
 /// The bot's identity (retried until Telegram answers), and its command
-/// menu; None if shutdown came first.
-async fn connect(api: &Api, shutdown: &Shutdown) -> Result<Option<Me>, TelegramError> {
+/// menu; None if `stop` came first.
+async fn connect(
+    api: &Api,
+    stop: &mut (impl Future<Output = ()> + Unpin),
+) -> Result<Option<Me>, TelegramError> {
     let me = tokio::select! {
-        _ = shutdown.wait() => return Ok(None),
+        _ = stop => return Ok(None),
         me = api.get_me() => me.map_err(|e| TelegramError::Api(e.to_string()))?,
     };
     tracing::info!(bot = %me.username(), id = me.id.0, "connected to Telegram");
@@ -267,28 +366,4 @@ async fn connect(api: &Api, shutdown: &Shutdown) -> Result<Option<Me>, TelegramE
         tracing::warn!(error = %e, "could not register the command menu");
     }
     Ok(Some(me))
-}
-
-/// Starts a task that turns SIGINT or SIGTERM into a shutdown.
-fn listen_for_signals() -> Result<Shutdown, TelegramError> {
-    use tokio::signal::unix::{SignalKind, signal};
-    let (tx, rx) = watch::channel(false);
-    let mut term =
-        signal(SignalKind::terminate()).map_err(|e| TelegramError::io("SIGTERM handler", e))?;
-    let mut int =
-        signal(SignalKind::interrupt()).map_err(|e| TelegramError::io("SIGINT handler", e))?;
-    tokio::spawn(async move {
-        let name = tokio::select! {
-            _ = term.recv() => "SIGTERM",
-            _ = int.recv() => "SIGINT",
-        };
-        tracing::info!(
-            signal = name,
-            "stopping: no new updates, finishing answers in hand"
-        );
-        let _ = tx.send(true);
-        // Keep the sender alive so waiters see `true`, not a closed channel.
-        std::future::pending::<()>().await;
-    });
-    Ok(Shutdown(rx))
 }

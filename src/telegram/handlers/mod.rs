@@ -234,6 +234,11 @@ impl App {
         }
     }
 
+    /// The bot's username.
+    pub fn username(&self) -> &str {
+        self.me.username()
+    }
+
     /// How to ask `message`'s question: within the default filters and,
     /// when it replies to one of this bot's answers, as a follow-up of it.
     fn ask_options(&self, message: &Message) -> Ask {
