@@ -13,7 +13,7 @@ use citebot_core::config::{Config, Secrets};
 use serde_json::json;
 
 use crate::support::bot_process::{
-    BOT, QUESTION, assert_verbatim, button, collapse, excerpts, valid,
+    BOT, QUESTION, assert_verbatim, button, collapse, corpus_copy, excerpts, message_id, valid,
 };
 use crate::support::fake_bot_api::*;
 use crate::support::paths;
@@ -138,23 +138,6 @@ impl Harness {
         );
         action
     }
-}
-
-/// The message id of an update's message.
-fn message_id(api: &FakeBotApi, update_id: i64) -> i64 {
-    api.update(update_id).unwrap()["message"]["message_id"]
-        .as_i64()
-        .unwrap()
-}
-
-/// A copy of the shipped corpus, for a bot that changes it.
-fn corpus_copy() -> tempfile::TempDir {
-    let corpus = tempfile::tempdir().unwrap();
-    for entry in std::fs::read_dir(paths::shipped_corpus()).unwrap() {
-        let path = entry.unwrap().path();
-        std::fs::copy(&path, corpus.path().join(path.file_name().unwrap())).unwrap();
-    }
-    corpus
 }
 
 // ----- questions -------------------------------------------------------------------

@@ -57,16 +57,6 @@ async fn private_question_is_answered_logged_and_counted() {
 
 // ----- /add ------------------------------------------------------------------------
 
-/// A copy of the shipped corpus, for a bot that changes it.
-fn corpus_copy() -> tempfile::TempDir {
-    let corpus = tempfile::tempdir().unwrap();
-    for entry in std::fs::read_dir(crate::support::paths::shipped_corpus()).unwrap() {
-        let path = entry.unwrap().path();
-        std::fs::copy(&path, corpus.path().join(path.file_name().unwrap())).unwrap();
-    }
-    corpus
-}
-
 /// The essay files in `dir`.
 fn essay_files(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)

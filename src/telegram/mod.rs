@@ -8,6 +8,11 @@
 //!                                             inline
 //! ```
 //!
+//! Two ways in: [`run`] receives updates until the future its caller passes
+//! resolves (the binary's `serve` passes SIGINT/SIGTERM), and [`Bot`]
+//! handles the updates it is handed one by one (an embedder's own receiving,
+//! the in-process tests), each ending in an [`Outcome`].
+//!
 //! - `poller`: long polling that confirms an update only once it is
 //!   answered, with a journal for crashes, and a graceful stop.
 //! - `webhook`: the same over a webhook, answering 200 only when done.

@@ -368,6 +368,16 @@ pub fn answers_per_chat(api: &FakeBotApi) -> std::collections::BTreeMap<i64, usi
 
 // ----- small helpers -----------------------------------------------------------------
 
+/// A copy of the shipped corpus, for a bot that changes it.
+pub fn corpus_copy() -> tempfile::TempDir {
+    let corpus = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(super::paths::shipped_corpus()).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, corpus.path().join(path.file_name().unwrap())).unwrap();
+    }
+    corpus
+}
+
 /// A port nobody listens on (for a moment).
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
