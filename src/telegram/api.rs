@@ -233,14 +233,15 @@ impl Api {
                 _ => None,
             };
             let Some(wait) = wait else {
-                Metrics::inc(&self.metrics.send_errors);
+                self.metrics.send_errors.inc();
                 return Err(failure);
             };
-            Metrics::inc(if method == "getUpdates" {
+            (if method == "getUpdates" {
                 &self.metrics.poll_errors
             } else {
                 &self.metrics.retries
-            });
+            })
+            .inc();
             tracing::warn!(
                 method,
                 error = %failure.message,

@@ -13,7 +13,6 @@ use super::Outcome;
 use super::api::Reply;
 use super::guard::hint_button;
 use super::handlers::{self, App};
-use super::metrics::Metrics;
 use citebot_core::render::{bot_texts, html};
 
 /// Called once an update is handled (answered, refused, ignored or failed).
@@ -115,7 +114,7 @@ impl Dispatcher {
 
     /// Queues `update`; `done` runs once it has been handled.
     pub fn submit(self: &Arc<Self>, update: Update, done: Done) {
-        Metrics::inc(&self.app.metrics.updates);
+        self.app.metrics.updates.inc();
         let facts = Facts::of(&update);
         let lane = facts.lane(&update);
         let job = Job {
@@ -193,7 +192,7 @@ pub(crate) async fn process(app: &Arc<App>, update: Update, arrived: Instant) ->
 
 /// Tells the user something went wrong, wherever they asked.
 async fn apologise(app: &App, facts: &Facts) {
-    Metrics::inc(&app.metrics.failures);
+    app.metrics.failures.inc();
     let api = &app.api;
     let sent = if let Some((chat, message)) = facts.chat {
         let apology = html::escape(bot_texts::APOLOGY);

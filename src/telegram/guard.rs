@@ -33,7 +33,6 @@ use teloxide::types::{
 
 use super::handlers::{App, Asked, Handled};
 use super::journal::{Journal, unix_now};
-use super::metrics::Metrics;
 use super::pacer::ChatSlots;
 use super::ratelimit::{Decision, RateLimiter, WINDOW_SECONDS};
 use citebot_core::config::TelegramConfig;
@@ -264,11 +263,12 @@ pub(crate) fn filter() -> Handler<'static, Handled, DpHandlerDescription> {
 /// Tells the asker why not, where there is something to tell.
 async fn turn_away(app: Arc<App>, update: Update, pass: Pass) -> Handled {
     let metrics = &app.metrics;
-    Metrics::inc(if pass == Pass::Refuse {
+    (if pass == Pass::Refuse {
         &metrics.refusals
     } else {
         &metrics.rate_limited
-    });
+    })
+    .inc();
     match (&update.kind, pass) {
         (UpdateKind::Message(message), Pass::Refuse) => {
             if !app.guard.first_refusal(message.chat.id) {

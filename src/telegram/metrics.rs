@@ -199,11 +199,6 @@ impl Metrics {
         out
     }
 
-    /// Adds one to `counter`.
-    pub fn inc(counter: &Counter) {
-        counter.inc();
-    }
-
     /// The Prometheus text format.
     pub fn render(&self) -> String {
         let mut out = String::new();
@@ -253,7 +248,7 @@ mod tests {
     #[test]
     fn renders_counters_and_cumulative_buckets() {
         let metrics = Metrics::default();
-        Metrics::inc(&metrics.updates);
+        metrics.updates.inc();
         metrics.latency.observe(0.003);
         metrics.latency.observe(0.3);
         let text = metrics.render();

@@ -232,7 +232,7 @@ impl Bot {
     /// does): from a `serde_json::Value`, teloxide 0.17 reads a message
     /// update as one of an unknown kind, which the bot ignores.
     pub async fn handle(&self, update: Update) -> Outcome {
-        metrics::Metrics::inc(&self.app.metrics.updates);
+        self.app.metrics.updates.inc();
         dispatch::process(&self.app, update, Instant::now()).await
     }
 

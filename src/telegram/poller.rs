@@ -24,7 +24,6 @@ use tokio::sync::Notify;
 
 use super::dispatch::Dispatcher;
 use super::journal::Journal;
-use super::metrics::Metrics;
 use super::{Shutdown, TelegramError};
 
 /// Long-poll timeout, in seconds (teloxide's HTTP client gives up at 17).
@@ -212,7 +211,7 @@ impl Poller {
             match self.lock().take(id) {
                 Take::Known => continue,
                 Take::AnsweredBefore => {
-                    Metrics::inc(&metrics.duplicates);
+                    metrics.duplicates.inc();
                     tracing::info!(update_id = id, "already answered before a restart; skipped");
                     continue;
                 }

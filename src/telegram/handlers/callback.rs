@@ -9,7 +9,6 @@ use super::{App, Handled, HandlerError, clip};
 use crate::telegram::api::Reply;
 use crate::telegram::buttons::{Button, MAX_PAGES, copy_keyboard, keyboard};
 use crate::telegram::commands;
-use crate::telegram::metrics::Metrics;
 use citebot_core::answer::Hit;
 use citebot_core::render::{bot_texts, html};
 
@@ -66,7 +65,7 @@ async fn more(app: &App, answer: &Message, page: usize) -> Pressed {
     let reply = Reply::to(answer.chat.id, question_id, html::answer(&hits))
         .with_keyboard(Some(keyboard(&hits, page, per)));
     app.send(reply).await?;
-    Metrics::inc(&app.metrics.answers);
+    app.metrics.answers.inc();
     Ok(("more", None))
 }
 

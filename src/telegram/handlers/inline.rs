@@ -11,7 +11,6 @@ use teloxide::types::{
 use super::{App, Handled, clip};
 use crate::telegram::api::no_preview;
 use crate::telegram::guard::hint_button;
-use crate::telegram::metrics::Metrics;
 use citebot_core::answer::Verdict;
 use citebot_core::render::{bot_texts, html, labels};
 
@@ -63,12 +62,12 @@ pub(super) async fn handle(app: Arc<App>, query: InlineQuery) -> Handled {
         .with_engine(move |l| l.engine.ask_text(&question, limit, &options))
         .await??;
     if let Some(miss) = &found.filters.miss {
-        Metrics::inc(&app.metrics.abstentions);
+        app.metrics.abstentions.inc();
         answer(Vec::new(), Some(&labels::filter_miss(miss))).await?;
         return Ok("inline: filter matched nothing");
     }
     if !found.answered {
-        Metrics::inc(&app.metrics.abstentions);
+        app.metrics.abstentions.inc();
         answer(Vec::new(), Some(labels::NO_ANSWER)).await?;
         return Ok("inline: abstained");
     }
@@ -85,7 +84,7 @@ pub(super) async fn handle(app: Arc<App>, query: InlineQuery) -> Handled {
         })
         .collect();
     answer(results, None).await?;
-    Metrics::inc(&app.metrics.answers);
+    app.metrics.answers.inc();
     Ok("inline: answered")
 }
 

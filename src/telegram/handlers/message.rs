@@ -8,7 +8,6 @@ use super::{App, Asked, Handled, HandlerError, clip};
 use crate::telegram::api::Reply;
 use crate::telegram::buttons::{copy_keyboard, keyboard};
 use crate::telegram::commands::{Command, Request};
-use crate::telegram::metrics::Metrics;
 use citebot_core::answer::Verdict;
 use citebot_core::ingest;
 use citebot_core::render::{bot_texts, html, labels};
@@ -69,7 +68,7 @@ async fn answer(app: &App, message: &Message, question: &str) -> Handled {
         return Ok("filter matched nothing");
     }
     if !answer.answered {
-        Metrics::inc(&app.metrics.abstentions);
+        app.metrics.abstentions.inc();
         app.reply(message, html::escape(&labels::no_answer("/sources")))
             .await?;
         return Ok("abstained");
@@ -77,7 +76,7 @@ async fn answer(app: &App, message: &Message, question: &str) -> Handled {
     let reply = Reply::to(message.chat.id, message.id, html::answer(&answer.hits))
         .with_keyboard(Some(keyboard(&answer.hits, 0, per)));
     app.send(reply).await?;
-    Metrics::inc(&app.metrics.answers);
+    app.metrics.answers.inc();
     Ok(if follow_up {
         "answered a follow-up"
     } else {
