@@ -8,6 +8,7 @@ fusion. Same corpus, same questions, same run, 2 cores.
     /work/venv-peer/bin/pip install bm25s PyStemmer onnxruntime tokenizers numpy
     cargo build --release
     /work/venv-peer/bin/python scripts/compare_hybrid.py [--corpus ../shared/corpora/federalist] [--rounds 3]
+        [--before OLD_CITEBOT] [--no-embedding]
 
 Prints, best of `--rounds` on each side:
 - corpus embedding throughput (tokens/s): `citebot index` into an empty
@@ -43,6 +44,11 @@ def citebot():
     return str(Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target")) / "release/citebot")
 
 
+BINARY = None  # set from the command line: citebot's path
+
+
+
+
 def env():
     e = dict(os.environ, CITEBOT_MODEL=str(MODEL))
     e.pop("RUST_LOG", None)
@@ -75,10 +81,10 @@ def sentences(paras):
     return [s for p in paras for s in re.split(r"(?<=[.!?])\s+(?=[A-Z\"'])", p) if s.strip()]
 
 
-def run_citebot(args, stdin=""):
+def run_citebot(args, stdin="", binary=None):
     """Runs citebot; returns (seconds, max RSS in KB, stdout, stderr)."""
     start = time.perf_counter()
-    p = subprocess.run(["/usr/bin/time", "-f", "%M", citebot(), *args], input=stdin,
+    p = subprocess.run(["/usr/bin/time", "-f", "%M", binary or BINARY, *args], input=stdin,
                        capture_output=True, text=True, env=env())
     seconds = time.perf_counter() - start
     if p.returncode != 0:
@@ -144,7 +150,12 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--corpus", default=str(SHARED / "corpora/federalist"))
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--binary", default=citebot(), help="the citebot to measure (default: target/release)")
+    ap.add_argument("--before", help="another citebot binary, timed per question in the same rounds")
+    ap.add_argument("--no-embedding", action="store_true", help="skip the corpus-embedding row (10 minutes)")
     a = ap.parse_args()
+    global BINARY
+    BINARY = a.binary
     qs = questions()
     paras = paragraphs(a.corpus)
     sents = sentences(paras)
@@ -153,7 +164,7 @@ def main():
     rows = []
     # Corpus embedding.
     best_c = best_p = 0.0
-    for _ in range(a.rounds):
+    for _ in range(0 if a.no_embedding else a.rounds):
         with tempfile.TemporaryDirectory() as index:
             _, _, out, _ = run_citebot(["index", "--corpus", a.corpus, "--index", index])
             m = re.search(r"embedded (\d+) tokens in ([\d.]+) s", out)
@@ -161,24 +172,31 @@ def main():
         start = time.perf_counter()
         _, tokens = peer.encode(sents)
         best_p = max(best_p, tokens / (time.perf_counter() - start))
-    rows.append(("embedding the corpus, tokens/s (higher is better)", best_c, best_p))
+    if not a.no_embedding:
+        rows.append(("embedding the corpus, tokens/s (higher is better)", best_c, best_p))
     peer.matrix, _ = peer.encode(paras)
 
     with tempfile.TemporaryDirectory() as index:
         run_citebot(["index", "--corpus", a.corpus, "--index", index])
         base = ["ask", "--json", "--corpus", a.corpus, "--index", index]
-        per_c, per_p, rss = [], [], 0
+        per_c, per_b, per_p, rss = [], [], [], 0
         for _ in range(a.rounds):
-            empty, _, _, _ = run_citebot(base, "")
-            full, r, out, _ = run_citebot(base, "\n".join(qs) + "\n")
-            assert all(json.loads(l)["retrieval"] == "hybrid" for l in out.splitlines())
-            rss = max(rss, r)
-            per_c.append((full - empty) / len(qs))
+            for binary, times in [(a.before, per_b), (BINARY, per_c)]:
+                if binary is None:
+                    continue
+                empty, _, _, _ = run_citebot(base, "", binary)
+                full, r, out, _ = run_citebot(base, "\n".join(qs) + "\n", binary)
+                assert all(json.loads(l)["retrieval"] == "hybrid" for l in out.splitlines())
+                if binary == BINARY:
+                    rss = max(rss, r)
+                times.append((full - empty) / len(qs))
             start = time.perf_counter()
             for q in qs:
                 peer.ask(q)
             per_p.append((time.perf_counter() - start) / len(qs))
         rows.append(("per question, hybrid, batch ask --json (ms)", min(per_c) * 1e3, min(per_p) * 1e3))
+        if a.before:
+            rows.append(("  the --before binary, same rounds (ms)", min(per_b) * 1e3, min(per_p) * 1e3))
         cold = sorted(run_citebot(["ask", "--corpus", a.corpus, "--index", index, qs[0]])[0] for _ in range(5))
         rows.append(("cold ask, index up to date, model load included (ms)", statistics.median(cold) * 1e3, None))
         rows.append(("peak RSS of the batch run (MB)", rss / 1024, None))

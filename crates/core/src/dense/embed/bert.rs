@@ -55,8 +55,9 @@ struct Linear {
     /// The weights in panels of [`LANES`] output columns, each panel
     /// `inputs × LANES` and contiguous, for [`small_matmul`]: 8-bit, with one
     /// scale per output column, because a single question is bound by how
-    /// fast the weights stream in from memory.
-    panels: Vec<i8>,
+    /// fast the weights stream in from memory. On a CPU with AVX-512 BF16,
+    /// the same 8-bit values in bfloat16 pairs instead (see [`Panels`]).
+    panels: Panels,
     /// The scale of each output column of `panels`, padded to [`LANES`].
     scales: Vec<f32>,
     /// `W` in f32, input-major (inputs × out), for `gemm`: made from
@@ -118,7 +119,7 @@ impl Linear {
             source,
             inputs,
             out,
-            panels,
+            panels: Panels::for_this_cpu(panels, inputs),
             scales,
             dense: OnceLock::new(),
             bias,
@@ -149,7 +150,15 @@ impl Linear {
             for _ in 0..rows {
                 y.extend_from_slice(&self.bias);
             }
-            small_matmul(&x, rows, inputs, &self.panels, &self.scales, out, &mut y);
+            small_matmul(
+                &x,
+                rows,
+                inputs,
+                self.panels.view(),
+                &self.scales,
+                out,
+                &mut y,
+            );
             return Ok(y);
         }
         let x = Tensor::from_vec(x, (rows, inputs), &Device::Cpu)?;
@@ -161,6 +170,108 @@ impl Linear {
         }
         Ok(y)
     }
+}
+
+/// A layer's 8-bit weights, in panels of `inputs` × [`LANES`] (see
+/// [`Linear::panels`]), in the form this CPU's kernel reads fastest.
+enum Panels {
+    /// One byte a weight, row by row of the panel.
+    I8(Vec<i8>),
+    /// The same bytes with the inputs of each column in pairs (for each
+    /// panel, `k.div_ceil(2)` rows of [`LANES`] pairs: inputs `2p` and
+    /// `2p + 1` of a column side by side; an odd last input is paired with
+    /// 0), for AVX-512 BF16's `vdpbf16ps`, which does two multiply-adds a
+    /// lane where an f32 FMA does one. The bytes widen to bfloat16 exactly
+    /// in registers (a value of −127..=127 needs seven bits of mantissa,
+    /// bfloat16 has eight). Stored as bfloat16, twice the bytes to stream,
+    /// the pairs measured no faster than the f32 kernel; as bytes, a
+    /// question took 12 % less time on one core (BENCHMARKS.md).
+    I8Pairs(Vec<i8>),
+}
+
+/// [`Panels`] borrowed, with `k` inputs: what [`small_matmul`] and [`tile`] take.
+#[derive(Clone, Copy)]
+enum PanelsView<'a> {
+    I8(&'a [i8]),
+    I8Pairs(&'a [i8]),
+}
+
+impl Panels {
+    /// The 8-bit `panels` as they are, or in bfloat16 pairs when the CPU
+    /// has AVX-512 BF16.
+    fn for_this_cpu(panels: Vec<i8>, inputs: usize) -> Panels {
+        if has_avx512_bf16() {
+            Panels::I8Pairs(pairs(&panels, inputs))
+        } else {
+            Panels::I8(panels)
+        }
+    }
+
+    fn view(&self) -> PanelsView<'_> {
+        match self {
+            Panels::I8(p) => PanelsView::I8(p),
+            Panels::I8Pairs(p) => PanelsView::I8Pairs(p),
+        }
+    }
+}
+
+impl<'a> PanelsView<'a> {
+    /// The panels of columns `tiles` (in panels of [`LANES`]) of `k` inputs.
+    fn tiles(self, tiles: std::ops::Range<usize>, k: usize) -> PanelsView<'a> {
+        match self {
+            PanelsView::I8(p) => PanelsView::I8(&p[tiles.start * k * LANES..tiles.end * k * LANES]),
+            PanelsView::I8Pairs(p) => {
+                let panel = k.div_ceil(2) * 2 * LANES;
+                PanelsView::I8Pairs(&p[tiles.start * panel..tiles.end * panel])
+            }
+        }
+    }
+
+    /// How many whole columns these panels of `k` inputs hold.
+    fn columns(self, k: usize) -> usize {
+        match self {
+            PanelsView::I8(p) => p.len() / k,
+            PanelsView::I8Pairs(p) => p.len() / (k.div_ceil(2) * 2),
+        }
+    }
+}
+
+/// Whether the kernels may use AVX-512 BF16 (with AVX-512F), detected once.
+fn has_avx512_bf16() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::is_x86_feature_detected!("avx512f") && std::is_x86_feature_detected!("avx512bf16")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// `panels` (`k` × [`LANES`] each) with each column's inputs in pairs
+/// ([`Panels::I8Pairs`]).
+fn pairs(panels: &[i8], k: usize) -> Vec<i8> {
+    let half = k.div_ceil(2);
+    let mut out = vec![0i8; panels.len() / k * half * 2];
+    for (panel, pairs) in panels
+        .chunks_exact(k * LANES)
+        .zip(out.chunks_exact_mut(half * 2 * LANES))
+    {
+        for (kk, row) in panel.chunks_exact(LANES).enumerate() {
+            for (lane, w) in row.iter().enumerate() {
+                pairs[(kk / 2) * 2 * LANES + 2 * lane + kk % 2] = *w;
+            }
+        }
+    }
+    out
+}
+
+/// `v` rounded to bfloat16 (to nearest, ties to even, as `vcvtne2ps2bf16`
+/// does), its 16 bits in the low half. `v` is finite: an activation or a weight.
+#[inline(always)]
+fn bf16_bits(v: f32) -> u32 {
+    let bits = v.to_bits();
+    bits.wrapping_add(0x7fff + ((bits >> 16) & 1)) >> 16
 }
 
 /// The largest magnitude in `row`, in sixteen independent lanes (a single
@@ -196,14 +307,14 @@ fn small_matmul(
     x: &[f32],
     rows: usize,
     k: usize,
-    panels: &[i8],
+    panels: PanelsView,
     scales: &[f32],
     n: usize,
     y: &mut [f32],
 ) {
     assert!(
         x.len() >= rows * k
-            && panels.len() >= k * n.next_multiple_of(LANES)
+            && panels.columns(k) >= n.next_multiple_of(LANES)
             && scales.len() >= n.next_multiple_of(LANES)
             && y.len() >= rows * n
     );
@@ -222,7 +333,7 @@ fn small_matmul(
         let run = |tiles: std::ops::Range<usize>| -> Vec<f32> {
             let width = tiles.len() * LANES;
             let mut out = vec![0f32; here * width];
-            let panels = &panels[tiles.start * k * LANES..tiles.end * k * LANES];
+            let panels = panels.tiles(tiles.start..tiles.end, k);
             let scales = &scales[tiles.start * LANES..tiles.end * LANES];
             tile(x, here, k, panels, scales, width, &mut out);
             out
@@ -256,21 +367,52 @@ fn small_matmul(
 /// When the slices are shorter than that; the lengths are checked once
 /// here, not per element in the kernels.
 #[inline(always)]
-fn tile(x: &[f32], here: usize, k: usize, panels: &[i8], scales: &[f32], n: usize, y: &mut [f32]) {
+fn tile(
+    x: &[f32],
+    here: usize,
+    k: usize,
+    panels: PanelsView,
+    scales: &[f32],
+    n: usize,
+    y: &mut [f32],
+) {
     let columns = n.next_multiple_of(LANES);
     assert!(
         (1..=16).contains(&here)
             && k > 0
-            && panels.len() == columns * k
+            && panels.columns(k) == columns
             && scales.len() >= columns
             && x.len() >= here * k
             && y.len() >= here * n,
-        "tile: {here} rows of {k}, {} panel bytes, {} scales, {n} columns, x {}, y {}",
-        panels.len(),
+        "tile: {here} rows of {k}, {} panel columns, {} scales, {n} columns, x {}, y {}",
+        panels.columns(k),
         scales.len(),
         x.len(),
         y.len()
     );
+    let panels = match panels {
+        PanelsView::I8(panels) => panels,
+        PanelsView::I8Pairs(pairs) => {
+            #[cfg(target_arch = "x86_64")]
+            if has_avx512_bf16() {
+                // SAFETY: the CPU has AVX-512F and AVX-512 BF16 (checked just
+                // above); the lengths `tile_bf16` relies on were asserted
+                // just before.
+                unsafe {
+                    match here {
+                        1..=2 => tile_bf16::<2>(x, here, k, pairs, scales, n, y),
+                        3..=4 => tile_bf16::<4>(x, here, k, pairs, scales, n, y),
+                        5..=6 => tile_bf16::<6>(x, here, k, pairs, scales, n, y),
+                        7..=8 => tile_bf16::<8>(x, here, k, pairs, scales, n, y),
+                        9..=12 => tile_bf16::<12>(x, here, k, pairs, scales, n, y),
+                        _ => tile_bf16::<16>(x, here, k, pairs, scales, n, y),
+                    }
+                };
+                return;
+            }
+            unreachable!("paired panels are only made on a CPU with AVX-512 BF16")
+        }
+    };
     #[cfg(target_arch = "x86_64")]
     if std::is_x86_feature_detected!("avx512f") {
         // SAFETY: the CPU has AVX-512F (checked just above); the lengths
@@ -331,6 +473,84 @@ unsafe fn tile_avx512<const R: usize>(
             let xs = &columns[kk * R..kk * R + R];
             for r in 0..R {
                 acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(xs[r]), w, acc[r]);
+            }
+        }
+        // SAFETY: `scales` has a scale for every column of every panel (this
+        // function's contract, asserted by `tile`): sixteen from `first`.
+        let scale = unsafe { _mm512_loadu_ps(scales.as_ptr().add(first)) };
+        for (r, a) in acc.iter().enumerate().take(here) {
+            // SAFETY: `sums` holds sixteen floats.
+            unsafe { _mm512_storeu_ps(sums.as_mut_ptr(), _mm512_mul_ps(*a, scale)) };
+            for (out, s) in y[r * n + first..][..width].iter_mut().zip(&sums) {
+                *out += s;
+            }
+        }
+    }
+}
+
+/// [`tile_avx512`] with the weights in pairs ([`Panels::I8Pairs`]) and
+/// each row of `x` rounded to bfloat16: one `vdpbf16ps` does the
+/// multiply-adds of two inputs, in f32. The rounding of the activations
+/// (eight bits of mantissa) is small beside the weights' own 8 bits: in
+/// `matches_the_reference_implementation`, a question's cosine with the
+/// f32 reference is 0.99969 either way (0.999694 against 0.999699).
+///
+/// # Safety
+/// The CPU has AVX-512F and AVX-512 BF16, and `pairs` and `scales` hold
+/// whole panels of `k.div_ceil(2)` × [`LANES`] pairs and a scale for each of
+/// their columns: those are read unchecked. (Every other access is checked.)
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512bf16")]
+unsafe fn tile_bf16<const R: usize>(
+    x: &[f32],
+    here: usize,
+    k: usize,
+    pairs: &[i8],
+    scales: &[f32],
+    n: usize,
+    y: &mut [f32],
+) {
+    use std::arch::x86_64::*;
+    debug_assert!(here >= 1 && here <= R && x.len() >= here * k && y.len() >= here * n);
+    let half = k.div_ceil(2);
+    // The rows' inputs as bfloat16 pairs, transposed (half × R), so that one
+    // step reads its R pairs from one place.
+    let mut columns = vec![0u32; half * R];
+    for r in 0..here {
+        let row = &x[r * k..(r + 1) * k];
+        for (p, two) in row.chunks(2).enumerate() {
+            let high = two.get(1).map_or(0, |v| bf16_bits(*v));
+            columns[p * R + r] = bf16_bits(two[0]) | high << 16;
+        }
+    }
+    let mut acc = [_mm512_setzero_ps(); R];
+    let mut sums = [0f32; LANES];
+    for (t, panel) in pairs.chunks_exact(half * 2 * LANES).enumerate() {
+        let first = t * LANES;
+        let width = LANES.min(n - first);
+        acc.iter_mut().for_each(|a| *a = _mm512_setzero_ps());
+        for p in 0..half {
+            // SAFETY: `panel` (a `chunks_exact`) holds `half` rows of 32
+            // bytes, and this reads the two halves of row `p` < `half`.
+            let (low, high) = unsafe {
+                let at = panel.as_ptr().add(p * 2 * LANES);
+                (
+                    _mm_loadu_si128(at.cast()),
+                    _mm_loadu_si128(at.add(LANES).cast()),
+                )
+            };
+            let low = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(low));
+            let high = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(high));
+            // Exact: the values are small integers. Columns 0..8 come from
+            // `low`, 8..16 from `high`.
+            let w = _mm512_cvtne2ps_pbh(high, low);
+            let xs = &columns[p * R..p * R + R];
+            for r in 0..R {
+                // SAFETY: `__m512bh` is 32 bfloat16s, the same 64 bytes as
+                // `__m512i`: a plain reinterpretation.
+                let pair: __m512bh =
+                    unsafe { std::mem::transmute(_mm512_set1_epi32(xs[r] as i32)) };
+                acc[r] = _mm512_dpbf16_ps(acc[r], pair, w);
             }
         }
         // SAFETY: `scales` has a scale for every column of every panel (this
@@ -801,6 +1021,7 @@ mod tests {
             .copied()
             .filter(|f| match *f {
                 "avx512f" => !std::is_x86_feature_detected!("avx512f"),
+                "avx512bf16" => !std::is_x86_feature_detected!("avx512bf16"),
                 "avx2" => !std::is_x86_feature_detected!("avx2"),
                 "fma" => !std::is_x86_feature_detected!("fma"),
                 other => panic!("no check for {other}"),
@@ -841,7 +1062,7 @@ mod tests {
                 let mut portable = start.clone();
                 tile_any(&x, here, k, &panels, &scales, n, &mut portable);
                 let mut fast = start.clone();
-                tile(&x, here, k, &panels, &scales, n, &mut fast);
+                tile(&x, here, k, PanelsView::I8(&panels), &scales, n, &mut fast);
                 for (i, (a, b)) in portable.iter().zip(&fast).enumerate() {
                     // Fused multiply-adds round once where the portable code rounds twice.
                     let (r, c) = (i / n, i % n);
@@ -857,6 +1078,98 @@ mod tests {
                     );
                 }
             }
+        }
+    }
+
+    /// `tile_bf16` on the paired panels gives what `tile_any` gives on the
+    /// plain ones, within the rounding of the inputs to bfloat16 (2⁻⁹ of
+    /// each, relative), for every row count it serves, odd input counts
+    /// and column counts that are not whole panels.
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn the_bf16_tile_matches_the_portable_one() {
+        if !has(&["avx512f", "avx512bf16"], "tile_bf16") {
+            return;
+        }
+        let mut random = noise(13);
+        for (k, n) in [
+            (1usize, 16usize),
+            (3, 5),
+            (7, 33),
+            (64, 100),
+            (384, 1536),
+            (1536, 384),
+        ] {
+            let columns = n.next_multiple_of(LANES);
+            let panels: Vec<i8> = (0..k * columns).map(|_| (random() * 127.0) as i8).collect();
+            let paired = pairs(&panels, k);
+            let scales: Vec<f32> = (0..columns).map(|_| random().abs() / 64.0).collect();
+            for here in 1..=16 {
+                let x: Vec<f32> = (0..here * k).map(|_| random()).collect();
+                let start: Vec<f32> = (0..here * n).map(|_| random()).collect();
+                let mut portable = start.clone();
+                tile_any(&x, here, k, &panels, &scales, n, &mut portable);
+                let mut fast = start.clone();
+                tile(
+                    &x,
+                    here,
+                    k,
+                    PanelsView::I8Pairs(&paired),
+                    &scales,
+                    n,
+                    &mut fast,
+                );
+                for (i, (a, b)) in portable.iter().zip(&fast).enumerate() {
+                    let (r, c) = (i / n, i % n);
+                    let size: f32 = (0..k)
+                        .map(|kk| {
+                            let w = panels[(c / LANES) * k * LANES + kk * LANES + c % LANES];
+                            (x[r * k + kk] * f32::from(w) * scales[c]).abs()
+                        })
+                        .sum();
+                    assert!(
+                        (a - b).abs() <= 2f32.powi(-8) * size + 1e-6 * start[i].abs() + 1e-6,
+                        "k {k}, n {n}, {here} rows, [{r}][{c}]: {a} vs {b}"
+                    );
+                }
+            }
+        }
+    }
+
+    /// Pairing keeps every weight: the paired panels hold the plain ones'
+    /// bytes, each input's pair partner beside it, 0 after an odd last input.
+    #[test]
+    fn pairing_keeps_every_weight() {
+        let (k, columns) = (5, 2 * LANES);
+        let panels: Vec<i8> = (0..k * columns).map(|i| (i % 251) as i8).collect();
+        let paired = pairs(&panels, k);
+        assert_eq!(paired.len(), 3 * 2 * columns);
+        for t in 0..2 {
+            for kk in 0..k {
+                for lane in 0..LANES {
+                    let plain = panels[t * k * LANES + kk * LANES + lane];
+                    let at = t * 3 * 2 * LANES + (kk / 2) * 2 * LANES + 2 * lane + kk % 2;
+                    assert_eq!(paired[at], plain, "panel {t}, input {kk}, lane {lane}");
+                }
+            }
+            for lane in 0..LANES {
+                assert_eq!(paired[t * 3 * 2 * LANES + 2 * 2 * LANES + 2 * lane + 1], 0);
+            }
+        }
+    }
+
+    /// bfloat16 rounding is to nearest, ties to even, as the hardware's.
+    #[test]
+    fn bf16_rounds_to_nearest_even() {
+        assert_eq!(bf16_bits(1.0), 0x3f80);
+        assert_eq!(bf16_bits(-2.0), 0xc000);
+        // 1 + 2⁻⁸ is halfway between 1 and 1 + 2⁻⁷: to even, 1.
+        assert_eq!(bf16_bits(1.0 + 2f32.powi(-8)), 0x3f80);
+        // 1 + 3·2⁻⁸ is halfway between 1 + 2⁻⁷ and 1 + 2⁻⁶: to even, up.
+        assert_eq!(bf16_bits(1.0 + 3.0 * 2f32.powi(-8)), 0x3f82);
+        assert_eq!(bf16_bits(1.0 + 2f32.powi(-8) + 2f32.powi(-20)), 0x3f81);
+        for q in -127i8..=127 {
+            assert_eq!(f32::from_bits(bf16_bits(f32::from(q)) << 16), f32::from(q));
         }
     }
 
