@@ -88,7 +88,8 @@ impl Linear {
         }
         let padded = out.next_multiple_of(LANES);
         let mut scales = vec![1f32; padded];
-        let mut panels = vec![0i8; inputs * padded];
+        let paired = has_avx512_bf16();
+        let mut panels = vec![0i8; Panels::panel_len(paired, inputs) * (padded / LANES)];
         // One panel at a time: its LANES output rows decoded (they are rows
         // of the checkpoint, contiguous), scaled, then written input-major.
         // (The loops over a row are written so that they vectorise: loading
@@ -96,7 +97,10 @@ impl Linear {
         let mut row = vec![0f32; inputs];
         let mut quantized = vec![0i8; inputs];
         let mut outputs = (0..source.len()).flat_map(|m| (0..source[m].rows).map(move |r| (m, r)));
-        for (panel, chunk) in panels.chunks_exact_mut(inputs * LANES).enumerate() {
+        for (panel, chunk) in panels
+            .chunks_exact_mut(Panels::panel_len(paired, inputs))
+            .enumerate()
+        {
             for lane in 0..LANES {
                 let Some((m, r)) = outputs.next() else {
                     break;
@@ -111,7 +115,7 @@ impl Linear {
                     *q = quantize(v / scale);
                 }
                 for (k, q) in quantized.iter().enumerate() {
-                    chunk[k * LANES + lane] = *q;
+                    chunk[Panels::offset(paired, k, lane)] = *q;
                 }
             }
         }
@@ -119,7 +123,11 @@ impl Linear {
             source,
             inputs,
             out,
-            panels: Panels::for_this_cpu(panels, inputs),
+            panels: if paired {
+                Panels::I8Pairs(panels)
+            } else {
+                Panels::I8(panels)
+            },
             scales,
             dense: OnceLock::new(),
             bias,
@@ -197,13 +205,22 @@ enum PanelsView<'a> {
 }
 
 impl Panels {
-    /// The 8-bit `panels` as they are, or in bfloat16 pairs when the CPU
-    /// has AVX-512 BF16.
-    fn for_this_cpu(panels: Vec<i8>, inputs: usize) -> Panels {
-        if has_avx512_bf16() {
-            Panels::I8Pairs(pairs(&panels, inputs))
+    /// The bytes of one panel of `inputs` inputs, paired or not.
+    fn panel_len(paired: bool, inputs: usize) -> usize {
+        if paired {
+            inputs.div_ceil(2) * 2 * LANES
         } else {
-            Panels::I8(panels)
+            inputs * LANES
+        }
+    }
+
+    /// Where input `k` of column `lane` lies in its panel, paired or not.
+    #[inline(always)]
+    fn offset(paired: bool, k: usize, lane: usize) -> usize {
+        if paired {
+            (k / 2) * 2 * LANES + 2 * lane + k % 2
+        } else {
+            k * LANES + lane
         }
     }
 
@@ -246,24 +263,6 @@ fn has_avx512_bf16() -> bool {
     {
         false
     }
-}
-
-/// `panels` (`k` × [`LANES`] each) with each column's inputs in pairs
-/// ([`Panels::I8Pairs`]).
-fn pairs(panels: &[i8], k: usize) -> Vec<i8> {
-    let half = k.div_ceil(2);
-    let mut out = vec![0i8; panels.len() / k * half * 2];
-    for (panel, pairs) in panels
-        .chunks_exact(k * LANES)
-        .zip(out.chunks_exact_mut(half * 2 * LANES))
-    {
-        for (kk, row) in panel.chunks_exact(LANES).enumerate() {
-            for (lane, w) in row.iter().enumerate() {
-                pairs[(kk / 2) * 2 * LANES + 2 * lane + kk % 2] = *w;
-            }
-        }
-    }
-    out
 }
 
 /// `v` rounded to bfloat16 (to nearest, ties to even, as `vcvtne2ps2bf16`
@@ -1081,6 +1080,23 @@ mod tests {
         }
     }
 
+    /// `panels` (`k` × [`LANES`] each) laid out again with each column's
+    /// inputs in pairs, as `Linear::new` lays them out for `tile_bf16`.
+    fn pairs(panels: &[i8], k: usize) -> Vec<i8> {
+        let mut out = vec![0i8; panels.len() / k * Panels::panel_len(true, k) / LANES];
+        for (panel, paired) in panels
+            .chunks_exact(k * LANES)
+            .zip(out.chunks_exact_mut(Panels::panel_len(true, k)))
+        {
+            for kk in 0..k {
+                for lane in 0..LANES {
+                    paired[Panels::offset(true, kk, lane)] = panel[Panels::offset(false, kk, lane)];
+                }
+            }
+        }
+        out
+    }
+
     /// `tile_bf16` on the paired panels gives what `tile_any` gives on the
     /// plain ones, within the rounding of the inputs to bfloat16 (2⁻⁹ of
     /// each, relative), for every row count it serves, odd input counts
@@ -1136,24 +1152,31 @@ mod tests {
         }
     }
 
-    /// Pairing keeps every weight: the paired panels hold the plain ones'
-    /// bytes, each input's pair partner beside it, 0 after an odd last input.
+    /// Each layout puts every input of every column of a panel in a slot
+    /// of its own, inside the panel; paired, an odd last input's partner
+    /// slot is the only one left over.
     #[test]
-    fn pairing_keeps_every_weight() {
-        let (k, columns) = (5, 2 * LANES);
-        let panels: Vec<i8> = (0..k * columns).map(|i| (i % 251) as i8).collect();
-        let paired = pairs(&panels, k);
-        assert_eq!(paired.len(), 3 * 2 * columns);
-        for t in 0..2 {
-            for kk in 0..k {
-                for lane in 0..LANES {
-                    let plain = panels[t * k * LANES + kk * LANES + lane];
-                    let at = t * 3 * 2 * LANES + (kk / 2) * 2 * LANES + 2 * lane + kk % 2;
-                    assert_eq!(paired[at], plain, "panel {t}, input {kk}, lane {lane}");
+    fn each_panel_layout_gives_every_weight_its_own_slot() {
+        for paired in [false, true] {
+            for k in [1, 2, 5, 384] {
+                let len = Panels::panel_len(paired, k);
+                let mut seen = vec![false; len];
+                for kk in 0..k {
+                    for lane in 0..LANES {
+                        let at = Panels::offset(paired, kk, lane);
+                        assert!(
+                            at < len && !seen[at],
+                            "paired {paired}, k {k}: input {kk}, lane {lane}"
+                        );
+                        seen[at] = true;
+                    }
                 }
-            }
-            for lane in 0..LANES {
-                assert_eq!(paired[t * 3 * 2 * LANES + 2 * 2 * LANES + 2 * lane + 1], 0);
+                let spare = if paired && k % 2 == 1 { LANES } else { 0 };
+                assert_eq!(
+                    seen.iter().filter(|s| !**s).count(),
+                    spare,
+                    "paired {paired}, k {k}"
+                );
             }
         }
     }
