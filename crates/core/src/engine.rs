@@ -374,7 +374,7 @@ impl Engine {
                         .zip(dense_query.as_ref())
                         .map(|(d, q)| d.vectors.sentence_similarities(passage, &q.vector))
                 };
-                self.hit(i + 1, ranked, &ranking, &sentences)
+                self.hit(i + 1, ranked, &ranking, &sentences, similarity)
             })
             .collect();
         Ok(Answer {
@@ -450,16 +450,19 @@ impl Engine {
             .collect()
     }
 
-    /// A ranked paragraph as a hit: the passage of it with the excerpt
-    /// that best answers the question (the only one, unless the paragraph
-    /// is long), helped by each sentence's `similarity` to the question
-    /// with the model, and its citation.
+    /// A ranked paragraph as a hit, with its citation: the passage of it
+    /// (the only one, unless the paragraph is long) that is closest to the
+    /// question by meaning (`by_meaning`, each passage's similarity as the
+    /// ranking used it), or without the model the one with the excerpt
+    /// that best answers the question; and that excerpt, helped by each
+    /// sentence's `similarity` to the question with the model.
     fn hit(
         &self,
         rank: usize,
         ranked: &Ranked,
         ranking: &search::Ranking,
         similarity: &dyn Fn(usize) -> Option<Vec<f32>>,
+        by_meaning: Option<&[f32]>,
     ) -> Hit {
         let (passage, quote) = ranked
             .passages
@@ -475,7 +478,13 @@ impl Engine {
                     found,
                     sentences.as_deref(),
                 );
-                (passage, quote, score)
+                // With the model, the window the ranking's meaning side
+                // found closest to the question; the best excerpt breaks ties.
+                let closeness = by_meaning
+                    .and_then(|s| s.get(ordinal))
+                    .copied()
+                    .unwrap_or(0.0);
+                (passage, quote, (closeness, score))
             })
             .reduce(|best, next| if next.2 > best.2 { next } else { best })
             .map(|(passage, quote, _)| (passage, quote))

@@ -241,3 +241,46 @@ fn federalist_dev_set_hybrid() {
         missed: 2,
     });
 }
+
+/// With the model, a long paragraph's hit shows the window closest to the
+/// question by meaning, not the one that repeats its words: in
+/// `fixtures/windows`, the paragraph's first window praises the harvest at
+/// length and its second says why it failed. Without the model the words
+/// decide, and the first window is shown.
+#[test]
+fn a_long_paragraph_shows_its_window_closest_in_meaning() {
+    let corpus = crate::support::paths::repo().join("crates/core/tests/fixtures/windows");
+    for (mode, window) in [(Mode::Hybrid, 2), (Mode::Lexical, 1)] {
+        let index = tempfile::tempdir().unwrap();
+        let (engine, _) = Engine::open(EngineOptions {
+            model: match mode {
+                Mode::Lexical => "off".into(),
+                Mode::Hybrid => shared("models/all-MiniLM-L6-v2"),
+            },
+            ..EngineOptions {
+                index: Some(index.path().to_path_buf()),
+                strict: true,
+                ..EngineOptions::new(corpus.to_str().unwrap())
+            }
+        })
+        .unwrap();
+        engine.prepare_model(false, &citebot_core::progress::silent);
+        let answer = engine
+            .ask("Why did the harvest fail that year?", 3)
+            .unwrap();
+        let hit = answer.hits.first().expect("an answer");
+        assert_eq!(
+            (hit.passage.paragraph, hit.passage.window),
+            (1, window),
+            "{mode:?}: {}",
+            hit.passage.text
+        );
+        if mode == Mode::Hybrid {
+            assert!(
+                hit.passage.text.contains("no rain fell"),
+                "{}",
+                hit.passage.text
+            );
+        }
+    }
+}
