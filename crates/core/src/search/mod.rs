@@ -129,7 +129,7 @@ impl AnalyzedQuery {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Ranked {
     /// The ordinals of its passages: one, or the windows of a long
-    /// paragraph, of which the hit shows the one with the best excerpt.
+    /// paragraph, of which the hit shows one (the engine chooses which).
     pub passages: Range<usize>,
     /// Final score; higher is better.
     pub score: f32,
