@@ -95,7 +95,9 @@ enum Mode {
     Hybrid,
 }
 
-fn score(questions: &str, corpus: &str, mode: Mode) -> Scores {
+/// An engine over `corpus` in `mode`, its index in a temporary folder
+/// (returned, to live as long as the engine), the model ready in hybrid mode.
+fn open(corpus: &str, mode: Mode) -> (Engine, tempfile::TempDir) {
     let index = tempfile::tempdir().unwrap();
     let (engine, _) = Engine::open(EngineOptions {
         model: match mode {
@@ -110,15 +112,20 @@ fn score(questions: &str, corpus: &str, mode: Mode) -> Scores {
     })
     .unwrap();
     let state = engine.prepare_model(false, &citebot_core::progress::silent);
-    let expected = match mode {
-        Mode::Lexical => Retrieval::Lexical,
-        Mode::Hybrid => Retrieval::Hybrid,
-    };
-    assert_eq!(engine.retrieval(), expected, "{state:?}");
     assert!(
         (mode == Mode::Hybrid) == matches!(state, ModelState::Ready { .. }),
         "{state:?}"
     );
+    (engine, index)
+}
+
+fn score(questions: &str, corpus: &str, mode: Mode) -> Scores {
+    let (engine, _index) = open(corpus, mode);
+    let expected = match mode {
+        Mode::Lexical => Retrieval::Lexical,
+        Mode::Hybrid => Retrieval::Hybrid,
+    };
+    assert_eq!(engine.retrieval(), expected);
     let text = std::fs::read_to_string(questions).unwrap();
     let (mut n, mut hit1, mut hit3, mut quote1) = (0, 0, 0, 0);
     let (mut unanswerable, mut abstained, mut missed) = (0, 0, 0);
@@ -251,20 +258,7 @@ fn federalist_dev_set_hybrid() {
 fn a_long_paragraph_shows_its_window_closest_in_meaning() {
     let corpus = crate::support::paths::repo().join("crates/core/tests/fixtures/windows");
     for (mode, window) in [(Mode::Hybrid, 2), (Mode::Lexical, 1)] {
-        let index = tempfile::tempdir().unwrap();
-        let (engine, _) = Engine::open(EngineOptions {
-            model: match mode {
-                Mode::Lexical => "off".into(),
-                Mode::Hybrid => shared("models/all-MiniLM-L6-v2"),
-            },
-            ..EngineOptions {
-                index: Some(index.path().to_path_buf()),
-                strict: true,
-                ..EngineOptions::new(corpus.to_str().unwrap())
-            }
-        })
-        .unwrap();
-        engine.prepare_model(false, &citebot_core::progress::silent);
+        let (engine, _index) = open(corpus.to_str().unwrap(), mode);
         let answer = engine
             .ask("Why did the harvest fail that year?", 3)
             .unwrap();

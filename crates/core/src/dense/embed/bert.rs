@@ -358,6 +358,22 @@ fn small_matmul(
     }
 }
 
+/// Calls `$kernel::<R>` with the smallest register tile `R` (2, 4, 6, 8,
+/// 12 or 16 rows) that holds `$here` rows.
+#[cfg(target_arch = "x86_64")]
+macro_rules! by_rows {
+    ($kernel:ident, $here:expr, ($($arg:expr),*)) => {
+        match $here {
+            1..=2 => $kernel::<2>($($arg),*),
+            3..=4 => $kernel::<4>($($arg),*),
+            5..=6 => $kernel::<6>($($arg),*),
+            7..=8 => $kernel::<8>($($arg),*),
+            9..=12 => $kernel::<12>($($arg),*),
+            _ => $kernel::<16>($($arg),*),
+        }
+    };
+}
+
 /// `y += x W` for `here` (1 to 16) rows of `k`, `W`'s `n` columns in
 /// `n.div_ceil(LANES)` panels of `k` × [`LANES`] with a scale for each of
 /// their columns, and `y` `here` rows of `n`.
@@ -397,16 +413,7 @@ fn tile(
                 // SAFETY: the CPU has AVX-512F and AVX-512 BF16 (checked just
                 // above); the lengths `tile_bf16` relies on were asserted
                 // just before.
-                unsafe {
-                    match here {
-                        1..=2 => tile_bf16::<2>(x, here, k, pairs, scales, n, y),
-                        3..=4 => tile_bf16::<4>(x, here, k, pairs, scales, n, y),
-                        5..=6 => tile_bf16::<6>(x, here, k, pairs, scales, n, y),
-                        7..=8 => tile_bf16::<8>(x, here, k, pairs, scales, n, y),
-                        9..=12 => tile_bf16::<12>(x, here, k, pairs, scales, n, y),
-                        _ => tile_bf16::<16>(x, here, k, pairs, scales, n, y),
-                    }
-                };
+                unsafe { by_rows!(tile_bf16, here, (x, here, k, pairs, scales, n, y)) };
                 return;
             }
             unreachable!("paired panels are only made on a CPU with AVX-512 BF16")
@@ -416,16 +423,7 @@ fn tile(
     if std::is_x86_feature_detected!("avx512f") {
         // SAFETY: the CPU has AVX-512F (checked just above); the lengths
         // `tile_avx512` relies on were asserted just before.
-        unsafe {
-            match here {
-                1..=2 => tile_avx512::<2>(x, here, k, panels, scales, n, y),
-                3..=4 => tile_avx512::<4>(x, here, k, panels, scales, n, y),
-                5..=6 => tile_avx512::<6>(x, here, k, panels, scales, n, y),
-                7..=8 => tile_avx512::<8>(x, here, k, panels, scales, n, y),
-                9..=12 => tile_avx512::<12>(x, here, k, panels, scales, n, y),
-                _ => tile_avx512::<16>(x, here, k, panels, scales, n, y),
-            }
-        };
+        unsafe { by_rows!(tile_avx512, here, (x, here, k, panels, scales, n, y)) };
         return;
     }
     tile_any(x, here, k, panels, scales, n, y);
@@ -1035,51 +1033,6 @@ mod tests {
         missing.is_empty()
     }
 
-    /// `tile_avx512` gives what `tile_any` gives, for every row count it
-    /// serves and column counts that are not whole panels.
-    #[cfg(target_arch = "x86_64")]
-    #[test]
-    fn the_avx512_tile_matches_the_portable_one() {
-        if !has(&["avx512f"], "tile_avx512") {
-            return;
-        }
-        let mut random = noise(11);
-        for (k, n) in [
-            (1usize, 16usize),
-            (3, 5),
-            (7, 33),
-            (64, 100),
-            (384, 1536),
-            (1536, 384),
-        ] {
-            let columns = n.next_multiple_of(LANES);
-            let panels: Vec<i8> = (0..k * columns).map(|_| (random() * 127.0) as i8).collect();
-            let scales: Vec<f32> = (0..columns).map(|_| random().abs() / 64.0).collect();
-            for here in 1..=16 {
-                let x: Vec<f32> = (0..here * k).map(|_| random()).collect();
-                let start: Vec<f32> = (0..here * n).map(|_| random()).collect();
-                let mut portable = start.clone();
-                tile_any(&x, here, k, &panels, &scales, n, &mut portable);
-                let mut fast = start.clone();
-                tile(&x, here, k, PanelsView::I8(&panels), &scales, n, &mut fast);
-                for (i, (a, b)) in portable.iter().zip(&fast).enumerate() {
-                    // Fused multiply-adds round once where the portable code rounds twice.
-                    let (r, c) = (i / n, i % n);
-                    let size: f32 = (0..k)
-                        .map(|kk| {
-                            let w = panels[(c / LANES) * k * LANES + kk * LANES + c % LANES];
-                            (x[r * k + kk] * f32::from(w) * scales[c]).abs()
-                        })
-                        .sum();
-                    assert!(
-                        (a - b).abs() <= 1e-6 * (size + start[i].abs()) + 1e-6,
-                        "k {k}, n {n}, {here} rows, [{r}][{c}]: {a} vs {b}"
-                    );
-                }
-            }
-        }
-    }
-
     /// `panels` (`k` × [`LANES`] each) laid out again with each column's
     /// inputs in pairs, as `Linear::new` lays them out for `tile_bf16`.
     fn pairs(panels: &[i8], k: usize) -> Vec<i8> {
@@ -1097,17 +1050,12 @@ mod tests {
         out
     }
 
-    /// `tile_bf16` on the paired panels gives what `tile_any` gives on the
-    /// plain ones, within the rounding of the inputs to bfloat16 (2⁻⁹ of
-    /// each, relative), for every row count it serves, odd input counts
-    /// and column counts that are not whole panels.
-    #[cfg(target_arch = "x86_64")]
-    #[test]
-    fn the_bf16_tile_matches_the_portable_one() {
-        if !has(&["avx512f", "avx512bf16"], "tile_bf16") {
-            return;
-        }
-        let mut random = noise(13);
+    /// `tile` on panels in the layout `paired` or not gives what
+    /// `tile_any` gives, within `relative` of the products' magnitudes, for
+    /// every row count the kernels serve, odd input counts and column counts
+    /// that are not whole panels.
+    fn tile_agrees_with_the_portable_one(seed: u64, paired: bool, relative: f32) {
+        let mut random = noise(seed);
         for (k, n) in [
             (1usize, 16usize),
             (3, 5),
@@ -1118,7 +1066,16 @@ mod tests {
         ] {
             let columns = n.next_multiple_of(LANES);
             let panels: Vec<i8> = (0..k * columns).map(|_| (random() * 127.0) as i8).collect();
-            let paired = pairs(&panels, k);
+            let laid_out = if paired {
+                pairs(&panels, k)
+            } else {
+                panels.clone()
+            };
+            let view = if paired {
+                PanelsView::I8Pairs(&laid_out)
+            } else {
+                PanelsView::I8(&laid_out)
+            };
             let scales: Vec<f32> = (0..columns).map(|_| random().abs() / 64.0).collect();
             for here in 1..=16 {
                 let x: Vec<f32> = (0..here * k).map(|_| random()).collect();
@@ -1126,15 +1083,7 @@ mod tests {
                 let mut portable = start.clone();
                 tile_any(&x, here, k, &panels, &scales, n, &mut portable);
                 let mut fast = start.clone();
-                tile(
-                    &x,
-                    here,
-                    k,
-                    PanelsView::I8Pairs(&paired),
-                    &scales,
-                    n,
-                    &mut fast,
-                );
+                tile(&x, here, k, view, &scales, n, &mut fast);
                 for (i, (a, b)) in portable.iter().zip(&fast).enumerate() {
                     let (r, c) = (i / n, i % n);
                     let size: f32 = (0..k)
@@ -1144,11 +1093,32 @@ mod tests {
                         })
                         .sum();
                     assert!(
-                        (a - b).abs() <= 2f32.powi(-8) * size + 1e-6 * start[i].abs() + 1e-6,
-                        "k {k}, n {n}, {here} rows, [{r}][{c}]: {a} vs {b}"
+                        (a - b).abs() <= relative * size + 1e-6 * start[i].abs() + 1e-6,
+                        "paired {paired}, k {k}, n {n}, {here} rows, [{r}][{c}]: {a} vs {b}"
                     );
                 }
             }
+        }
+    }
+
+    /// `tile_avx512` gives what `tile_any` gives (fused multiply-adds round
+    /// once where the portable code rounds twice).
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn the_avx512_tile_matches_the_portable_one() {
+        if has(&["avx512f"], "tile_avx512") {
+            tile_agrees_with_the_portable_one(11, false, 1e-6);
+        }
+    }
+
+    /// `tile_bf16` on the paired panels gives what `tile_any` gives on the
+    /// plain ones, within the rounding of the inputs to bfloat16 (2⁻⁹ of
+    /// each, relative).
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn the_bf16_tile_matches_the_portable_one() {
+        if has(&["avx512f", "avx512bf16"], "tile_bf16") {
+            tile_agrees_with_the_portable_one(13, true, 2f32.powi(-8));
         }
     }
 
