@@ -56,7 +56,7 @@ struct Linear {
     /// `inputs × LANES` and contiguous, for [`small_matmul`]: 8-bit, with one
     /// scale per output column, because a single question is bound by how
     /// fast the weights stream in from memory. On a CPU with AVX-512 BF16,
-    /// the same 8-bit values in bfloat16 pairs instead (see [`Panels`]).
+    /// the same bytes with each column's inputs in pairs (see [`Panels`]).
     panels: Panels,
     /// The scale of each output column of `panels`, padded to [`LANES`].
     scales: Vec<f32>,
@@ -224,6 +224,7 @@ impl Panels {
         }
     }
 
+    /// The panels borrowed, for the kernels.
     fn view(&self) -> PanelsView<'_> {
         match self {
             Panels::I8(p) => PanelsView::I8(p),
@@ -238,7 +239,7 @@ impl<'a> PanelsView<'a> {
         match self {
             PanelsView::I8(p) => PanelsView::I8(&p[tiles.start * k * LANES..tiles.end * k * LANES]),
             PanelsView::I8Pairs(p) => {
-                let panel = k.div_ceil(2) * 2 * LANES;
+                let panel = Panels::panel_len(true, k);
                 PanelsView::I8Pairs(&p[tiles.start * panel..tiles.end * panel])
             }
         }
@@ -248,12 +249,12 @@ impl<'a> PanelsView<'a> {
     fn columns(self, k: usize) -> usize {
         match self {
             PanelsView::I8(p) => p.len() / k,
-            PanelsView::I8Pairs(p) => p.len() / (k.div_ceil(2) * 2),
+            PanelsView::I8Pairs(p) => p.len() * LANES / Panels::panel_len(true, k),
         }
     }
 }
 
-/// Whether the kernels may use AVX-512 BF16 (with AVX-512F), detected once.
+/// Whether the kernels may use AVX-512 BF16 (with AVX-512F); std caches the answer.
 fn has_avx512_bf16() -> bool {
     #[cfg(target_arch = "x86_64")]
     {
@@ -416,6 +417,8 @@ fn tile(
                 unsafe { by_rows!(tile_bf16, here, (x, here, k, pairs, scales, n, y)) };
                 return;
             }
+            #[cfg(not(target_arch = "x86_64"))]
+            let _ = pairs;
             unreachable!("paired panels are only made on a CPU with AVX-512 BF16")
         }
     };
