@@ -205,6 +205,17 @@ async fn bad_get_updates_answers_do_not_stop_the_bot() {
     let (api, bot) = start(Settings::default()).await;
     api.inject("getupdates", Fault::Garbage);
     api.inject("getupdates", Fault::ServerError(502));
+    // Both bad answers are served, on whichever polls they fall (a long
+    // poll already waiting when they were injected is not one of them)…
+    let served = |s: &ApiState| {
+        s.calls_to("getupdates")
+            .iter()
+            .filter(|c| c.fault.is_some())
+            .count()
+            >= 2
+    };
+    assert!(api.wait_for(served, WAIT).await, "{}", bot.tail());
+    // …and the bot still answers after them.
     let answer = ask(&api, &bot, 1401, QUESTION).await;
     assert!(answer.raw_text.contains("<blockquote>"));
     let faults: Vec<_> = api
