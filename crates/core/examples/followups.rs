@@ -95,7 +95,8 @@ fn main() -> Result<()> {
     if variants.is_empty() {
         variants.push(FollowWeights::default());
     }
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    // The workspace root: this example lives in crates/core.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let text = std::fs::read_to_string(root.join("eval/followups.jsonl"))?;
     let pairs: Vec<serde_json::Value> = text
         .lines()

@@ -14,6 +14,7 @@ use crate::answer::{Answer, CiteResult, Hit, ModelState, Passage, PassageView, R
 use crate::cite::Citation;
 use crate::corpus::Warning;
 use crate::dense::embed::{Download, HubSettings, ModelSetting};
+use crate::dense::question::AuthorNames;
 use crate::dense::{DenseQuery, Semantic};
 use crate::error::Result;
 use crate::filter::Filters;
@@ -154,6 +155,9 @@ pub struct Engine {
     semantic: Semantic,
     /// What filters match against, read on the first filtered question.
     catalog: std::sync::OnceLock<Catalog>,
+    /// The corpus's authors' names, which the encoder does not read in a
+    /// question; made on first use.
+    author_names: std::sync::OnceLock<AuthorNames>,
 }
 
 impl Engine {
@@ -228,6 +232,7 @@ impl Engine {
             index,
             semantic,
             catalog: std::sync::OnceLock::new(),
+            author_names: std::sync::OnceLock::new(),
         };
         Ok((engine, report))
     }
@@ -323,8 +328,16 @@ impl Engine {
             within = within.with_bonus(self.bonus(essay, &options.weights));
         }
         let dense = self.semantic.dense();
+        // The encoder reads the question without the authors' names (see
+        // `dense::question`); the words side reads it whole.
+        let for_encoder = dense.as_ref().map(|_| {
+            self.author_names
+                .get_or_init(|| AuthorNames::of(&self.store))
+                .strip(question)
+        });
+        let for_encoder = for_encoder.as_deref().unwrap_or(question);
         let dense_query: Option<DenseQuery> = match &dense {
-            Some(dense) => match dense.query(question) {
+            Some(dense) => match dense.query(for_encoder) {
                 Ok(query) => Some(query),
                 Err(why) => {
                     tracing::warn!(%why, "the model failed on a question; answering lexically");
@@ -338,7 +351,7 @@ impl Engine {
         // loses nothing (a question that stands alone keeps its answer).
         let blended: Option<Vec<f32>> = match (&dense, &dense_query, &context) {
             (Some(dense), Some(asked), Some(context)) if options.weights.text > 0.0 => {
-                match dense.query(&format!("{question} {}", context.text)) {
+                match dense.query(&format!("{for_encoder} {}", context.text)) {
                     Ok(with) => Some(gained(
                         &asked.similarity,
                         &with.similarity,

@@ -9,6 +9,7 @@
 //! off or cannot be had, answers are lexical; [`ModelState`] says why.
 
 pub(crate) mod embed;
+pub(crate) mod question;
 pub(crate) mod vectors;
 
 use std::path::{Path, PathBuf};
