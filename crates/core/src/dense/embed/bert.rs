@@ -123,10 +123,9 @@ impl Linear {
             source,
             inputs,
             out,
-            panels: if paired {
-                Panels::I8Pairs(panels)
-            } else {
-                Panels::I8(panels)
+            panels: Panels {
+                bytes: panels,
+                paired,
             },
             scales,
             dense: OnceLock::new(),
@@ -181,27 +180,28 @@ impl Linear {
 }
 
 /// A layer's 8-bit weights, in panels of `inputs` × [`LANES`] (see
-/// [`Linear::panels`]), in the form this CPU's kernel reads fastest.
-enum Panels {
-    /// One byte a weight, row by row of the panel.
-    I8(Vec<i8>),
-    /// The same bytes with the inputs of each column in pairs (for each
-    /// panel, `k.div_ceil(2)` rows of [`LANES`] pairs: inputs `2p` and
-    /// `2p + 1` of a column side by side; an odd last input is paired with
-    /// 0), for AVX-512 BF16's `vdpbf16ps`, which does two multiply-adds a
-    /// lane where an f32 FMA does one. The bytes widen to bfloat16 exactly
-    /// in registers (a value of −127..=127 needs seven bits of mantissa,
-    /// bfloat16 has eight). Stored as bfloat16, twice the bytes to stream,
-    /// the pairs measured no faster than the f32 kernel; as bytes, a
-    /// question took 12 % less time on one core (BENCHMARKS.md).
-    I8Pairs(Vec<i8>),
+/// [`Linear::panels`]), in the layout this CPU's kernel reads fastest.
+struct Panels {
+    /// One byte a weight.
+    bytes: Vec<i8>,
+    /// The layout. Not paired: each panel row by row, input by input.
+    /// Paired: each column's inputs in pairs (for each panel,
+    /// `k.div_ceil(2)` rows of [`LANES`] pairs: inputs `2p` and `2p + 1` of a
+    /// column side by side; an odd last input is paired with 0), for AVX-512
+    /// BF16's `vdpbf16ps`, which does two multiply-adds a lane where an f32
+    /// FMA does one. The bytes widen to bfloat16 exactly in registers (a
+    /// value of −127..=127 needs seven bits of mantissa, bfloat16 has
+    /// eight). Stored as bfloat16, twice the bytes to stream, the pairs
+    /// measured no faster than the f32 kernel; as bytes, a question took
+    /// 12 % less time on one core (BENCHMARKS.md).
+    paired: bool,
 }
 
-/// [`Panels`] borrowed, with `k` inputs: what [`small_matmul`] and [`tile`] take.
+/// [`Panels`] borrowed: what [`small_matmul`] and [`tile`] take.
 #[derive(Clone, Copy)]
-enum PanelsView<'a> {
-    I8(&'a [i8]),
-    I8Pairs(&'a [i8]),
+struct PanelsView<'a> {
+    bytes: &'a [i8],
+    paired: bool,
 }
 
 impl Panels {
@@ -226,9 +226,9 @@ impl Panels {
 
     /// The panels borrowed, for the kernels.
     fn view(&self) -> PanelsView<'_> {
-        match self {
-            Panels::I8(p) => PanelsView::I8(p),
-            Panels::I8Pairs(p) => PanelsView::I8Pairs(p),
+        PanelsView {
+            bytes: &self.bytes,
+            paired: self.paired,
         }
     }
 }
@@ -236,21 +236,16 @@ impl Panels {
 impl<'a> PanelsView<'a> {
     /// The panels of columns `tiles` (in panels of [`LANES`]) of `k` inputs.
     fn tiles(self, tiles: std::ops::Range<usize>, k: usize) -> PanelsView<'a> {
-        match self {
-            PanelsView::I8(p) => PanelsView::I8(&p[tiles.start * k * LANES..tiles.end * k * LANES]),
-            PanelsView::I8Pairs(p) => {
-                let panel = Panels::panel_len(true, k);
-                PanelsView::I8Pairs(&p[tiles.start * panel..tiles.end * panel])
-            }
+        let panel = Panels::panel_len(self.paired, k);
+        PanelsView {
+            bytes: &self.bytes[tiles.start * panel..tiles.end * panel],
+            paired: self.paired,
         }
     }
 
     /// How many whole columns these panels of `k` inputs hold.
     fn columns(self, k: usize) -> usize {
-        match self {
-            PanelsView::I8(p) => p.len() / k,
-            PanelsView::I8Pairs(p) => p.len() * LANES / Panels::panel_len(true, k),
-        }
+        self.bytes.len() * LANES / Panels::panel_len(self.paired, k)
     }
 }
 
@@ -406,22 +401,18 @@ fn tile(
         x.len(),
         y.len()
     );
-    let panels = match panels {
-        PanelsView::I8(panels) => panels,
-        PanelsView::I8Pairs(pairs) => {
-            #[cfg(target_arch = "x86_64")]
-            if has_avx512_bf16() {
-                // SAFETY: the CPU has AVX-512F and AVX-512 BF16 (checked just
-                // above); the lengths `tile_bf16` relies on were asserted
-                // just before.
-                unsafe { by_rows!(tile_bf16, here, (x, here, k, pairs, scales, n, y)) };
-                return;
-            }
-            #[cfg(not(target_arch = "x86_64"))]
-            let _ = pairs;
-            unreachable!("paired panels are only made on a CPU with AVX-512 BF16")
+    let (panels, paired) = (panels.bytes, panels.paired);
+    if paired {
+        #[cfg(target_arch = "x86_64")]
+        if has_avx512_bf16() {
+            // SAFETY: the CPU has AVX-512F and AVX-512 BF16 (checked just
+            // above); the lengths `tile_bf16` relies on were asserted just
+            // before.
+            unsafe { by_rows!(tile_bf16, here, (x, here, k, panels, scales, n, y)) };
+            return;
         }
-    };
+        unreachable!("paired panels are only made on a CPU with AVX-512 BF16")
+    }
     #[cfg(target_arch = "x86_64")]
     if std::is_x86_feature_detected!("avx512f") {
         // SAFETY: the CPU has AVX-512F (checked just above); the lengths
@@ -488,7 +479,7 @@ unsafe fn tile_avx512<const R: usize>(
     }
 }
 
-/// [`tile_avx512`] with the weights in pairs ([`Panels::I8Pairs`]) and
+/// [`tile_avx512`] with the weights in pairs ([`Panels::paired`]) and
 /// each row of `x` rounded to bfloat16: one `vdpbf16ps` does the
 /// multiply-adds of two inputs, in f32. The rounding of the activations
 /// (eight bits of mantissa) is small beside the weights' own 8 bits: in
@@ -1074,10 +1065,9 @@ mod tests {
             } else {
                 panels.clone()
             };
-            let view = if paired {
-                PanelsView::I8Pairs(&laid_out)
-            } else {
-                PanelsView::I8(&laid_out)
+            let view = PanelsView {
+                bytes: &laid_out,
+                paired,
             };
             let scales: Vec<f32> = (0..columns).map(|_| random().abs() / 64.0).collect();
             for here in 1..=16 {
