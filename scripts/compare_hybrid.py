@@ -44,11 +44,6 @@ def citebot():
     return str(Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target")) / "release/citebot")
 
 
-BINARY = None  # set from the command line: citebot's path
-
-
-
-
 def env():
     e = dict(os.environ, CITEBOT_MODEL=str(MODEL))
     e.pop("RUST_LOG", None)
@@ -81,10 +76,10 @@ def sentences(paras):
     return [s for p in paras for s in re.split(r"(?<=[.!?])\s+(?=[A-Z\"'])", p) if s.strip()]
 
 
-def run_citebot(args, stdin="", binary=None):
+def run_citebot(binary, args, stdin=""):
     """Runs citebot; returns (seconds, max RSS in KB, stdout, stderr)."""
     start = time.perf_counter()
-    p = subprocess.run(["/usr/bin/time", "-f", "%M", binary or BINARY, *args], input=stdin,
+    p = subprocess.run(["/usr/bin/time", "-f", "%M", binary, *args], input=stdin,
                        capture_output=True, text=True, env=env())
     seconds = time.perf_counter() - start
     if p.returncode != 0:
@@ -154,8 +149,6 @@ def main():
     ap.add_argument("--before", help="another citebot binary, timed per question in the same rounds")
     ap.add_argument("--no-embedding", action="store_true", help="skip the corpus-embedding row (10 minutes)")
     a = ap.parse_args()
-    global BINARY
-    BINARY = a.binary
     qs = questions()
     paras = paragraphs(a.corpus)
     sents = sentences(paras)
@@ -166,7 +159,7 @@ def main():
     best_c = best_p = 0.0
     for _ in range(0 if a.no_embedding else a.rounds):
         with tempfile.TemporaryDirectory() as index:
-            _, _, out, _ = run_citebot(["index", "--corpus", a.corpus, "--index", index])
+            _, _, out, _ = run_citebot(a.binary, ["index", "--corpus", a.corpus, "--index", index])
             m = re.search(r"embedded (\d+) tokens in ([\d.]+) s", out)
             best_c = max(best_c, int(m.group(1)) / float(m.group(2)))
         start = time.perf_counter()
@@ -177,17 +170,17 @@ def main():
     peer.matrix, _ = peer.encode(paras)
 
     with tempfile.TemporaryDirectory() as index:
-        run_citebot(["index", "--corpus", a.corpus, "--index", index])
+        run_citebot(a.binary, ["index", "--corpus", a.corpus, "--index", index])
         base = ["ask", "--json", "--corpus", a.corpus, "--index", index]
         per_c, per_b, per_p, rss = [], [], [], 0
         for _ in range(a.rounds):
-            for binary, times in [(a.before, per_b), (BINARY, per_c)]:
+            for binary, times in [(a.before, per_b), (a.binary, per_c)]:
                 if binary is None:
                     continue
-                empty, _, _, _ = run_citebot(base, "", binary)
-                full, r, out, _ = run_citebot(base, "\n".join(qs) + "\n", binary)
+                empty, _, _, _ = run_citebot(binary, base, "")
+                full, r, out, _ = run_citebot(binary, base, "\n".join(qs) + "\n")
                 assert all(json.loads(l)["retrieval"] == "hybrid" for l in out.splitlines())
-                if binary == BINARY:
+                if binary == a.binary:
                     rss = max(rss, r)
                 times.append((full - empty) / len(qs))
             start = time.perf_counter()
@@ -197,7 +190,7 @@ def main():
         rows.append(("per question, hybrid, batch ask --json (ms)", min(per_c) * 1e3, min(per_p) * 1e3))
         if a.before:
             rows.append(("  the --before binary, same rounds (ms)", min(per_b) * 1e3, min(per_p) * 1e3))
-        cold = sorted(run_citebot(["ask", "--corpus", a.corpus, "--index", index, qs[0]])[0] for _ in range(5))
+        cold = sorted(run_citebot(a.binary, ["ask", "--corpus", a.corpus, "--index", index, qs[0]])[0] for _ in range(5))
         rows.append(("cold ask, index up to date, model load included (ms)", statistics.median(cold) * 1e3, None))
         rows.append(("peak RSS of the batch run (MB)", rss / 1024, None))
         vec = Path(index) / "vectors.bin"
